@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/family-advocacy/lms/internal/testenv"
+)
+
+var lmsBin string
+
+// TestMain builds the real binary once; the tests run it as a process.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "lms-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	lmsBin = filepath.Join(dir, "lms")
+	out, err := exec.Command("go", "build", "-o", lmsBin, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build lms: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is a running lms process.
+type proc struct {
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	stderr bytes.Buffer
+	done   chan error
+}
+
+func (p *proc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.Write(b)
+}
+
+func (p *proc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+// start runs `lms serve` in dir with exactly the given environment.
+func start(t *testing.T, dir string, env ...string) *proc {
+	t.Helper()
+	p := &proc{done: make(chan error, 1)}
+	p.cmd = exec.Command(lmsBin, "serve")
+	p.cmd.Dir = dir
+	p.cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir()}, env...)
+	p.cmd.Stdout = p
+	p.cmd.Stderr = p
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("lms output:\n%s", p.output())
+		}
+	})
+	return p
+}
+
+// wait waits for the process to exit and returns its exit code and how long it took.
+func (p *proc) wait(t *testing.T, limit time.Duration) (int, time.Duration) {
+	t.Helper()
+	begin := time.Now()
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode(), time.Since(begin)
+	case <-time.After(limit):
+		t.Fatalf("lms did not exit within %s", limit)
+		return -1, 0
+	}
+}
+
+func waitReady(t *testing.T, p *proc, base string) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			t.Fatalf("lms exited during start-up:\n%s", p.output())
+		default:
+		}
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("not ready within 90 s:\n%s", p.output())
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// minioPIDs lists running minio processes serving under dataDir.
+func minioPIDs(dataDir string) []string {
+	var pids []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		c := string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
+		if strings.Contains(c, "minio") && strings.Contains(c, dataDir) {
+			if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && strings.Contains(string(st), ") Z ") {
+				continue // a zombie is already dead
+			}
+			pids = append(pids, e.Name())
+		}
+	}
+	return pids
+}
+
+var installationRE = regexp.MustCompile(`installation=([0-9a-f]+)`)
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeOnEmbeddedStoresRestartsOnSameDataAndStopsCleanly(t *testing.T) {
+	root := testenv.RepoRoot()
+	if _, err := os.Stat(filepath.Join(root, "bin", "minio")); err != nil {
+		t.Fatalf("bin/minio missing: run `make minio` first")
+	}
+	dataDir := t.TempDir()
+	var firstInstallation, firstCreds string
+	for run := 1; run <= 2; run++ {
+		addr := freeAddr(t)
+		p := start(t, root, "LMS_ADDR="+addr, "LMS_DATA_DIR="+dataDir)
+		base := "http://" + addr
+		waitReady(t, p, base)
+
+		status, body := get(t, base+"/")
+		if status != 200 || !strings.Contains(body, "Learning and standards") {
+			t.Fatalf("run %d: GET /: status %d, want 200 with the home page", run, status)
+		}
+		if status, body := get(t, base+"/readyz"); status != 200 {
+			t.Fatalf("run %d: /readyz: %d %s", run, status, body)
+		}
+		creds, err := os.ReadFile(filepath.Join(dataDir, "minio-credentials.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := os.Stat(filepath.Join(dataDir, "minio-credentials.json")); st.Mode().Perm() != 0o600 {
+			t.Errorf("credentials file mode: got %v, want 0600", st.Mode().Perm())
+		}
+		m := installationRE.FindStringSubmatch(p.output())
+		if m == nil {
+			t.Fatalf("run %d: no installation id in the log", run)
+		}
+		if run == 1 {
+			firstInstallation, firstCreds = m[1], string(creds)
+		} else {
+			if m[1] != firstInstallation {
+				t.Errorf("installation after restart: got %s, want %s (same database)", m[1], firstInstallation)
+			}
+			if string(creds) != firstCreds {
+				t.Errorf("MinIO credentials changed after restart")
+			}
+		}
+		if pids := minioPIDs(dataDir); len(pids) != 1 {
+			t.Fatalf("run %d: minio processes for this data dir: got %v, want exactly one", run, pids)
+		}
+
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		code, took := p.wait(t, 15*time.Second)
+		if code != 0 || took > 10*time.Second {
+			t.Fatalf("run %d: SIGTERM: exit %d after %s, want 0 within 10 s", run, code, took)
+		}
+		if pids := minioPIDs(dataDir); len(pids) != 0 {
+			t.Fatalf("run %d: minio left running after exit: %v", run, pids)
+		}
+	}
+}
+
+// lastLines returns the lines lms printed that are not log records.
+func errorLines(out string) []string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.HasPrefix(l, "lms:") {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+func TestStartupFailuresGiveOneReadableLine(t *testing.T) {
+	root := testenv.RepoRoot()
+	cases := []struct {
+		name string
+		dir  string
+		env  []string
+		want string
+	}{
+		{"UnreachableMongoDB", root, []string{"MONGODB_URI=mongodb://127.0.0.1:1"}, "lms: cannot reach MongoDB at mongodb://127.0.0.1:1"},
+		{"UnreachableMinio", root, []string{"MINIO_ENDPOINT=127.0.0.1:1", "MINIO_ACCESS_KEY=a", "MINIO_SECRET_KEY=b"}, "lms: cannot reach object storage at 127.0.0.1:1"},
+		{"MissingMinioBinary", t.TempDir(), nil, "lms: MinIO server binary not found: run `make minio`"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dataDir := t.TempDir()
+			env := append([]string{"LMS_ADDR=" + freeAddr(t), "LMS_DATA_DIR=" + dataDir}, tc.env...)
+			p := start(t, tc.dir, env...)
+			code, took := p.wait(t, 35*time.Second)
+			out := p.output()
+			if code == 0 || took > 30*time.Second {
+				t.Fatalf("exit %d after %s; want non-zero within 30 s", code, took)
+			}
+			if strings.Contains(out, "goroutine ") || strings.Contains(out, "panic") {
+				t.Fatalf("output has a stack trace:\n%s", out)
+			}
+			lines := errorLines(out)
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], tc.want) {
+				t.Fatalf("error lines: got %q, want one starting %q", lines, tc.want)
+			}
+			if pids := minioPIDs(dataDir); len(pids) != 0 {
+				t.Fatalf("minio left running after a failed start: %v", pids)
+			}
+		})
+	}
+}

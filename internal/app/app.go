@@ -1,0 +1,217 @@
+// Package app wires the program together: it reads the configuration, starts
+// or connects to the stores, builds the domain services and the HTTP server,
+// and runs the command asked for. main and the end-to-end tests both call Run.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/family-advocacy/lms/internal/blob"
+	"github.com/family-advocacy/lms/internal/config"
+	"github.com/family-advocacy/lms/internal/secrets"
+	"github.com/family-advocacy/lms/internal/server"
+	"github.com/family-advocacy/lms/internal/store"
+)
+
+// Env is what a run of the program receives from the outside world.
+type Env struct {
+	Args   []string
+	Getenv func(string) string
+	Stdout io.Writer
+	Stderr io.Writer
+
+	// Clock replaces time.Now (tests move it on). Nil means time.Now.
+	Clock func() time.Time
+	// Ready, when set, is called with the listening address once serving.
+	Ready func(addr string)
+}
+
+// usageError is a mistake on the command line (exit code 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// ExitCode returns the process exit code for an error returned by Run.
+func ExitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `usage:
+  lms serve [-addr 127.0.0.1:8080] [-data-dir ./data] [-demo]
+  lms courses validate [DIR]
+  lms users create --email E --name N --role admin`
+
+// Run runs the command in env.Args until it finishes or ctx is cancelled.
+func Run(ctx context.Context, env Env) error {
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	if env.Clock == nil {
+		env.Clock = time.Now
+	}
+	if len(env.Args) == 0 {
+		return usageError{usage}
+	}
+	switch env.Args[0] {
+	case "serve":
+		return serve(ctx, env, env.Args[1:])
+	case "help", "-h", "--help":
+		fmt.Fprintln(env.Stdout, usage)
+		return nil
+	default:
+		return usageError{fmt.Sprintf("unknown command %q\n%s", env.Args[0], usage)}
+	}
+}
+
+// newLogger returns the process logger.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// stores are the started or connected database and object store, with the
+// functions that stop them, in reverse order of start.
+type stores struct {
+	db    *store.DB
+	blob  *blob.Store
+	minio *blob.Server
+}
+
+func (s *stores) close() {
+	if s.db != nil {
+		s.db.Close(context.Background())
+	}
+	if s.minio != nil {
+		s.minio.Stop()
+	}
+}
+
+// openStores opens the database and object storage named by cfg, starting
+// embedded ones when none is configured. On failure everything started so
+// far is stopped.
+func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *stores, err error) {
+	st := &stores{}
+	defer func() {
+		if err != nil {
+			st.close()
+		}
+	}()
+	if cfg.Embedded() || cfg.MinioEndpoint == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+	}
+
+	// Object storage first: a missing MinIO binary is the commonest first-run
+	// problem and should not wait for the database.
+	endpoint, access, secret, useSSL := cfg.MinioEndpoint, cfg.MinioAccessKey, cfg.MinioSecretKey, cfg.MinioUseSSL
+	if endpoint == "" {
+		bin, err := blob.FindBinary(cfg.MinioBinary)
+		if err != nil {
+			return nil, err
+		}
+		creds, err := blob.LoadOrCreateCredentials(filepath.Join(cfg.DataDir, "minio-credentials.json"))
+		if err != nil {
+			return nil, err
+		}
+		st.minio, err = blob.StartServer(ctx, bin, filepath.Join(cfg.DataDir, "minio"), creds, log.With("component", "minio"))
+		if err != nil {
+			return nil, err
+		}
+		endpoint, access, secret, useSSL = st.minio.Endpoint, creds.AccessKey, creds.SecretKey, false
+		log.Info("object storage started", "endpoint", endpoint, "data", filepath.Join(cfg.DataDir, "minio"))
+	}
+	st.blob, err = blob.Open(ctx, endpoint, access, secret, useSSL, cfg.MinioBucket)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach object storage at %s: %w", endpoint, err)
+	}
+
+	if cfg.Embedded() {
+		log.Info("starting embedded database", "dir", filepath.Join(cfg.DataDir, "db"))
+	}
+	st.db, err = store.Open(ctx, cfg.MongoURI, cfg.MongoDatabase, cfg.DataDir, log)
+	if err != nil {
+		where := "the embedded database"
+		if !cfg.Embedded() {
+			where = "MongoDB at " + config.RedactURI(cfg.MongoURI)
+		}
+		return nil, fmt.Errorf("cannot reach %s: %w", where, err)
+	}
+	return st, nil
+}
+
+// serve runs `lms serve`.
+func serve(ctx context.Context, env Env, args []string) error {
+	cfg, err := config.Load(args, env.Getenv, env.Stderr)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	log := newLogger(cfg, env.Stderr)
+
+	st, err := openStores(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	key, created, err := secrets.LoadKey(cfg.SecretKey, filepath.Join(cfg.DataDir, "secret.key"))
+	if err != nil {
+		return err
+	}
+	if created && !cfg.Embedded() {
+		log.Warn("LMS_SECRET_KEY is not set: generated a key in the data directory; every instance sharing this database must use the same key", "file", filepath.Join(cfg.DataDir, "secret.key"))
+	}
+	box, err := secrets.NewBox(key)
+	if err != nil {
+		return err
+	}
+	_ = box
+	if err := st.db.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	inst, err := st.db.EnsureInstallation(ctx, env.Clock())
+	if err != nil {
+		return err
+	}
+	log.Info("database ready", "installation", inst.ID, "created", inst.CreatedAt.Format(time.RFC3339))
+
+	srv, err := server.New(server.Deps{
+		Config: cfg,
+		Logger: log,
+		Clock:  env.Clock,
+		Checks: []server.Check{
+			{Name: "database", Ping: st.db.Ping},
+			{Name: "object storage", Ping: st.blob.Ping},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "url", cfg.BaseURL)
+	if env.Ready != nil {
+		env.Ready(ln.Addr().String())
+	}
+	err = srv.Serve(ctx, ln)
+	log.Info("stopped serving; closing stores")
+	return err
+}

@@ -1,0 +1,141 @@
+// Package blob stores files (certificates, evidence, scans) in an
+// S3-compatible object store through minio-go.
+package blob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/family-advocacy/lms/internal/errs"
+)
+
+// Store is one bucket of an object store.
+type Store struct {
+	Client   *minio.Client
+	Bucket   string
+	Endpoint string
+}
+
+// Open connects to endpoint with the given keys and makes sure bucket exists.
+func Open(ctx context.Context, endpoint, accessKey, secretKey string, useSSL bool, bucket string) (*Store, error) {
+	client, err := minio.New(endpoint, &minio.Options{
+		Creds:      credentials.NewStaticV4(accessKey, secretKey, ""),
+		Secure:     useSSL,
+		MaxRetries: 2,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("object storage %s: %w", endpoint, err)
+	}
+	s := &Store{Client: client, Bucket: bucket, Endpoint: endpoint}
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := s.EnsureBucket(cctx); err != nil {
+		return nil, fmt.Errorf("object storage %s: %w", endpoint, shortErr(err))
+	}
+	return s, nil
+}
+
+// EnsureBucket creates the bucket when it does not exist.
+func (s *Store) EnsureBucket(ctx context.Context) error {
+	ok, err := s.Client.BucketExists(ctx, s.Bucket)
+	if err != nil {
+		return err
+	}
+	if ok {
+		return nil
+	}
+	err = s.Client.MakeBucket(ctx, s.Bucket, minio.MakeBucketOptions{})
+	if err != nil && minio.ToErrorResponse(err).Code == "BucketAlreadyOwnedByYou" {
+		return nil
+	}
+	return err
+}
+
+// Ping checks that the bucket is reachable.
+func (s *Store) Ping(ctx context.Context) error {
+	ok, err := s.Client.BucketExists(ctx, s.Bucket)
+	if err != nil {
+		return shortErr(err)
+	}
+	if !ok {
+		return fmt.Errorf("bucket %q does not exist", s.Bucket)
+	}
+	return nil
+}
+
+// Put stores size bytes from r under key.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
+	_, err := s.Client.PutObject(ctx, s.Bucket, key, r, size, minio.PutObjectOptions{ContentType: contentType})
+	if err != nil {
+		return fmt.Errorf("blob: put %s: %w", key, err)
+	}
+	return nil
+}
+
+// Object is an open object being read.
+type Object struct {
+	io.ReadCloser
+	Size        int64
+	ContentType string
+}
+
+// Get opens the object under key. A missing key is ENOTFOUND.
+func (s *Store) Get(ctx context.Context, key string) (*Object, error) {
+	obj, err := s.Client.GetObject(ctx, s.Bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("blob: get %s: %w", key, err)
+	}
+	st, err := obj.Stat()
+	if err != nil {
+		obj.Close()
+		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+			return nil, errs.Wrap(errs.ENOTFOUND, err, "file not found")
+		}
+		return nil, fmt.Errorf("blob: stat %s: %w", key, err)
+	}
+	return &Object{ReadCloser: obj, Size: st.Size, ContentType: st.ContentType}, nil
+}
+
+// Delete removes the object under key; a missing key is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := s.Client.RemoveObject(ctx, s.Bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		return fmt.Errorf("blob: delete %s: %w", key, err)
+	}
+	return nil
+}
+
+// PresignGet returns a URL that downloads key for the next ttl, with the
+// given file name.
+func (s *Store) PresignGet(ctx context.Context, key, filename string, ttl time.Duration) (*url.URL, error) {
+	params := url.Values{}
+	params.Set("response-content-disposition", fmt.Sprintf("attachment; filename=%q", filename))
+	return s.Client.PresignedGetObject(ctx, s.Bucket, key, ttl, params)
+}
+
+// List calls fn for every key under prefix.
+func (s *Store) List(ctx context.Context, prefix string, fn func(key string, size int64) error) error {
+	for obj := range s.Client.ListObjects(ctx, s.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if obj.Err != nil {
+			return fmt.Errorf("blob: list %s: %w", prefix, obj.Err)
+		}
+		if err := fn(obj.Key, obj.Size); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func shortErr(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return fmt.Errorf("%s: %w", uerr.Op, uerr.Err)
+	}
+	return err
+}

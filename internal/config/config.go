@@ -1,0 +1,163 @@
+// Package config reads the application's configuration once, from the
+// environment and command-line flags, into a Config value.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of one process. It is built once in
+// main and passed down; nothing reads the environment after that.
+type Config struct {
+	Addr    string // LMS_ADDR: listen address
+	BaseURL string // LMS_BASE_URL: public URL used in links, QR codes and emails
+	DataDir string // LMS_DATA_DIR: local state (embedded DB, managed MinIO, generated keys)
+
+	MongoURI      string // MONGODB_URI: empty = embedded FerretDB
+	MongoDatabase string // MONGODB_DATABASE
+
+	MinioEndpoint  string // MINIO_ENDPOINT: empty = managed local MinIO
+	MinioAccessKey string // MINIO_ACCESS_KEY
+	MinioSecretKey string // MINIO_SECRET_KEY
+	MinioUseSSL    bool   // MINIO_USE_SSL
+	MinioBucket    string // MINIO_BUCKET
+	MinioBinary    string // LMS_MINIO_BIN: managed MinIO server binary; empty = ./bin/minio, then PATH
+
+	SecretKey string // LMS_SECRET_KEY: base64 of 32 bytes; empty in local mode = generated in the data dir
+
+	SMTPURL string // SMTP_URL: empty = messages go to the outbox collection
+
+	Demo     bool   // LMS_DEMO: seed demo data into an empty database
+	LogLevel string // LMS_LOG_LEVEL: debug, info, warn, error
+	LogJSON  bool   // LMS_LOG_JSON: JSON logs instead of text
+
+	CertificateDelivery string // LMS_CERTIFICATE_DELIVERY: stream (default) or presign
+
+	ShutdownTimeout time.Duration // time allowed for in-flight requests on shutdown
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Addr:                "127.0.0.1:8080",
+		DataDir:             "./data",
+		MongoDatabase:       "lms",
+		MinioBucket:         "lms",
+		LogLevel:            "info",
+		CertificateDelivery: "stream",
+		ShutdownTimeout:     8 * time.Second,
+	}
+}
+
+// Load builds a Config from defaults, then the environment (getenv), then the
+// flags in args. Flags win over the environment.
+func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	c := Default()
+	env := func(name string, dst *string) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	var errs []error
+	envBool := func(name string, dst *bool) {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q is not true or false", name, v))
+			return
+		}
+		*dst = b
+	}
+	env("LMS_ADDR", &c.Addr)
+	env("LMS_BASE_URL", &c.BaseURL)
+	env("LMS_DATA_DIR", &c.DataDir)
+	env("MONGODB_URI", &c.MongoURI)
+	env("MONGODB_DATABASE", &c.MongoDatabase)
+	env("MINIO_ENDPOINT", &c.MinioEndpoint)
+	env("MINIO_ACCESS_KEY", &c.MinioAccessKey)
+	env("MINIO_SECRET_KEY", &c.MinioSecretKey)
+	envBool("MINIO_USE_SSL", &c.MinioUseSSL)
+	env("MINIO_BUCKET", &c.MinioBucket)
+	env("LMS_MINIO_BIN", &c.MinioBinary)
+	env("LMS_SECRET_KEY", &c.SecretKey)
+	env("SMTP_URL", &c.SMTPURL)
+	envBool("LMS_DEMO", &c.Demo)
+	env("LMS_LOG_LEVEL", &c.LogLevel)
+	envBool("LMS_LOG_JSON", &c.LogJSON)
+	env("LMS_CERTIFICATE_DELIVERY", &c.CertificateDelivery)
+
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (LMS_ADDR)")
+	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public base URL (LMS_BASE_URL)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory (LMS_DATA_DIR)")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "seed demo data into an empty database (LMS_DEMO)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LMS_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+		if strings.HasPrefix(c.Addr, "127.0.0.1:") || strings.HasPrefix(c.Addr, ":") {
+			c.BaseURL = "http://localhost:" + c.Addr[strings.LastIndex(c.Addr, ":")+1:]
+		}
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	errs = append(errs, c.validate())
+	return c, errors.Join(errs...)
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("LMS_BASE_URL=%q is not an http(s) URL", c.BaseURL))
+	}
+	if c.MinioEndpoint != "" && (c.MinioAccessKey == "" || c.MinioSecretKey == "") {
+		errs = append(errs, errors.New("MINIO_ENDPOINT is set, so MINIO_ACCESS_KEY and MINIO_SECRET_KEY are required"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("LMS_LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel))
+	}
+	switch c.CertificateDelivery {
+	case "stream", "presign":
+	default:
+		errs = append(errs, fmt.Errorf("LMS_CERTIFICATE_DELIVERY=%q: want stream or presign", c.CertificateDelivery))
+	}
+	return errors.Join(errs...)
+}
+
+// SecureCookies reports whether cookies must carry the Secure attribute.
+func (c *Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// Embedded reports whether the process runs its own database.
+func (c *Config) Embedded() bool { return c.MongoURI == "" }
+
+// RedactURI hides the password in a connection URI so it can be logged.
+func RedactURI(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URI)"
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	return u.String()
+}

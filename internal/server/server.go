@@ -1,0 +1,99 @@
+// Package server is the HTTP layer: the only package that imports Fiber.
+// routes.go lists every route with who may use it; each resource has its own
+// file of handlers that parse input, call a domain service and render a typed
+// page struct.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/family-advocacy/lms/internal/config"
+)
+
+// Check is a named readiness check (database, object storage).
+type Check struct {
+	Name string
+	Ping func(ctx context.Context) error
+}
+
+// Deps is everything the server needs; main builds it.
+type Deps struct {
+	Config config.Config
+	Logger *slog.Logger
+	Clock  func() time.Time
+	Checks []Check
+}
+
+// Server serves the LMS over HTTP.
+type Server struct {
+	cfg    config.Config
+	log    *slog.Logger
+	now    func() time.Time
+	checks []Check
+
+	app    *fiber.App
+	tmpl   *templates
+	assets *assets
+	pages  *pageSet
+}
+
+// New builds the server and its routes. It parses every template and page,
+// so a broken one fails here, at start-up.
+func New(d Deps) (*Server, error) {
+	s := &Server{cfg: d.Config, log: d.Logger, now: d.Clock, checks: d.Checks}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	var err error
+	if s.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	if s.tmpl, err = parseTemplates(templateFuncs(s.assets)); err != nil {
+		return nil, err
+	}
+	if s.pages, err = loadPages(); err != nil {
+		return nil, err
+	}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "lms",
+		DisableStartupMessage: true,
+		ErrorHandler:          s.handleError,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          120 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		BodyLimit:             12 << 20,
+		ReadBufferSize:        16 << 10,
+	})
+	s.app.Use(withRequestID, s.logRequests, s.recoverPanics, s.securityHeaders)
+	s.routes()
+	return s, nil
+}
+
+// Serve accepts connections on ln until ctx ends, then stops accepting and
+// waits for in-flight requests for at most the configured shutdown timeout.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.app.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	timeout := s.cfg.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = 8 * time.Second
+	}
+	if err := s.app.ShutdownWithTimeout(timeout); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// Handler exposes the Fiber app for in-process tests (app.Test).
+func (s *Server) Handler() *fiber.App { return s.app }

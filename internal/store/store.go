@@ -1,0 +1,219 @@
+// Package store implements the domain packages' storage interfaces on
+// MongoDB. When no MONGODB_URI is configured it runs FerretDB embedded in the
+// process, with SQLite files under the data directory.
+//
+// FerretDB v1 pushes down only filters of the exact form {_id: value}; every
+// other filter is a scan. Hot paths therefore read by _id, and every write is
+// one atomic single-document operation.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/family-advocacy/lms/internal/errs"
+)
+
+// DB is a connected database.
+type DB struct {
+	Client *mongo.Client
+	DB     *mongo.Database
+	URI    string // the URI connected to (embedded: the loopback listener)
+
+	stopEmbedded func()
+}
+
+// Embedded is a FerretDB instance running inside this process.
+type Embedded struct {
+	URI  string
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// StartEmbedded starts FerretDB with the SQLite backend in dir, listening on
+// a random loopback port. Its own logs go to logger at WARN and above.
+func StartEmbedded(dir string, logger *slog.Logger) (*Embedded, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("embedded database: %w", err)
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return nil, fmt.Errorf("embedded database: create %s: %w", abs, err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, fmt.Errorf("embedded database: %w", err)
+	}
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: fmt.Sprintf("127.0.0.1:%d", port)},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + abs + "/",
+		Logger:    slog.New(minLevel{logger.Handler(), slog.LevelWarn}).With("component", "ferretdb"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded database: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &Embedded{stop: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		_ = f.Run(ctx)
+	}()
+	e.URI = f.MongoDBURI()
+	return e, nil
+}
+
+// Stop shuts the embedded database down and waits for it, at most until ctx ends.
+func (e *Embedded) Stop(ctx context.Context) {
+	e.stop()
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+	}
+}
+
+// Open connects to MongoDB at uri (or, when uri is empty, to an embedded
+// FerretDB started under dataDir) and checks that it answers.
+func Open(ctx context.Context, uri, database, dataDir string, logger *slog.Logger) (*DB, error) {
+	db := &DB{URI: uri}
+	if uri == "" {
+		e, err := StartEmbedded(filepath.Join(dataDir, "db"), logger)
+		if err != nil {
+			return nil, err
+		}
+		db.URI = e.URI
+		db.stopEmbedded = func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			e.Stop(ctx)
+		}
+	}
+	if err := db.connect(ctx, database); err != nil {
+		db.Close(context.Background())
+		return nil, err
+	}
+	return db, nil
+}
+
+// Connect connects to an already running server (used by tests sharing one
+// embedded FerretDB).
+func Connect(ctx context.Context, uri, database string) (*DB, error) {
+	db := &DB{URI: uri}
+	if err := db.connect(ctx, database); err != nil {
+		db.Close(context.Background())
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) connect(ctx context.Context, database string) error {
+	opts := options.Client().ApplyURI(db.URI).
+		SetServerSelectionTimeout(10 * time.Second).
+		SetConnectTimeout(5 * time.Second).
+		SetAppName("lms")
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	db.Client = client
+	db.DB = client.Database(database)
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := client.Ping(pctx, nil); err != nil {
+		return fmt.Errorf("database: no answer from the server: %w", shortErr(err))
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.Client.Ping(ctx, nil)
+}
+
+// Close disconnects and stops the embedded database if this DB started it.
+func (db *DB) Close(ctx context.Context) {
+	if db.Client != nil {
+		dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		_ = db.Client.Disconnect(dctx)
+		cancel()
+	}
+	if db.stopEmbedded != nil {
+		db.stopEmbedded()
+		db.stopEmbedded = nil
+	}
+}
+
+// Collections returns the names of the collections in the database.
+func (db *DB) Collections(ctx context.Context) ([]string, error) {
+	return db.DB.ListCollectionNames(ctx, bson.D{})
+}
+
+// notFound maps mongo.ErrNoDocuments to an ENOTFOUND error.
+func notFound(err error, what string) error {
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return errs.Wrap(errs.ENOTFOUND, err, "%s not found", what)
+	}
+	return err
+}
+
+// shortErr trims the driver's long server-selection message to its cause.
+func shortErr(err error) error {
+	var sel mongo.ServerError
+	if errors.As(err, &sel) {
+		return err
+	}
+	msg := err.Error()
+	if len(msg) > 300 {
+		msg = msg[:300] + "…"
+	}
+	return errors.New(msg)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// minLevel is a slog.Handler that drops records below a level.
+type minLevel struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.level && h.Handler.Enabled(ctx, l)
+}
+
+// Handle drops FerretDB's wire-protocol dumps, which it logs at WARN for
+// every command it answers with an error (e.g. endSessions on disconnect);
+// the driver reports real errors to the caller anyway.
+func (h minLevel) Handle(ctx context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, "Response ") || strings.HasPrefix(r.Message, "Request ") {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(a), h.level}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.level}
+}

@@ -1,0 +1,163 @@
+package testenv
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// ChromiumPath is where Debian's chromium package installs the browser.
+const ChromiumPath = "/usr/bin/chromium"
+
+// Browser drives one headless Chromium tab for a test. On failure it writes
+// a screenshot of the page to the test's artefact directory and logs its path.
+type Browser struct {
+	tb      testing.TB
+	Ctx     context.Context
+	BaseURL string
+}
+
+// NewBrowser starts headless Chromium with a new, empty profile. Without
+// Chromium the test fails when CI=true and is skipped elsewhere, saying how
+// to install it.
+func NewBrowser(tb testing.TB, baseURL string) *Browser {
+	tb.Helper()
+	if _, err := os.Stat(ChromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("Chromium is missing at %s (CI=true): .ci/run must install it (apt-get install -y chromium)", ChromiumPath)
+		}
+		tb.Skipf("browser test skipped: Chromium not found at %s; install it with `sudo apt-get install -y chromium`", ChromiumPath)
+	}
+	profile := tb.TempDir()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(ChromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
+	b := &Browser{tb: tb, Ctx: ctx, BaseURL: strings.TrimRight(baseURL, "/")}
+	tb.Cleanup(func() {
+		if tb.Failed() {
+			b.screenshot()
+		}
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+	})
+	// Start the browser now so a start-up problem is reported here.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		tb.Fatalf("start Chromium: %v", err)
+	}
+	return b
+}
+
+func (b *Browser) screenshot() {
+	ctx, cancel := context.WithTimeout(b.Ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		b.tb.Logf("screenshot failed: %v", err)
+		return
+	}
+	dir := os.Getenv("LMS_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(RepoRoot(), "test-artifacts")
+	}
+	_ = os.MkdirAll(dir, 0o755)
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(b.tb.Name()) + ".png"
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.tb.Logf("write screenshot: %v", err)
+		return
+	}
+	url, _ := chromedp.Run(ctx, chromedp.Location())
+	b.tb.Logf("screenshot of %s written to %s", url, path)
+}
+
+// Open navigates to a path of the site and waits for the page to load.
+func (b *Browser) Open(path string) {
+	b.tb.Helper()
+	if err := chromedp.Do(b.Ctx, chromedp.Navigate(b.BaseURL+path)); err != nil {
+		b.tb.Fatalf("open %s: %v", path, err)
+	}
+}
+
+// Follow clicks what sel selects (a link or submit button) and waits for the
+// next page to load. It returns the HTTP status of that page.
+func (b *Browser) Follow(sel string) int64 {
+	b.tb.Helper()
+	resp, err := chromedp.RunResponse(b.Ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	if err != nil {
+		b.tb.Fatalf("click %s: %v", sel, err)
+	}
+	return resp.Status
+}
+
+// Fill replaces the value of the field sel with text.
+func (b *Browser) Fill(sel, text string) {
+	b.tb.Helper()
+	if err := chromedp.Do(b.Ctx, chromedp.SetValue(chromedp.CSS(sel), "", chromedp.NodeVisible), chromedp.SendKeys(chromedp.CSS(sel), text)); err != nil {
+		b.tb.Fatalf("fill %s: %v", sel, err)
+	}
+}
+
+// Click clicks sel without waiting for a navigation.
+func (b *Browser) Click(sel string) {
+	b.tb.Helper()
+	if err := chromedp.Do(b.Ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)); err != nil {
+		b.tb.Fatalf("click %s: %v", sel, err)
+	}
+}
+
+// Text returns the visible text of the first element matching sel.
+func (b *Browser) Text(sel string) string {
+	b.tb.Helper()
+	s, err := chromedp.Run(b.Ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+	if err != nil {
+		b.tb.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// Path returns the path (and query) of the current page.
+func (b *Browser) Path() string {
+	b.tb.Helper()
+	loc, err := chromedp.Run(b.Ctx, chromedp.Location())
+	if err != nil {
+		b.tb.Fatalf("location: %v", err)
+	}
+	return strings.TrimPrefix(loc, b.BaseURL)
+}
+
+// Eval evaluates a JavaScript expression and returns its value.
+func Eval[T any](b *Browser, expr string) T {
+	b.tb.Helper()
+	v, err := chromedp.Run(b.Ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.tb.Fatalf("eval %s: %v", expr, err)
+	}
+	return v
+}
+
+// MustContain fails the test unless the text of sel contains want.
+func (b *Browser) MustContain(sel, want string) {
+	b.tb.Helper()
+	if got := b.Text(sel); !strings.Contains(got, want) {
+		b.tb.Fatalf("text of %s on %s: got %q, want it to contain %q", sel, b.Path(), got, want)
+	}
+}

@@ -1,0 +1,199 @@
+// Package testenv is the shared test harness: one embedded FerretDB and one
+// MinIO server per test binary, started on first use, and a fresh database
+// and bucket for every test. Nothing is mocked.
+//
+// Every package that uses it has
+//
+//	func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/family-advocacy/lms/internal/blob"
+	"github.com/family-advocacy/lms/internal/store"
+)
+
+var shared struct {
+	mu      sync.Mutex
+	dir     string
+	ferret  *store.Embedded
+	minio   *blob.Server
+	dbErr   error
+	blobErr error
+}
+
+// Main runs the tests and stops the shared servers afterwards.
+func Main(m *testing.M) int {
+	code := m.Run()
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.minio != nil {
+		shared.minio.Stop()
+	}
+	if shared.ferret != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		shared.ferret.Stop(ctx)
+		cancel()
+	}
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	return code
+}
+
+func sharedDir() (string, error) {
+	if shared.dir == "" {
+		d, err := os.MkdirTemp("", "lms-test-")
+		if err != nil {
+			return "", err
+		}
+		shared.dir = d
+	}
+	return shared.dir, nil
+}
+
+// Logger returns a logger that writes to the test log.
+func Logger(tb testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct{ tb testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.tb.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// MongoURI returns the URI of the shared embedded FerretDB, starting it on
+// first use.
+func MongoURI(tb testing.TB) string {
+	tb.Helper()
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.ferret == nil && shared.dbErr == nil {
+		dir, err := sharedDir()
+		if err == nil {
+			quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+			shared.ferret, err = store.StartEmbedded(filepath.Join(dir, "db"), quiet)
+		}
+		shared.dbErr = err
+	}
+	if shared.dbErr != nil {
+		tb.Fatalf("embedded FerretDB: %v", shared.dbErr)
+	}
+	return shared.ferret.URI
+}
+
+// Minio returns the shared MinIO server, starting it on first use.
+func Minio(tb testing.TB) *blob.Server {
+	tb.Helper()
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.minio == nil && shared.blobErr == nil {
+		shared.blobErr = startMinio()
+	}
+	if shared.blobErr != nil {
+		tb.Fatalf("MinIO: %v", shared.blobErr)
+	}
+	return shared.minio
+}
+
+func startMinio() error {
+	dir, err := sharedDir()
+	if err != nil {
+		return err
+	}
+	bin := filepath.Join(RepoRoot(), "bin", "minio")
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("%s is missing: run `make minio` (make test does this first)", bin)
+	}
+	creds := blob.Credentials{AccessKey: "test" + RandomHex(6), SecretKey: RandomHex(20)}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	shared.minio, err = blob.StartServer(context.Background(), bin, filepath.Join(dir, "minio"), creds, quiet)
+	return err
+}
+
+// Env is one test's own database and bucket on the shared servers.
+type Env struct {
+	DB     *store.DB
+	Blob   *blob.Store
+	DBName string
+	Bucket string
+
+	MongoURI       string
+	MinioEndpoint  string
+	MinioAccessKey string
+	MinioSecretKey string
+}
+
+// New returns a fresh database and bucket for the test, dropped when it ends.
+func New(tb testing.TB) *Env {
+	tb.Helper()
+	ctx := context.Background()
+	uri := MongoURI(tb)
+	srv := Minio(tb)
+	e := &Env{
+		DBName:         "t_" + RandomHex(6),
+		Bucket:         "t-" + RandomHex(6),
+		MongoURI:       uri,
+		MinioEndpoint:  srv.Endpoint,
+		MinioAccessKey: srv.AccessKey,
+		MinioSecretKey: srv.SecretKey,
+	}
+	db, err := store.Connect(ctx, uri, e.DBName)
+	if err != nil {
+		tb.Fatalf("connect to embedded FerretDB: %v", err)
+	}
+	e.DB = db
+	b, err := blob.Open(ctx, srv.Endpoint, srv.AccessKey, srv.SecretKey, false, e.Bucket)
+	if err != nil {
+		tb.Fatalf("open MinIO bucket: %v", err)
+	}
+	e.Blob = b
+	tb.Cleanup(func() {
+		_ = db.DB.Drop(context.Background())
+		db.Close(context.Background())
+	})
+	return e
+}
+
+// DataDir returns the directory holding the shared FerretDB's SQLite files.
+func DataDir(tb testing.TB) string {
+	tb.Helper()
+	MongoURI(tb)
+	return filepath.Join(shared.dir, "db")
+}
+
+// RepoRoot returns the module's root directory (where go.mod is).
+func RepoRoot() string {
+	dir, _ := os.Getwd()
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return dir
+		}
+	}
+}
+
+// RandomHex returns 2n random hex characters.
+func RandomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
