@@ -34,9 +34,19 @@ func Open(ctx context.Context, endpoint, accessKey, secretKey string, useSSL boo
 		return nil, fmt.Errorf("object storage %s: %w", endpoint, err)
 	}
 	s := &Store{Client: client, Bucket: bucket, Endpoint: endpoint}
-	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	if err := s.EnsureBucket(cctx); err != nil {
+	for {
+		err = s.EnsureBucket(cctx)
+		// A MinIO server that has just started answers "not initialized"
+		// for a moment after its liveness probe turns green.
+		if err != nil && minio.ToErrorResponse(err).Code == "XMinioServerNotInitialized" && cctx.Err() == nil {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		break
+	}
+	if err != nil {
 		return nil, fmt.Errorf("object storage %s: %w", endpoint, shortErr(err))
 	}
 	return s, nil

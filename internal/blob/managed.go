@@ -172,7 +172,7 @@ func startOnce(ctx context.Context, bin, dataDir string, creds Credentials, log 
 
 func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	url := "http://" + s.Endpoint + "/minio/health/live"
+	url := "http://" + s.Endpoint + "/minio/health/ready"
 	client := &http.Client{Timeout: 2 * time.Second}
 	for {
 		select {
