@@ -215,6 +215,22 @@ func TestServeOnEmbeddedStoresRestartsOnSameDataAndStopsCleanly(t *testing.T) {
 		if pids := minioPIDs(dataDir); len(pids) != 0 {
 			t.Fatalf("run %d: minio left running after exit: %v", run, pids)
 		}
+		hint := strings.Contains(p.output(), "no administrator account exists; create one with: lms users create")
+		if run == 1 {
+			if !hint {
+				t.Fatalf("run 1: no hint about creating the first admin")
+			}
+			// Create the first admin between the runs.
+			cmd := exec.Command(lmsBin, "users", "create", "--email", "first.admin@example.org", "--name", "First Admin", "--role", "admin")
+			cmd.Dir = root
+			cmd.Env = []string{"PATH=/usr/bin:/bin", "LMS_DATA_DIR=" + dataDir}
+			out, err := cmd.CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "Created First Admin <first.admin@example.org> with roles [learner admin]") || !strings.Contains(string(out), "Password (shown once") {
+				t.Fatalf("users create: %v\n%s", err, out)
+			}
+		} else if hint {
+			t.Fatalf("run 2: still asks for an admin after one was created")
+		}
 	}
 }
 

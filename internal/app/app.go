@@ -12,12 +12,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/family-advocacy/lms/internal/blob"
 	"github.com/family-advocacy/lms/internal/config"
 	"github.com/family-advocacy/lms/internal/secrets"
-	"github.com/family-advocacy/lms/internal/server"
 	"github.com/family-advocacy/lms/internal/store"
 )
 
@@ -25,6 +25,7 @@ import (
 type Env struct {
 	Args   []string
 	Getenv func(string) string
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 
@@ -67,6 +68,8 @@ func Run(ctx context.Context, env Env) error {
 	switch env.Args[0] {
 	case "serve":
 		return serve(ctx, env, env.Args[1:])
+	case "users":
+		return usersCommand(ctx, env, env.Args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprintln(env.Stdout, usage)
 		return nil
@@ -177,11 +180,6 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if created && !cfg.Embedded() {
 		log.Warn("LMS_SECRET_KEY is not set: generated a key in the data directory; every instance sharing this database must use the same key", "file", filepath.Join(cfg.DataDir, "secret.key"))
 	}
-	box, err := secrets.NewBox(key)
-	if err != nil {
-		return err
-	}
-	_ = box
 	if err := st.db.EnsureIndexes(ctx); err != nil {
 		return err
 	}
@@ -191,18 +189,19 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	log.Info("database ready", "installation", inst.ID, "created", inst.CreatedAt.Format(time.RFC3339))
 
-	srv, err := server.New(server.Deps{
-		Config: cfg,
-		Logger: log,
-		Clock:  env.Clock,
-		Checks: []server.Check{
-			{Name: "database", Ping: st.db.Ping},
-			{Name: "object storage", Ping: st.blob.Ping},
-		},
-	})
+	srv, svc, err := Wire(cfg, st.db, st.blob, key, env.Clock, log)
 	if err != nil {
 		return err
 	}
+	if cfg.Demo {
+		if err := seedDemo(ctx, svc, st.db, env.Stdout); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	if err := warnIfNoAdmin(ctx, st.db, log); err != nil {
+		return err
+	}
+	go sweepLoop(ctx, st.db, env.Clock, log)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -214,4 +213,31 @@ func serve(ctx context.Context, env Env, args []string) error {
 	err = srv.Serve(ctx, ln)
 	log.Info("stopped serving; closing stores")
 	return err
+}
+
+func envStdin(env Env) io.Reader {
+	if env.Stdin == nil {
+		return strings.NewReader("")
+	}
+	return env.Stdin
+}
+
+// sweepLoop removes expired sessions, password resets and old throttle
+// records at start-up and then hourly. Running it on every instance is
+// harmless: each sweep is an idempotent delete.
+func sweepLoop(ctx context.Context, db *store.DB, clock func() time.Time, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := db.SweepExpired(ctx, clock()); err != nil && ctx.Err() == nil {
+			log.Warn("sweep of expired records failed", "err", err)
+		} else if n > 0 {
+			log.Info("swept expired records", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

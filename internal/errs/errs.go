@@ -108,7 +108,9 @@ type ValidationError struct {
 }
 
 // Error lists the fields with problems.
-func (v *ValidationError) Error() string { return fmt.Sprintf("validation failed on %d field(s)", len(v.Fields)) }
+func (v *ValidationError) Error() string {
+	return fmt.Sprintf("validation failed on %d field(s)", len(v.Fields))
+}
 
 // Fields returns the per-field problems in err's chain, or nil.
 func Fields(err error) FieldErrors {

@@ -9,11 +9,13 @@ import (
 	"io/fs"
 	"mime"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/web"
 )
 
@@ -100,7 +102,10 @@ func (s *Server) fillBase(c *fiber.Ctx, b *basePage) {
 	v := viewerOf(c)
 	b.User = v
 	b.RequestID = requestID(c)
-	b.CSRF = csrfToken(c)
+	b.CSRF = s.csrfToken(c)
+	if b.Flash == nil {
+		b.Flash = s.takeFlash(c)
+	}
 	b.Nav = s.navFor(v, c.Path())
 	b.FooterLinks = footerLinks
 }
@@ -119,8 +124,10 @@ var footerLinks = []link{
 // navFor returns the main navigation for a viewer, marking the current section.
 func (s *Server) navFor(v *viewer, current string) []link {
 	nav := []link{{Href: "/courses", Label: "Courses"}}
-	if v == nil {
-		nav = append(nav, link{Href: "/login", Label: "Sign in"}, link{Href: "/register", Label: "Create an account"})
+	if v == nil || v.MustSetup2FA {
+		if v == nil {
+			nav = append(nav, link{Href: "/login", Label: "Sign in"}, link{Href: "/register", Label: "Create an account"})
+		}
 	} else {
 		nav = append(nav, link{Href: "/my/learning", Label: "My learning"}, link{Href: "/my/certificates", Label: "My certificates"})
 		if v.HasRole("advocate") {
@@ -134,6 +141,7 @@ func (s *Server) navFor(v *viewer, current string) []link {
 		}
 		nav = append(nav, link{Href: "/account", Label: "Account"})
 	}
+	nav = slices.DeleteFunc(nav, func(l link) bool { return !s.hasGET[l.Href] })
 	for i := range nav {
 		nav[i].Current = current == nav[i].Href || strings.HasPrefix(current, nav[i].Href+"/")
 	}
@@ -164,6 +172,8 @@ func templateFuncs(assets *assets) template.FuncMap {
 			return t.In(london).Format("2006-01-02")
 		},
 		"add":     func(a, b int) int { return a + b },
+		"input":   input,
+		"hasRole": func(roles []auth.Role, r string) bool { return slices.Contains(roles, auth.Role(r)) },
 		"percent": func(n, d int) int { return percent(n, d) },
 	}
 }

@@ -36,6 +36,41 @@ func (s *Server) routeTable() []route {
 		// Public pages
 		{"GET", "/", anyone, s.handleHome},
 		{"GET", "/pages/:slug", anyone, s.handleContentPage},
+
+		// Accounts: registration, sign-in, password reset
+		{"GET", "/register", anyone, s.handleRegisterForm},
+		{"POST", "/register", anyone, s.handleRegister},
+		{"GET", "/login", anyone, s.handleLoginForm},
+		{"POST", "/login", anyone, s.handleLogin},
+		{"GET", "/login/2fa", anyone, s.handleSecondFactorForm}, // needs a session waiting for a code
+		{"POST", "/login/2fa", anyone, s.handleSecondFactor},
+		{"POST", "/logout", signedIn, s.handleLogout},
+		{"GET", "/password/forgot", anyone, s.handleForgotForm},
+		{"POST", "/password/forgot", anyone, s.handleForgot},
+		{"GET", "/password/reset", anyone, s.handleResetForm}, // needs a valid emailed token
+		{"POST", "/password/reset", anyone, s.handleReset},
+
+		// Own account
+		{"GET", "/account", signedIn, s.handleAccount},
+		{"POST", "/account/profile", signedIn, s.handleProfile},
+		{"POST", "/account/password", signedIn, s.handlePassword},
+		{"POST", "/account/sessions/:id/revoke", signedIn, s.handleRevokeSession}, // own sessions only
+		{"GET", "/account/2fa", signedIn, s.handleTwoFactor},
+		{"POST", "/account/2fa", signedIn, s.handleTwoFactorConfirm},
+		{"POST", "/account/2fa/recovery-codes", signedIn, s.handleRecoveryCodes},
+		{"POST", "/account/2fa/disable", signedIn, s.handleTwoFactorDisable},
+
+		// Administration
+		{"GET", "/admin", admin, s.handleAdminHome},
+		{"GET", "/admin/users", admin, s.handleAdminUsers},
+		{"GET", "/admin/users/:id", admin, s.handleAdminUser},
+		{"POST", "/admin/users/:id", admin, s.handleAdminUserUpdate},
+		{"POST", "/admin/users/:id/disable", admin, s.handleAdminUserDisable},
+		{"POST", "/admin/users/:id/enable", admin, s.handleAdminUserDisable},
+		{"GET", "/admin/organisations", admin, s.handleAdminOrgs},
+		{"POST", "/admin/organisations", admin, s.handleAdminOrgCreate},
+		{"GET", "/admin/outbox", admin, s.handleOutbox},
+		{"GET", "/admin/outbox/:id", admin, s.handleOutboxMessage},
 	}
 }
 
@@ -44,6 +79,7 @@ func (s *Server) routes() {
 	for _, r := range s.routeTable() {
 		s.app.Add(r.method, r.path, s.guard(r.who), r.handle)
 		if r.method == fiber.MethodGet {
+			s.hasGET[r.path] = true
 			s.app.Add(fiber.MethodHead, r.path, s.guard(r.who), r.handle)
 		}
 	}

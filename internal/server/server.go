@@ -6,6 +6,8 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"log/slog"
 	"net"
@@ -13,7 +15,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/config"
+	"github.com/family-advocacy/lms/internal/notify"
 )
 
 // Check is a named readiness check (database, object storage).
@@ -28,6 +32,10 @@ type Deps struct {
 	Logger *slog.Logger
 	Clock  func() time.Time
 	Checks []Check
+
+	Auth   *auth.Service
+	Outbox notify.OutboxReader
+	Key    []byte // secret key, for CSRF tokens
 }
 
 // Server serves the LMS over HTTP.
@@ -41,12 +49,22 @@ type Server struct {
 	tmpl   *templates
 	assets *assets
 	pages  *pageSet
+
+	auth     *auth.Service
+	outbox   notify.OutboxReader
+	sessions *sessionCache
+	csrfKey  []byte
+	hasGET   map[string]bool // registered GET paths, to hide links to pages not built yet
 }
 
 // New builds the server and its routes. It parses every template and page,
 // so a broken one fails here, at start-up.
 func New(d Deps) (*Server, error) {
-	s := &Server{cfg: d.Config, log: d.Logger, now: d.Clock, checks: d.Checks}
+	s := &Server{cfg: d.Config, log: d.Logger, now: d.Clock, checks: d.Checks,
+		auth: d.Auth, outbox: d.Outbox, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
+	m := hmac.New(sha256.New, d.Key)
+	m.Write([]byte("lms csrf v1"))
+	s.csrfKey = m.Sum(nil)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -70,7 +88,7 @@ func New(d Deps) (*Server, error) {
 		BodyLimit:             12 << 20,
 		ReadBufferSize:        16 << 10,
 	})
-	s.app.Use(withRequestID, s.logRequests, s.recoverPanics, s.securityHeaders)
+	s.app.Use(withRequestID, s.logRequests, s.recoverPanics, s.securityHeaders, s.loadViewer, s.checkCSRF)
 	s.routes()
 	return s, nil
 }

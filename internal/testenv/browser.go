@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,7 +112,9 @@ func (b *Browser) Follow(sel string) int64 {
 // Fill replaces the value of the field sel with text.
 func (b *Browser) Fill(sel, text string) {
 	b.tb.Helper()
-	if err := chromedp.Do(b.Ctx, chromedp.SetValue(chromedp.CSS(sel), "", chromedp.NodeVisible), chromedp.SendKeys(chromedp.CSS(sel), text)); err != nil {
+	sj, _ := json.Marshal(sel)
+	clear := chromedp.Evaluate[chromedp.Void](`document.querySelector(` + string(sj) + `).value = ""`)
+	if err := chromedp.Do(b.Ctx, chromedp.WaitVisible(chromedp.CSS(sel)), clear, chromedp.SendKeys(chromedp.CSS(sel), text)); err != nil {
 		b.tb.Fatalf("fill %s: %v", sel, err)
 	}
 }

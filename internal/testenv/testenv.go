@@ -197,3 +197,33 @@ func RandomHex(n int) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// GrepDataDir searches every file of the shared FerretDB's SQLite data
+// (including its write-ahead log) for each needle, after a checkpoint, and
+// returns the needles found.
+func GrepDataDir(tb testing.TB, needles []string) []string {
+	tb.Helper()
+	dir := DataDir(tb)
+	var found []string
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var all []byte
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	for _, n := range needles {
+		if n != "" && strings.Contains(string(all), n) {
+			found = append(found, n)
+		}
+	}
+	return found
+}

@@ -1,0 +1,188 @@
+// Package auth holds accounts, organisations, roles, passwords, sessions,
+// two-factor authentication and sign-in throttling.
+package auth
+
+import (
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/family-advocacy/lms/internal/errs"
+)
+
+// Role is a permission set a user may hold; a user can hold several.
+type Role string
+
+// The roles.
+const (
+	RoleLearner  Role = "learner"
+	RoleAdvocate Role = "advocate"
+	RoleManager  Role = "manager"
+	RoleAdmin    Role = "admin"
+)
+
+// AllRoles lists the roles in display order.
+var AllRoles = []Role{RoleLearner, RoleAdvocate, RoleManager, RoleAdmin}
+
+// JobRole is what a person does, asked at registration.
+type JobRole string
+
+// The job roles offered at registration.
+const (
+	JobMentalHealth  JobRole = "mental-health-support-worker"
+	JobDomesticAbuse JobRole = "domestic-abuse-worker"
+	JobAdvocate      JobRole = "advocate"
+	JobOther         JobRole = "other"
+)
+
+// JobRoles lists the job roles with their labels, in display order.
+var JobRoles = []struct {
+	Value JobRole
+	Label string
+}{
+	{JobMentalHealth, "Mental health support worker"},
+	{JobDomesticAbuse, "Domestic abuse worker"},
+	{JobAdvocate, "Advocate"},
+	{JobOther, "Other"},
+}
+
+// User is an account.
+type User struct {
+	ID      string    `bson:"_id"`
+	Email   string    `bson:"email"` // normalised
+	Name    string    `bson:"name"`
+	OrgID   string    `bson:"org_id"`
+	JobRole JobRole   `bson:"job_role"`
+	Roles   []Role    `bson:"roles"`
+	Created time.Time `bson:"created_at"`
+	Updated time.Time `bson:"updated_at"`
+
+	PasswordHash string `bson:"password_hash"`
+	Disabled     bool   `bson:"disabled"`
+
+	// Two-factor authentication. The secret is sealed with the app key.
+	TOTPSecret     string   `bson:"totp_secret,omitempty"`
+	TOTPPending    string   `bson:"totp_pending,omitempty"` // sealed secret awaiting confirmation
+	TOTPEnabled    bool     `bson:"totp_enabled"`
+	TOTPLastStep   int64    `bson:"totp_last_step"`           // last accepted time step (no replay)
+	RecoveryHashes []string `bson:"recovery_hashes,omitempty"` // keyed hashes of unused codes
+
+	// NotifyOptional turns non-mandatory reminders on (default true).
+	NotifyOptional bool `bson:"notify_optional"`
+
+	// Version increases on every write; updates are conditional on it.
+	Version int64 `bson:"version"`
+}
+
+// HasRole reports whether the user holds r.
+func (u *User) HasRole(r Role) bool { return slices.Contains(u.Roles, r) }
+
+// NeedsTwoFactor reports whether the user's roles require two-factor authentication.
+func (u *User) NeedsTwoFactor() bool { return u.HasRole(RoleManager) || u.HasRole(RoleAdmin) }
+
+// OrgKind distinguishes the advocacy service itself from partner agencies.
+type OrgKind string
+
+// Organisation kinds.
+const (
+	OrgService OrgKind = "service" // the advocacy organisation itself
+	OrgPartner OrgKind = "partner" // a partner agency whose workers learn here
+)
+
+// Organisation is an agency users belong to.
+type Organisation struct {
+	ID      string    `bson:"_id"`
+	Name    string    `bson:"name"`
+	Kind    OrgKind   `bson:"kind"`
+	Created time.Time `bson:"created_at"`
+}
+
+// NormaliseEmail trims and lower-cases an email address, and checks it.
+func NormaliseEmail(s string) (string, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" || len(s) > 254 {
+		return s, false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
+		return s, false
+	}
+	return s, true
+}
+
+// NormaliseName trims and collapses spaces in a person's name.
+func NormaliseName(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Registration is what a person submits to create an account.
+type Registration struct {
+	Name     string
+	Email    string
+	Password string
+	OrgID    string
+	JobRole  JobRole
+}
+
+// Validate checks the registration and normalises its email and name.
+func (r *Registration) Validate(orgExists func(string) bool) error {
+	fe := errs.FieldErrors{}
+	r.Name = NormaliseName(r.Name)
+	switch {
+	case r.Name == "":
+		fe.Add("name", "Enter your full name")
+	case utf8.RuneCountInString(r.Name) > 120:
+		fe.Add("name", "Name must be 120 characters or fewer")
+	}
+	email, ok := NormaliseEmail(r.Email)
+	r.Email = email
+	if r.Email == "" {
+		fe.Add("email", "Enter your email address")
+	} else if !ok {
+		fe.Add("email", "Enter an email address in the correct format, like name@example.org")
+	}
+	if msg := CheckPassword(r.Password, r.Email, r.Name); msg != "" {
+		fe.Add("password", msg)
+	}
+	if r.OrgID == "" || !orgExists(r.OrgID) {
+		fe.Add("org", "Select your organisation")
+	}
+	if !validJobRole(r.JobRole) {
+		fe.Add("job_role", "Select your job role")
+	}
+	return fe.Err()
+}
+
+func validJobRole(j JobRole) bool {
+	for _, r := range JobRoles {
+		if r.Value == j {
+			return true
+		}
+	}
+	return false
+}
+
+// Session is a signed-in browser. Its ID is the SHA-256 of the cookie token,
+// so the database never holds a usable token.
+type Session struct {
+	ID         string    `bson:"_id"`
+	UserID     string    `bson:"user_id"`
+	Created    time.Time `bson:"created_at"`
+	LastSeen   time.Time `bson:"last_seen_at"`
+	Expires    time.Time `bson:"expires_at"` // absolute lifetime
+	MFAPending bool      `bson:"mfa_pending"`
+	UserAgent  string    `bson:"user_agent"`
+}
+
+// Session lifetimes.
+const (
+	SessionIdle     = 60 * time.Minute
+	SessionAbsolute = 12 * time.Hour
+	// touchEvery limits last-seen writes to one per minute per session.
+	touchEvery = time.Minute
+)
+
+// Alive reports whether the session is within its idle and absolute limits.
+func (s *Session) Alive(now time.Time) bool {
+	return now.Before(s.Expires) && now.Before(s.LastSeen.Add(SessionIdle))
+}

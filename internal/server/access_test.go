@@ -1,0 +1,378 @@
+package server_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/family-advocacy/lms/internal/app"
+	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/config"
+	"github.com/family-advocacy/lms/internal/server"
+	"github.com/family-advocacy/lms/internal/testenv"
+)
+
+// world is a running server (in-process) on real stores, with one account
+// per persona.
+type world struct {
+	t       *testing.T
+	env     *testenv.Env
+	srv     *server.Server
+	svc     *app.Services
+	key     []byte
+	mu      sync.Mutex
+	now     time.Time
+	users   map[string]*auth.User
+	orgA    *auth.Organisation
+	orgB    *auth.Organisation
+	persona []string
+}
+
+func (w *world) clock() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.now }
+func (w *world) advance(d time.Duration) {
+	w.mu.Lock()
+	w.now = w.now.Add(d)
+	w.mu.Unlock()
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{t: t, env: testenv.New(t), now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), users: map[string]*auth.User{}}
+	w.key = make([]byte, 32)
+	_, _ = rand.Read(w.key)
+	w.srv, w.svc = w.newInstance()
+	ctx := context.Background()
+	var err error
+	if w.orgA, err = w.svc.Auth.CreateOrg(ctx, "Org A", auth.OrgService); err != nil {
+		t.Fatal(err)
+	}
+	if w.orgB, err = w.svc.Auth.CreateOrg(ctx, "Org B", auth.OrgPartner); err != nil {
+		t.Fatal(err)
+	}
+	hash := auth.HashPassword("correct horse battery staple")
+	for _, p := range []struct {
+		name  string
+		org   *auth.Organisation
+		roles []auth.Role
+	}{
+		{"learner", w.orgA, []auth.Role{auth.RoleLearner}},
+		{"learner2", w.orgA, []auth.Role{auth.RoleLearner}},
+		{"advocate", w.orgA, []auth.Role{auth.RoleLearner, auth.RoleAdvocate}},
+		{"manager", w.orgA, []auth.Role{auth.RoleLearner, auth.RoleManager}},
+		{"other-manager", w.orgB, []auth.Role{auth.RoleLearner, auth.RoleManager}},
+		{"admin", w.orgA, []auth.Role{auth.RoleLearner, auth.RoleAdmin}},
+	} {
+		u, err := w.svc.Auth.CreateUser(ctx, p.name+"@example.org", strings.ToUpper(p.name[:1])+p.name[1:]+" Person", hash, p.org.ID, auth.JobOther, p.roles)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.NeedsTwoFactor() { // managers and admins have 2FA set up
+			if err := w.env.DB.SetUserFields(ctx, u.ID, auth.Fields{"totp_enabled": true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.users[p.name] = u
+	}
+	return w
+}
+
+// newInstance builds another server on the same stores, like a second
+// instance behind a load balancer.
+func (w *world) newInstance() (*server.Server, *app.Services) {
+	cfg := config.Default()
+	cfg.BaseURL = "http://lms.test"
+	srv, svc, err := app.Wire(cfg, w.env.DB, w.env.Blob, w.key, w.clock, testenv.Logger(w.t))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return srv, svc
+}
+
+// session signs a persona in (a fresh session) and returns its cookie value.
+func (w *world) session(persona string) string {
+	w.t.Helper()
+	u := w.users[persona]
+	token, id := auth.NewToken()
+	now := w.clock()
+	if err := w.env.DB.InsertSession(context.Background(), &auth.Session{ID: id, UserID: u.ID, Created: now, LastSeen: now, Expires: now.Add(auth.SessionAbsolute)}); err != nil {
+		w.t.Fatal(err)
+	}
+	return token
+}
+
+// client is one browser: a cookie jar against an in-process server.
+type client struct {
+	w       *world
+	srv     *server.Server
+	cookies map[string]string
+}
+
+func (w *world) client(srv *server.Server, token string) *client {
+	c := &client{w: w, srv: srv, cookies: map[string]string{}}
+	if token != "" {
+		c.cookies["lms_session"] = token
+	}
+	return c
+}
+
+func (c *client) do(method, target string, form url.Values) (*http.Response, string) {
+	c.w.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, target, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range c.cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	resp, err := c.srv.Handler().Test(req, -1)
+	if err != nil {
+		c.w.t.Fatalf("%s %s: %v", method, target, err)
+	}
+	for _, ck := range resp.Cookies() {
+		if ck.MaxAge < 0 || ck.Value == "" {
+			delete(c.cookies, ck.Name)
+		} else {
+			c.cookies[ck.Name] = ck.Value
+		}
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
+}
+
+var csrfRE = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// csrf fetches a page and returns the CSRF token its forms carry.
+func (c *client) csrf() string {
+	c.w.t.Helper()
+	_, body := c.do("GET", "/login", nil)
+	if v := c.cookies["lms_session"]; v != "" {
+		_, body = c.do("GET", "/account", nil)
+	}
+	m := csrfRE.FindStringSubmatch(body)
+	if m == nil {
+		c.w.t.Fatalf("no CSRF token on the page")
+	}
+	return m[1]
+}
+
+// post sends a form with the client's CSRF token.
+func (c *client) post(target string, form url.Values) (*http.Response, string) {
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("_csrf", c.csrf())
+	return c.do("POST", target, form)
+}
+
+var personas = []string{"anonymous", "learner", "advocate", "manager", "other-manager", "admin"}
+
+// expectation says what the route table promises a persona.
+func expectation(who, persona string) string {
+	if persona == "anonymous" {
+		if who == "anyone" {
+			return "allowed"
+		}
+		return "login"
+	}
+	roles := map[string][]string{
+		"learner": {"learner"}, "advocate": {"learner", "advocate"}, "manager": {"learner", "manager"},
+		"other-manager": {"learner", "manager"}, "admin": {"learner", "admin"},
+	}[persona]
+	has := func(r string) bool {
+		for _, x := range roles {
+			if x == r {
+				return true
+			}
+		}
+		return false
+	}
+	switch who {
+	case "anyone", "signed-in":
+		return "allowed"
+	case "advocate":
+		if has("advocate") {
+			return "allowed"
+		}
+	case "manager":
+		if has("manager") || has("admin") {
+			return "allowed"
+		}
+	case "admin":
+		if has("admin") {
+			return "allowed"
+		}
+	}
+	return "forbidden"
+}
+
+// fill replaces route parameters with values that exist where it matters.
+func (w *world) fill(path string) string {
+	r := strings.NewReplacer(":id", w.users["learner2"].ID, ":slug", "about", ":hash", "0", "*", "css/site.css")
+	return r.Replace(path)
+}
+
+func TestRouteTableByRole(t *testing.T) {
+	w := newWorld(t)
+	routes := w.srv.Routes()
+	if len(routes) < 20 {
+		t.Fatalf("route table has %d routes; expected the whole application", len(routes))
+	}
+	for _, rt := range routes {
+		for _, persona := range personas {
+			want := expectation(rt.Who, persona)
+			name := rt.Method + " " + rt.Path + " as " + persona
+			token := ""
+			if persona != "anonymous" {
+				token = w.session(persona)
+			}
+			c := w.client(w.srv, token)
+			var resp *http.Response
+			target := w.fill(rt.Path)
+			if rt.Method == "GET" {
+				resp, _ = c.do("GET", target, nil)
+			} else {
+				resp, _ = c.post(target, url.Values{})
+			}
+			loc := resp.Header.Get("Location")
+			toLogin := resp.StatusCode == http.StatusSeeOther && strings.HasPrefix(loc, "/login?next=")
+			switch want {
+			case "allowed":
+				if resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized || toLogin {
+					t.Errorf("%s: got %d %s, want allowed", name, resp.StatusCode, loc)
+				}
+			case "login":
+				if !toLogin {
+					t.Errorf("%s: got %d %q, want a redirect to sign in", name, resp.StatusCode, loc)
+				}
+			case "forbidden":
+				if resp.StatusCode != http.StatusForbidden {
+					t.Errorf("%s: got %d, want 403", name, resp.StatusCode)
+				}
+			}
+		}
+	}
+}
+
+func TestPostWithoutCSRFTokenIs403(t *testing.T) {
+	w := newWorld(t)
+	c := w.client(w.srv, w.session("learner"))
+	for _, form := range []url.Values{{"name": {"New Name"}, "email": {"learner@example.org"}}, {"name": {"New Name"}, "email": {"learner@example.org"}, "_csrf": {"forged"}}} {
+		resp, body := c.do("POST", "/account/profile", form)
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "did not come from this site") {
+			t.Fatalf("got %d, want the 403 page", resp.StatusCode)
+		}
+	}
+	// Anonymous forms are protected too.
+	anon := w.client(w.srv, "")
+	if resp, _ := anon.do("POST", "/login", url.Values{"email": {"learner@example.org"}, "password": {"correct horse battery staple"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("login without token: got %d, want 403", resp.StatusCode)
+	}
+	// A token from one session does not work for another.
+	other := w.client(w.srv, w.session("learner2"))
+	form := url.Values{"name": {"Hijack"}, "email": {"learner@example.org"}, "_csrf": {other.csrf()}}
+	if resp, _ := c.do("POST", "/account/profile", form); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("another session's token: got %d, want 403", resp.StatusCode)
+	}
+	u, _ := w.env.DB.User(context.Background(), w.users["learner"].ID)
+	if u.Name != w.users["learner"].Name {
+		t.Fatalf("name changed to %q by a forged request", u.Name)
+	}
+}
+
+func TestOneLearnerCannotActOnAnothersRecords(t *testing.T) {
+	w := newWorld(t)
+	victimToken := w.session("learner2")
+	victim := w.client(w.srv, victimToken)
+	if resp, _ := victim.do("GET", "/account", nil); resp.StatusCode != 200 {
+		t.Fatal("victim's session does not work")
+	}
+	attacker := w.client(w.srv, w.session("learner"))
+	victimSessionID := auth.TokenID(victimToken)
+	resp, _ := attacker.post("/account/sessions/"+victimSessionID+"/revoke", nil)
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("revoking another person's session: got %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := victim.do("GET", "/account", nil); resp.StatusCode != 200 {
+		t.Fatalf("victim signed out by another learner: %d", resp.StatusCode)
+	}
+	if resp, _ := attacker.do("GET", "/admin/users/"+w.users["learner2"].ID, nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("learner reading another's account page: got %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestLogoutAndDisableReachEveryInstance(t *testing.T) {
+	w := newWorld(t)
+	other, _ := w.newInstance()
+	token := w.session("learner")
+	a, b := w.client(w.srv, token), w.client(other, token)
+	for _, c := range []*client{a, b} {
+		if resp, _ := c.do("GET", "/account", nil); resp.StatusCode != 200 {
+			t.Fatalf("before logout: %d", resp.StatusCode)
+		}
+	}
+	if resp, _ := a.post("/logout", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	a.cookies["lms_session"] = token // a stolen copy of the cookie
+	if resp, _ := a.do("GET", "/account", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("same instance right after logout: got %d, want redirect to sign in", resp.StatusCode)
+	}
+	w.advance(server.SessionCacheTTL + time.Second)
+	if resp, _ := b.do("GET", "/account", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("other instance %s after logout: got %d, want redirect to sign in", server.SessionCacheTTL+time.Second, resp.StatusCode)
+	}
+
+	// Disable, by an admin on instance A, of a user active on instance B.
+	token2 := w.session("learner2")
+	b2 := w.client(other, token2)
+	if resp, _ := b2.do("GET", "/account", nil); resp.StatusCode != 200 {
+		t.Fatal("learner2 not signed in")
+	}
+	admin := w.client(w.srv, w.session("admin"))
+	if resp, _ := admin.post("/admin/users/"+w.users["learner2"].ID+"/disable", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disable: %d", resp.StatusCode)
+	}
+	w.advance(server.SessionCacheTTL + time.Second)
+	if resp, _ := b2.do("GET", "/account", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disabled account on the other instance: got %d, want signed out", resp.StatusCode)
+	}
+}
+
+func TestRawDatabaseFilesHoldNoPasswordOrTOTPSecret(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	u, err := w.svc.Auth.Register(ctx, auth.Registration{Name: "Grep Target", Email: "grep@example.org", Password: "plaintext-needle-7731 horse", OrgID: w.orgA.ID, JobRole: auth.JobOther})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup, err := w.svc.Auth.BeginTOTP(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ = w.env.DB.User(ctx, u.ID)
+	if _, err := w.svc.Auth.ConfirmTOTP(ctx, u, auth.CurrentCode(setup.Secret, w.clock())); err != nil {
+		t.Fatal(err)
+	}
+	found := testenv.GrepDataDir(t, []string{"plaintext-needle-7731", setup.Secret, base64.StdEncoding.EncodeToString([]byte(setup.Secret))})
+	if len(found) > 0 {
+		t.Fatalf("plain text found in the raw database files: %v", found)
+	}
+	// The check can fail: the email, which is not secret, is in the files.
+	if found := testenv.GrepDataDir(t, []string{"grep@example.org"}); len(found) == 0 {
+		t.Fatal("the email is not in the raw files either: is the grep looking at the right files?")
+	}
+}

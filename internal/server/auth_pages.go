@@ -1,0 +1,188 @@
+package server
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/errs"
+)
+
+// formPage is a page that is one form.
+type formPage struct {
+	basePage
+	Form *formState
+	Next string
+}
+
+// registerPage is the page struct for GET/POST /register.
+type registerPage struct {
+	formPage
+	Orgs     []auth.Organisation
+	JobRoles []struct {
+		Value auth.JobRole
+		Label string
+	}
+}
+
+// handleRegisterForm handles GET /register.
+func (s *Server) handleRegisterForm(c *fiber.Ctx) error {
+	if viewerOf(c) != nil {
+		return c.Redirect("/", fiber.StatusSeeOther)
+	}
+	return s.renderRegister(c, fiber.StatusOK, emptyForm(nil))
+}
+
+func (s *Server) renderRegister(c *fiber.Ctx, status int, f *formState) error {
+	orgs, err := s.auth.Store.Orgs(c.UserContext())
+	if err != nil {
+		return err
+	}
+	p := &registerPage{formPage: formPage{basePage: basePage{Title: "Create an account"}, Form: f}, Orgs: orgs, JobRoles: auth.JobRoles}
+	return s.render(c, status, "register", p)
+}
+
+// handleRegister handles POST /register.
+func (s *Server) handleRegister(c *fiber.Ctx) error {
+	f := newForm(c, "name", "email", "password", "org", "job_role")
+	u, err := s.auth.Register(c.UserContext(), auth.Registration{
+		Name: f.Get("name"), Email: f.Get("email"), Password: f.Get("password"),
+		OrgID: f.Get("org"), JobRole: auth.JobRole(f.Get("job_role")),
+	})
+	if err != nil {
+		if f.absorb(err) {
+			return s.renderRegister(c, statusFor(err), f)
+		}
+		return err
+	}
+	// Sign the new account in straight away.
+	res, err := s.auth.Login(c.UserContext(), u.Email, f.Get("password"), c.IP(), c.Get(fiber.HeaderUserAgent))
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(c, res.Token)
+	return s.redirectWith(c, "/", flash{Kind: "success", Text: "Welcome, " + u.Name + ". Your account is ready."})
+}
+
+// handleLoginForm handles GET /login.
+func (s *Server) handleLoginForm(c *fiber.Ctx) error {
+	next := safeNext(c.Query("next"), "")
+	if viewerOf(c) != nil {
+		return c.Redirect(safeNext(next, "/"), fiber.StatusSeeOther)
+	}
+	return s.render(c, fiber.StatusOK, "login", &formPage{basePage: basePage{Title: "Sign in"}, Form: emptyForm(nil), Next: next})
+}
+
+// handleLogin handles POST /login.
+func (s *Server) handleLogin(c *fiber.Ctx) error {
+	f := newForm(c, "email", "password")
+	next := safeNext(c.FormValue("next"), "")
+	res, err := s.auth.Login(c.UserContext(), f.Get("email"), f.Get("password"), c.IP(), c.Get(fiber.HeaderUserAgent))
+	if err != nil {
+		if f.absorb(err) {
+			return s.render(c, statusFor(err), "login", &formPage{basePage: basePage{Title: "Sign in"}, Form: f, Next: next})
+		}
+		return err
+	}
+	// A new session on every sign-in: end the one this browser had, if any.
+	if old := c.Cookies(sessionCookie); old != "" {
+		id := auth.TokenID(old)
+		_ = s.auth.Logout(c.UserContext(), id)
+		s.sessions.drop(id)
+	}
+	s.setSessionCookie(c, res.Token)
+	switch {
+	case res.NeedsCode:
+		return c.Redirect("/login/2fa?next="+urlQueryEscape(next), fiber.StatusSeeOther)
+	case res.MustSetupMFA:
+		return s.redirectWith(c, "/account/2fa", flash{Kind: "warning", Text: "Your role needs two-factor authentication. Set it up to continue."})
+	}
+	return c.Redirect(safeNext(next, "/"), fiber.StatusSeeOther)
+}
+
+// handleSecondFactorForm handles GET /login/2fa.
+func (s *Server) handleSecondFactorForm(c *fiber.Ctx) error {
+	if _, ok := c.Locals(localPending).(cachedSession); !ok {
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	return s.render(c, fiber.StatusOK, "login_2fa", &formPage{basePage: basePage{Title: "Enter your code"}, Form: emptyForm(nil), Next: safeNext(c.Query("next"), "")})
+}
+
+// handleSecondFactor handles POST /login/2fa.
+func (s *Server) handleSecondFactor(c *fiber.Ctx) error {
+	pending, ok := c.Locals(localPending).(cachedSession)
+	if !ok {
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	f := newForm(c, "code")
+	next := safeNext(c.FormValue("next"), "")
+	if err := s.auth.VerifySecondFactor(c.UserContext(), pending.sess.ID, pending.user, f.Get("code")); err != nil {
+		if f.absorb(err) {
+			return s.render(c, statusFor(err), "login_2fa", &formPage{basePage: basePage{Title: "Enter your code"}, Form: f, Next: next})
+		}
+		return err
+	}
+	s.sessions.drop(pending.sess.ID)
+	return c.Redirect(safeNext(next, "/"), fiber.StatusSeeOther)
+}
+
+// handleLogout handles POST /logout: the session ends in the database and in
+// this instance's cache at once.
+func (s *Server) handleLogout(c *fiber.Ctx) error {
+	if token := c.Cookies(sessionCookie); token != "" {
+		id := auth.TokenID(token)
+		if err := s.auth.Logout(c.UserContext(), id); err != nil {
+			return err
+		}
+		s.sessions.drop(id)
+	}
+	s.clearSessionCookie(c)
+	return s.redirectWith(c, "/", flash{Kind: "success", Text: "You have signed out."})
+}
+
+// handleForgotForm handles GET /password/forgot.
+func (s *Server) handleForgotForm(c *fiber.Ctx) error {
+	return s.render(c, fiber.StatusOK, "forgot", &formPage{basePage: basePage{Title: "Reset your password"}, Form: emptyForm(nil)})
+}
+
+// handleForgot handles POST /password/forgot. The answer is the same whether
+// or not the address has an account.
+func (s *Server) handleForgot(c *fiber.Ctx) error {
+	f := newForm(c, "email")
+	if err := s.auth.RequestPasswordReset(c.UserContext(), f.Get("email")); err != nil {
+		if f.absorb(err) {
+			return s.render(c, statusFor(err), "forgot", &formPage{basePage: basePage{Title: "Reset your password"}, Form: f})
+		}
+		return err
+	}
+	return s.redirectWith(c, "/login", flash{Kind: "info", Text: "If an account uses that address, we have emailed it a link to reset the password. The link works once, for one hour."})
+}
+
+// resetPage is the page struct for /password/reset.
+type resetPage struct {
+	formPage
+	Token string
+}
+
+// handleResetForm handles GET /password/reset?token=….
+func (s *Server) handleResetForm(c *fiber.Ctx) error {
+	token := c.Query("token")
+	if _, err := s.auth.ResetUser(c.UserContext(), token); err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "reset", &resetPage{formPage: formPage{basePage: basePage{Title: "Choose a new password"}, Form: emptyForm(nil)}, Token: token})
+}
+
+// handleReset handles POST /password/reset.
+func (s *Server) handleReset(c *fiber.Ctx) error {
+	f := newForm(c, "password")
+	token := c.FormValue("token")
+	u, err := s.auth.ResetPassword(c.UserContext(), token, f.Get("password"))
+	if err != nil {
+		if errs.Fields(err) != nil && f.absorb(err) {
+			return s.render(c, statusFor(err), "reset", &resetPage{formPage: formPage{basePage: basePage{Title: "Choose a new password"}, Form: f}, Token: token})
+		}
+		return err
+	}
+	s.sessions.dropUser(u.ID)
+	return s.redirectWith(c, "/login", flash{Kind: "success", Text: "Your password has been changed. Sign in with your new password."})
+}
