@@ -8,3 +8,9 @@ import "embed"
 //
 //go:embed pages
 var Pages embed.FS
+
+// Courses holds courses/<slug>/: the course catalogue, in the format of the
+// courses package.
+//
+//go:embed courses
+var Courses embed.FS

@@ -280,3 +280,40 @@ func TestStartupFailuresGiveOneReadableLine(t *testing.T) {
 		})
 	}
 }
+
+func TestCoursesValidate(t *testing.T) {
+	root := testenv.RepoRoot()
+	run := func(args ...string) (string, int) {
+		cmd := exec.Command(lmsBin, args...)
+		cmd.Dir = root
+		out, _ := cmd.CombinedOutput()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	t.Run("TheCatalogueHasNoErrorsOrWarnings", func(t *testing.T) {
+		out, code := run("courses", "validate", "content/courses")
+		if code != 0 || !strings.Contains(out, "5 course(s) valid, 0 error(s), 0 warning(s)") {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+	})
+	t.Run("ABrokenCourseFailsWithFileAndLine", func(t *testing.T) {
+		dir := t.TempDir()
+		src := filepath.Join(root, "courses", "testdata", "sample-course")
+		dst := filepath.Join(dir, "sample-course")
+		if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(filepath.Join(dst, "assessment.yaml"))
+		os.WriteFile(filepath.Join(dst, "assessment.yaml"), []byte(strings.Replace(string(b), "id: s2", "id: s1", 1)), 0o644)
+		out, code := run("courses", "validate", dir)
+		if code != 1 || !strings.Contains(out, dir+"/sample-course/assessment.yaml:16: error: question s1: duplicate id") || !strings.Contains(out, "warning: lesson has 56 words") {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+		// The server refuses to start on it, saying why, before starting anything.
+		p := start(t, root, "LMS_COURSES_DIR="+dir, "LMS_ADDR="+freeAddr(t), "LMS_DATA_DIR="+t.TempDir())
+		code, _ = p.wait(t, 30*time.Second)
+		lines := errorLines(p.output())
+		if code == 0 || len(lines) != 1 || !strings.Contains(lines[0], "the course catalogue has 1 problem(s)") || !strings.Contains(lines[0], "duplicate id") {
+			t.Fatalf("serve on a broken catalogue: exit %d, %q", code, lines)
+		}
+	})
+}

@@ -17,13 +17,17 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+
 	"github.com/family-advocacy/lms/internal/app"
+	"github.com/family-advocacy/lms/internal/server"
 )
 
 const (
@@ -40,6 +44,17 @@ func main() {
 }
 
 func run() error {
+	if p := os.Getenv("LMSBENCH_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	dir, err := os.MkdirTemp("", "lmsbench-")
 	if err != nil {
 		return err
@@ -52,10 +67,19 @@ func run() error {
 	addr := l.Addr().String()
 	l.Close()
 	vars := map[string]string{"LMS_ADDR": addr, "LMS_DATA_DIR": dir, "LMS_DEMO": "true", "LMS_LOG_LEVEL": "error"}
+	// The reference for lesson_over_static_ratio: the same lesson page's
+	// HTML as a fixed byte slice, served by the same Fiber app.
+	var staticLesson atomic.Pointer[[]byte]
+	prepare := func(srv *server.Server, _ *app.Services) {
+		srv.Handler().Get("/bench/static-lesson", func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+			return c.Send(*staticLesson.Load())
+		})
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- app.Run(ctx, app.Env{Args: []string{"serve"}, Getenv: func(k string) string { return vars[k] }, Stdout: io.Discard, Stderr: os.Stderr})
+		done <- app.Run(ctx, app.Env{Args: []string{"serve"}, Getenv: func(k string) string { return vars[k] }, Stdout: io.Discard, Stderr: os.Stderr, Prepare: prepare})
 	}()
 	defer func() {
 		cancel()
@@ -69,6 +93,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	lessonURL := base + "/courses/child-protection-process/lessons/02-early-help-and-child-in-need"
+	page, err := enrolAndFetch(base, cookie, "child-protection-process", lessonURL)
+	if err != nil {
+		return err
+	}
+	staticLesson.Store(&page)
 
 	// Home page: anonymous against signed in, alternating.
 	var anon, logged []float64
@@ -80,7 +110,60 @@ func run() error {
 	fmt.Printf("bench home_anonymous_rps %.0f req/s\n", a)
 	fmt.Printf("bench home_logged_in_rps %.0f req/s\n", lg)
 	fmt.Printf("bench logged_in_over_anonymous_ratio %.2f ratio\n", lg/a)
+
+	// A signed-in learner reading a lesson, against the same HTML served as
+	// a fixed page by the same app, alternating.
+	var lesson, static []float64
+	for i := 0; i < rounds; i++ {
+		lesson = append(lesson, load(lessonURL, cookie, roundLength))
+		static = append(static, load(base+"/bench/static-lesson", "", roundLength))
+	}
+	ls, st := median(lesson), median(static)
+	fmt.Printf("bench lesson_page_rps %.0f req/s\n", ls)
+	fmt.Printf("bench lesson_static_rps %.0f req/s\n", st)
+	fmt.Printf("bench lesson_over_static_ratio %.2f ratio\n", ls/st)
 	return nil
+}
+
+// enrolAndFetch enrols the signed-in learner on a course and returns the
+// HTML of one of its lessons.
+func enrolAndFetch(base, cookie, slug, lessonURL string) ([]byte, error) {
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(u string) ([]byte, int, error) {
+		req, _ := http.NewRequest("GET", u, nil)
+		req.Header.Set("Cookie", cookie)
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, 0, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return b, resp.StatusCode, err
+	}
+	body, _, err := get(base + "/courses/" + slug)
+	if err != nil {
+		return nil, err
+	}
+	m := csrfRE.FindSubmatch(body)
+	if m == nil {
+		return nil, errors.New("no CSRF token on the course page")
+	}
+	req, _ := http.NewRequest("POST", base+"/courses/"+slug+"/enrol", strings.NewReader(url.Values{"_csrf": {string(m[1])}}.Encode()))
+	req.Header.Set("Cookie", cookie)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	page, status, err := get(lessonURL)
+	if err != nil {
+		return nil, err
+	}
+	if status != 200 {
+		return nil, fmt.Errorf("lesson page: status %d", status)
+	}
+	return page, nil
 }
 
 func waitReady(base string, done <-chan error) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/family-advocacy/lms/internal/blob"
 	"github.com/family-advocacy/lms/internal/config"
 	"github.com/family-advocacy/lms/internal/secrets"
+	"github.com/family-advocacy/lms/internal/server"
 	"github.com/family-advocacy/lms/internal/store"
 )
 
@@ -33,6 +34,9 @@ type Env struct {
 	Clock func() time.Time
 	// Ready, when set, is called with the listening address once serving.
 	Ready func(addr string)
+	// Prepare, when set, is called with the server and services before it
+	// serves (make bench adds its reference route here).
+	Prepare func(*server.Server, *Services)
 }
 
 // usageError is a mistake on the command line (exit code 2).
@@ -70,6 +74,8 @@ func Run(ctx context.Context, env Env) error {
 		return serve(ctx, env, env.Args[1:])
 	case "users":
 		return usersCommand(ctx, env, env.Args[1:])
+	case "courses":
+		return coursesCommand(env, env.Args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprintln(env.Stdout, usage)
 		return nil
@@ -167,6 +173,10 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return usageError{err.Error()}
 	}
 	log := newLogger(cfg, env.Stderr)
+	cat, err := LoadCatalogue(cfg.CoursesDir)
+	if err != nil {
+		return err
+	}
 
 	st, err := openStores(ctx, cfg, log)
 	if err != nil {
@@ -189,7 +199,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	log.Info("database ready", "installation", inst.ID, "created", inst.CreatedAt.Format(time.RFC3339))
 
-	srv, svc, err := Wire(cfg, st.db, st.blob, key, env.Clock, log)
+	srv, svc, err := Wire(cfg, cat, st.db, st.blob, key, env.Clock, log)
 	if err != nil {
 		return err
 	}
@@ -201,7 +211,11 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err := warnIfNoAdmin(ctx, st.db, log); err != nil {
 		return err
 	}
+	if env.Prepare != nil {
+		env.Prepare(srv, svc)
+	}
 	go sweepLoop(ctx, st.db, env.Clock, log)
+	go reconcileLoop(ctx, svc, log)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -233,6 +247,26 @@ func sweepLoop(ctx context.Context, db *store.DB, clock func() time.Time, log *s
 			log.Warn("sweep of expired records failed", "err", err)
 		} else if n > 0 {
 			log.Info("swept expired records", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// reconcileLoop finishes multi-step work left half-done by a crash: at
+// start-up and then every minute. Each step is idempotent, so several
+// instances running it at once do no harm.
+func reconcileLoop(ctx context.Context, svc *Services, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := svc.Learn.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("reconciling submissions failed", "err", err)
+		} else if n > 0 {
+			log.Info("recorded submissions left unrecorded by a crash", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -10,6 +10,7 @@ import (
 
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/config"
+	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/secrets"
 	"github.com/family-advocacy/lms/internal/store"
 )
@@ -55,7 +56,7 @@ func usersCommand(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc := NewServices(cfg, db, box, env.Clock, log)
+	svc := NewServices(cfg, learning.NewCatalogue(nil), db, box, env.Clock, log)
 
 	password := ""
 	generated := false

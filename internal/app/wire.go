@@ -9,6 +9,7 @@ import (
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/blob"
 	"github.com/family-advocacy/lms/internal/config"
+	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/secrets"
 	"github.com/family-advocacy/lms/internal/server"
@@ -17,27 +18,29 @@ import (
 
 // Services are the domain services built on the stores.
 type Services struct {
-	Auth *auth.Service
-	Mail *notify.Mailer
+	Auth  *auth.Service
+	Mail  *notify.Mailer
+	Learn *learning.Service
 }
 
 // NewServices builds the domain services.
-func NewServices(cfg config.Config, db *store.DB, box *secrets.Box, clock func() time.Time, log *slog.Logger) *Services {
+func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, box *secrets.Box, clock func() time.Time, log *slog.Logger) *Services {
 	mail := &notify.Mailer{Outbox: db, Now: clock}
 	return &Services{
-		Auth: &auth.Service{Store: db, Box: box, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Log: log},
-		Mail: mail,
+		Auth:  &auth.Service{Store: db, Box: box, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Log: log},
+		Mail:  mail,
+		Learn: &learning.Service{Store: db, Catalogue: cat, Now: clock, Log: log},
 	}
 }
 
 // Wire builds the services and the HTTP server on open stores. It is what
 // `lms serve` runs, and what integration tests use to get the same server.
-func Wire(cfg config.Config, db *store.DB, bs *blob.Store, key []byte, clock func() time.Time, log *slog.Logger) (*server.Server, *Services, error) {
+func Wire(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Store, key []byte, clock func() time.Time, log *slog.Logger) (*server.Server, *Services, error) {
 	box, err := secrets.NewBox(key)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := NewServices(cfg, db, box, clock, log)
+	svc := NewServices(cfg, cat, db, box, clock, log)
 	srv, err := server.New(server.Deps{
 		Config: cfg,
 		Logger: log,
@@ -47,6 +50,7 @@ func Wire(cfg config.Config, db *store.DB, bs *blob.Store, key []byte, clock fun
 			{Name: "object storage", Ping: bs.Ping},
 		},
 		Auth:   svc.Auth,
+		Learn:  svc.Learn,
 		Outbox: db,
 		Key:    key,
 	})

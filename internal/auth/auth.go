@@ -66,7 +66,7 @@ type User struct {
 	TOTPSecret     string   `bson:"totp_secret,omitempty"`
 	TOTPPending    string   `bson:"totp_pending,omitempty"` // sealed secret awaiting confirmation
 	TOTPEnabled    bool     `bson:"totp_enabled"`
-	TOTPLastStep   int64    `bson:"totp_last_step"`           // last accepted time step (no replay)
+	TOTPLastStep   int64    `bson:"totp_last_step"`            // last accepted time step (no replay)
 	RecoveryHashes []string `bson:"recovery_hashes,omitempty"` // keyed hashes of unused codes
 
 	// NotifyOptional turns non-mandatory reminders on (default true).

@@ -34,6 +34,8 @@ type Config struct {
 
 	SMTPURL string // SMTP_URL: empty = messages go to the outbox collection
 
+	CoursesDir string // LMS_COURSES_DIR: course catalogue on disk; empty = the embedded one
+
 	Demo     bool   // LMS_DEMO: seed demo data into an empty database
 	LogLevel string // LMS_LOG_LEVEL: debug, info, warn, error
 	LogJSON  bool   // LMS_LOG_JSON: JSON logs instead of text
@@ -91,6 +93,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	env("LMS_MINIO_BIN", &c.MinioBinary)
 	env("LMS_SECRET_KEY", &c.SecretKey)
 	env("SMTP_URL", &c.SMTPURL)
+	env("LMS_COURSES_DIR", &c.CoursesDir)
 	envBool("LMS_DEMO", &c.Demo)
 	env("LMS_LOG_LEVEL", &c.LogLevel)
 	envBool("LMS_LOG_JSON", &c.LogJSON)

@@ -35,6 +35,7 @@ type world struct {
 	orgA    *auth.Organisation
 	orgB    *auth.Organisation
 	persona []string
+	courses string // course catalogue directory; "" = the embedded catalogue
 }
 
 func (w *world) clock() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.now }
@@ -44,9 +45,12 @@ func (w *world) advance(d time.Duration) {
 	w.mu.Unlock()
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, coursesDir ...string) *world {
 	t.Helper()
 	w := &world{t: t, env: testenv.New(t), now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), users: map[string]*auth.User{}}
+	if len(coursesDir) > 0 {
+		w.courses = coursesDir[0]
+	}
 	w.key = make([]byte, 32)
 	_, _ = rand.Read(w.key)
 	w.srv, w.svc = w.newInstance()
@@ -90,7 +94,11 @@ func newWorld(t *testing.T) *world {
 func (w *world) newInstance() (*server.Server, *app.Services) {
 	cfg := config.Default()
 	cfg.BaseURL = "http://lms.test"
-	srv, svc, err := app.Wire(cfg, w.env.DB, w.env.Blob, w.key, w.clock, testenv.Logger(w.t))
+	cat, err := app.LoadCatalogue(w.courses)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	srv, svc, err := app.Wire(cfg, cat, w.env.DB, w.env.Blob, w.key, w.clock, testenv.Logger(w.t))
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -221,7 +229,11 @@ func expectation(who, persona string) string {
 
 // fill replaces route parameters with values that exist where it matters.
 func (w *world) fill(path string) string {
-	r := strings.NewReplacer(":id", w.users["learner2"].ID, ":slug", "about", ":hash", "0", "*", "css/site.css")
+	slug := "about"
+	if strings.HasPrefix(path, "/courses/") {
+		slug = "child-protection-process"
+	}
+	r := strings.NewReplacer(":id", w.users["learner2"].ID, ":slug", slug, ":lesson", "01-referral", ":no", "1", ":hash", "0", "*", "css/site.css")
 	return r.Replace(path)
 }
 

@@ -11,11 +11,13 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/web"
 )
 
@@ -33,13 +35,38 @@ type flash struct {
 
 // basePage is embedded in every page struct; the layout reads it.
 type basePage struct {
-	Title       string
-	User        *viewer
-	CSRF        string
-	Flash       *flash
-	Nav         []link
-	FooterLinks []link
-	RequestID   string
+	Title     string
+	User      *viewer
+	CSRF      string
+	Flash     *flash
+	Nav       []link
+	RequestID string
+}
+
+// NavHTML renders the main navigation. It is built in Go rather than with
+// a template range: html/template's per-action escaping calls cost more
+// than the rest of a cached page, and the navigation is on every page.
+func (b *basePage) NavHTML() template.HTML { return linksHTML(b.Nav) }
+
+// FooterHTML renders the footer links (the same on every page).
+func (b *basePage) FooterHTML() template.HTML { return footerHTML }
+
+var footerHTML = linksHTML(footerLinks)
+
+func linksHTML(ls []link) template.HTML {
+	var sb strings.Builder
+	for _, l := range ls {
+		sb.WriteString(`<li><a href="`)
+		sb.WriteString(template.HTMLEscapeString(l.Href))
+		sb.WriteString(`"`)
+		if l.Current {
+			sb.WriteString(` aria-current="page"`)
+		}
+		sb.WriteString(`>`)
+		sb.WriteString(template.HTMLEscapeString(l.Label))
+		sb.WriteString("</a></li>")
+	}
+	return template.HTML(sb.String()) //nolint:gosec // every part is escaped above
 }
 
 func (b *basePage) base() *basePage { return b }
@@ -87,14 +114,24 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, p page) error {
 		return fmt.Errorf("render: no template %q", name)
 	}
 	s.fillBase(c, p.base())
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() < 1<<20 {
+			buf.Reset()
+			bufPool.Put(buf)
+		}
+	}()
+	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Status(status).Send(buf.Bytes())
+	c.Status(status).Response().SetBody(buf.Bytes()) // SetBody copies; buf goes back to the pool
+	return nil
 }
+
+// bufPool reuses page buffers: pages are 5-40 KB.
+var bufPool = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 32<<10)) }}
 
 // fillBase sets what every page shows: the signed-in user, navigation and
 // the CSRF token.
@@ -107,7 +144,6 @@ func (s *Server) fillBase(c *fiber.Ctx, b *basePage) {
 		b.Flash = s.takeFlash(c)
 	}
 	b.Nav = s.navFor(v, c.Path())
-	b.FooterLinks = footerLinks
 }
 
 var footerLinks = []link{
@@ -151,8 +187,12 @@ func (s *Server) navFor(v *viewer, current string) []link {
 // templateFuncs are the functions available in every template.
 func templateFuncs(assets *assets) template.FuncMap {
 	london := mustLondon()
+	head := template.HTML(fmt.Sprintf( //nolint:gosec // fixed asset paths
+		"<link rel=\"stylesheet\" href=\"%s\">\n<link rel=\"icon\" href=\"%s\" type=\"image/svg+xml\">\n<script src=\"%s\" defer></script>",
+		assets.url("css/site.css"), assets.url("img/favicon.svg"), assets.url("js/site.js")))
 	return template.FuncMap{
-		"asset": assets.url,
+		"asset":     assets.url,
+		"headLinks": func() template.HTML { return head },
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
@@ -171,8 +211,15 @@ func templateFuncs(assets *assets) template.FuncMap {
 			}
 			return t.In(london).Format("2006-01-02")
 		},
-		"add":     func(a, b int) int { return a + b },
-		"input":   input,
+		"add":   func(a, b int) int { return a + b },
+		"input": input,
+		"lessonDone": func(e *learning.Enrolment, name string) bool {
+			if e == nil {
+				return false
+			}
+			_, ok := e.Lessons[name]
+			return ok
+		},
 		"hasRole": func(roles []auth.Role, r string) bool { return slices.Contains(roles, auth.Role(r)) },
 		"percent": func(n, d int) int { return percent(n, d) },
 	}

@@ -37,6 +37,19 @@ func (s *Server) routeTable() []route {
 		{"GET", "/", anyone, s.handleHome},
 		{"GET", "/pages/:slug", anyone, s.handleContentPage},
 
+		// Courses and the learning journey
+		{"GET", "/courses", anyone, s.handleCatalogue},
+		{"GET", "/courses/:slug", anyone, s.handleCourse},
+		{"POST", "/courses/:slug/enrol", signedIn, s.handleEnrol},
+		{"GET", "/courses/:slug/print", signedIn, s.handleCoursePrint},
+		{"GET", "/courses/:slug/lessons/:lesson", signedIn, s.handleLesson}, // own enrolment only
+		{"POST", "/courses/:slug/lessons/:lesson/complete", signedIn, s.handleLessonComplete},
+		{"GET", "/courses/:slug/assessment", signedIn, s.handleAssessment},
+		{"POST", "/courses/:slug/assessment/start", signedIn, s.handleAttemptStart},
+		{"POST", "/courses/:slug/assessment/:no", signedIn, s.handleAttemptSubmit}, // own attempts only
+		{"GET", "/courses/:slug/assessment/:no/result", signedIn, s.handleAttemptResult},
+		{"GET", "/my/learning", signedIn, s.handleMyLearning},
+
 		// Accounts: registration, sign-in, password reset
 		{"GET", "/register", anyone, s.handleRegisterForm},
 		{"POST", "/register", anyone, s.handleRegister},
@@ -83,5 +96,5 @@ func (s *Server) routes() {
 			s.app.Add(fiber.MethodHead, r.path, s.guard(r.who), r.handle)
 		}
 	}
-	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	// Anything else reaches the error handler as fiber.ErrNotFound.
 }

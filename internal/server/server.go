@@ -17,6 +17,7 @@ import (
 
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/config"
+	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
 )
 
@@ -34,6 +35,7 @@ type Deps struct {
 	Checks []Check
 
 	Auth   *auth.Service
+	Learn  *learning.Service
 	Outbox notify.OutboxReader
 	Key    []byte // secret key, for CSRF tokens
 }
@@ -50,18 +52,20 @@ type Server struct {
 	assets *assets
 	pages  *pageSet
 
-	auth     *auth.Service
-	outbox   notify.OutboxReader
-	sessions *sessionCache
-	csrfKey  []byte
-	hasGET   map[string]bool // registered GET paths, to hide links to pages not built yet
+	auth       *auth.Service
+	learn      *learning.Service
+	lessonHTML map[string]*lessonStatic
+	outbox     notify.OutboxReader
+	sessions   *sessionCache
+	csrfKey    []byte
+	hasGET     map[string]bool // registered GET paths, to hide links to pages not built yet
 }
 
 // New builds the server and its routes. It parses every template and page,
 // so a broken one fails here, at start-up.
 func New(d Deps) (*Server, error) {
 	s := &Server{cfg: d.Config, log: d.Logger, now: d.Clock, checks: d.Checks,
-		auth: d.Auth, outbox: d.Outbox, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
+		auth: d.Auth, learn: d.Learn, outbox: d.Outbox, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
 	m := hmac.New(sha256.New, d.Key)
 	m.Write([]byte("lms csrf v1"))
 	s.csrfKey = m.Sum(nil)
@@ -78,6 +82,9 @@ func New(d Deps) (*Server, error) {
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
 	}
+	if s.lessonHTML, err = s.renderLessons(d.Learn.Catalogue); err != nil {
+		return nil, err
+	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "lms",
 		DisableStartupMessage: true,
@@ -87,6 +94,9 @@ func New(d Deps) (*Server, error) {
 		IdleTimeout:           120 * time.Second,
 		BodyLimit:             12 << 20,
 		ReadBufferSize:        16 << 10,
+		// Values from the request (params, form values) are copies, so
+		// they are safe to keep beyond the handler, e.g. in caches.
+		Immutable: true,
 	})
 	s.app.Use(withRequestID, s.logRequests, s.recoverPanics, s.securityHeaders, s.loadViewer, s.checkCSRF)
 	s.routes()

@@ -9,8 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/family-advocacy/lms/content"
+	"github.com/family-advocacy/lms/courses"
 	"github.com/family-advocacy/lms/internal/blob"
 	"github.com/family-advocacy/lms/internal/config"
+	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/testenv"
 )
 
@@ -22,7 +25,12 @@ func newBareServer(t *testing.T, checks ...Check) *Server {
 	t.Helper()
 	cfg := config.Default()
 	cfg.BaseURL = "http://localhost:8080"
-	s, err := New(Deps{Config: cfg, Logger: testenv.Logger(t), Checks: checks})
+	cs, probs := courses.LoadAll(content.Courses, "courses")
+	if len(courses.Errors(probs)) > 0 {
+		t.Fatalf("catalogue: %v", probs)
+	}
+	learn := &learning.Service{Catalogue: learning.NewCatalogue(cs)}
+	s, err := New(Deps{Config: cfg, Logger: testenv.Logger(t), Checks: checks, Learn: learn})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -128,5 +136,17 @@ func TestReadyzNamesTheFailingStore(t *testing.T) {
 	}
 	if resp, _ := do(t, broken, "GET", "/healthz"); resp.StatusCode != 200 {
 		t.Fatalf("/healthz: got %d, want 200 while the process is alive", resp.StatusCode)
+	}
+}
+
+func TestMarkdownIsRenderedSafely(t *testing.T) {
+	html, err := renderMarkdown([]byte("Hello <script>alert(1)</script> and <b onclick=\"x()\">bold</b>\n\n[link](javascript:alert(1))"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"<script", "onclick", "javascript:"} {
+		if strings.Contains(string(html), bad) {
+			t.Errorf("rendered Markdown contains %q: %s", bad, html)
+		}
 	}
 }

@@ -2,10 +2,14 @@ package server
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"os"
 	"testing"
 	"time"
 
+	"github.com/family-advocacy/lms/courses"
 	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
 )
 
@@ -27,7 +31,23 @@ func withErrors(fields ...string) *formState {
 // samplePages returns one sample page struct per page template. A template
 // without a sample fails the test, so every page is rendered in CI.
 func samplePages() map[string]page {
+	course, _ := courses.Load(os.DirFS("../../courses/testdata"), "sample-course")
+	enr := &learning.Enrolment{ID: "u1/sample-course", Lessons: map[string]time.Time{"01-first-steps": now}, LastLesson: "02-second-steps",
+		Attempts: map[string]learning.AttemptSummary{"1": {No: 1, Started: now, Submitted: now, Percent: 50}}, OpenAttempt: 2}
+	done := &learning.Enrolment{ID: "u1/sample-course", Lessons: map[string]time.Time{}, Completion: &learning.Completion{At: now, Percent: 100, CPDHours: 0.5, CourseVersion: "2026-11-01"}}
+	prog := learning.ProgressOf(course, enr)
+	attempt := &learning.Attempt{No: 2, Paper: courses.Draw(&course.Assessment, rand.New(rand.NewPCG(1, 1)))}
+	sub := &learning.Submission{No: 1, Result: courses.Result{Correct: 2, Total: 4, Percent: 50, Wrong: []courses.WrongAnswer{{QuestionID: "s1", Prompt: "P", Explanation: "E", Lesson: "01-first-steps"}}}}
+	srv := &Server{}
 	return map[string]page{
+		"catalogue":    &cataloguePage{Courses: []*courses.Course{course}, Audiences: []audienceOption{{Value: "advocate", Label: "Advocates", Selected: true}}},
+		"course":       &coursePage{Course: course, Enrolled: true, Progress: prog, Principles: []string{"P1"}},
+		"lesson":       &lessonPage{Static: &lessonStatic{Article: "<p>b</p>", CompleteURL: "/c"}, Progress: prog, Done: true, ButtonLabel: "Next lesson"},
+		"course_print": &printPage{Course: course, Lessons: []printLesson{{Lesson: &course.Lessons[0], Body: "<p>b</p>"}}},
+		"assessment": &assessmentPage{State: &learning.AssessmentState{Course: course, Enrolment: enr, Progress: prog, Open: attempt, Last: sub, Used: 1},
+			Questions: srv.paperView(course, attempt, courses.Answers{"s1": {0}}), Error: "Your answers did not match", PassMark: 75, Remaining: 2},
+		"result":       &resultPage{Course: course, Submission: sub, Wrong: []wrongView{{WrongAnswer: sub.Result.Wrong[0], LessonTitle: "First steps"}}},
+		"my_learning":  &myLearningPage{InProgress: []learning.Progress{prog}, Completed: []learning.Progress{learning.ProgressOf(course, done)}, CPDHours: 0.5},
 		"home":         &homePage{},
 		"content_page": &contentPage{Body: "<p>x</p>"},
 		"error":        &errorPage{Status: 404, Heading: "Page not found", Message: "m"},
@@ -62,7 +82,6 @@ func TestEveryTemplateRendersWithASamplePage(t *testing.T) {
 		b.Title = "Sample"
 		b.User = &viewer{ID: "u1", Name: "Sample Person", Roles: []string{"learner", "advocate", "manager", "admin"}}
 		b.Nav = s.navFor(b.User, "/")
-		b.FooterLinks = footerLinks
 		var buf bytes.Buffer
 		if err := tmpl.ExecuteTemplate(&buf, "layout", p); err != nil {
 			t.Errorf("template %q: %v", name, err)

@@ -12,14 +12,16 @@ import (
 // MongoDB they serve the listing queries.
 var indexes = map[string][]mongo.IndexModel{}
 
-// EnsureIndexes creates every index in the list; existing ones are left alone.
+// EnsureIndexes creates every index in the list; existing ones are left
+// alone. Indexes are created one at a time: FerretDB v1.24's createIndexes
+// panics when a single command names two or more indexes that already exist
+// (validateIndexesForCreation deletes from a slice by stale position).
 func (db *DB) EnsureIndexes(ctx context.Context) error {
 	for coll, models := range indexes {
-		if len(models) == 0 {
-			continue
-		}
-		if _, err := db.DB.Collection(coll).Indexes().CreateMany(ctx, models); err != nil {
-			return fmt.Errorf("store: indexes on %s: %w", coll, err)
+		for _, m := range models {
+			if _, err := db.DB.Collection(coll).Indexes().CreateOne(ctx, m); err != nil {
+				return fmt.Errorf("store: index on %s: %w", coll, err)
+			}
 		}
 	}
 	return nil

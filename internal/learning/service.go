@@ -1,0 +1,364 @@
+package learning
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/family-advocacy/lms/courses"
+	"github.com/family-advocacy/lms/internal/errs"
+)
+
+// Service runs the learning journey.
+type Service struct {
+	Store     Store
+	Catalogue *Catalogue
+	Now       func() time.Time
+	Log       *slog.Logger
+
+	cache enrolmentCache
+}
+
+// Enrol enrols a learner; enrolling twice is harmless.
+func (s *Service) Enrol(ctx context.Context, userID, slug string) (*Enrolment, error) {
+	c, err := s.Catalogue.Get(slug)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC()
+	e := &Enrolment{ID: EnrolmentID(userID, slug), UserID: userID, Course: slug, CourseVersion: c.Version, Enrolled: now, Updated: now,
+		Lessons: map[string]time.Time{}, Attempts: map[string]AttemptSummary{}, Pending: []string{}}
+	if err := s.Store.InsertEnrolment(ctx, e); err != nil && !errs.Is(err, errs.ECONFLICT) {
+		return nil, err
+	}
+	s.cache.drop(e.ID)
+	return s.Store.Enrolment(ctx, e.ID)
+}
+
+// Enrolment returns a learner's enrolment, finishing any submission whose
+// result was not yet recorded on it.
+func (s *Service) Enrolment(ctx context.Context, userID, slug string) (*Enrolment, error) {
+	e, err := s.Store.Enrolment(ctx, EnrolmentID(userID, slug))
+	if errs.Is(err, errs.ENOTFOUND) {
+		return nil, notEnrolled(slug)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if e.OpenAttempt > 0 {
+		if sub, err := s.Store.Submission(ctx, AttemptID(userID, slug, e.OpenAttempt)); err == nil {
+			if err := s.record(ctx, e, sub); err != nil {
+				return nil, err
+			}
+			return s.Store.Enrolment(ctx, e.ID)
+		}
+	}
+	return e, nil
+}
+
+// ViewLesson returns the lesson and the learner's progress, remembering it as
+// the place to resume.
+func (s *Service) ViewLesson(ctx context.Context, userID, slug, lesson string) (*courses.Course, *courses.Lesson, Progress, error) {
+	c, err := s.Catalogue.Get(slug)
+	if err != nil {
+		return nil, nil, Progress{}, err
+	}
+	l, _, ok := c.Lesson(lesson)
+	if !ok {
+		return nil, nil, Progress{}, errs.E(errs.ENOTFOUND, "We could not find that lesson.")
+	}
+	now := s.Now()
+	id := EnrolmentID(userID, slug)
+	e, ok := s.cache.get(id, now)
+
+	if !ok {
+		e, err = s.Store.Enrolment(ctx, id)
+		if errs.Is(err, errs.ENOTFOUND) {
+			return nil, nil, Progress{}, notEnrolled(slug)
+		}
+		if err != nil {
+			return nil, nil, Progress{}, err
+		}
+		s.cache.put(e, now)
+	}
+	if e.LastLesson != lesson {
+		if err := s.Store.SetLastLesson(ctx, e.ID, lesson, now.UTC()); err != nil {
+			return nil, nil, Progress{}, err
+		}
+		e = e.clone()
+		e.LastLesson = lesson
+		s.cache.put(e, now)
+	}
+	return c, l, ProgressOf(c, e), nil
+}
+
+// CompleteLesson marks a lesson done and returns the updated progress.
+func (s *Service) CompleteLesson(ctx context.Context, userID, slug, lesson string) (Progress, error) {
+	c, err := s.Catalogue.Get(slug)
+	if err != nil {
+		return Progress{}, err
+	}
+	if _, _, ok := c.Lesson(lesson); !ok {
+		return Progress{}, errs.E(errs.ENOTFOUND, "We could not find that lesson.")
+	}
+	e, err := s.Enrolment(ctx, userID, slug)
+	if err != nil {
+		return Progress{}, err
+	}
+	if _, done := e.Lessons[lesson]; !done {
+		now := s.Now().UTC()
+		if err := s.Store.SetLessonDone(ctx, e.ID, lesson, now); err != nil {
+			return Progress{}, err
+		}
+		e.Lessons[lesson] = now
+		e.LastLesson = lesson
+	}
+	s.cache.put(e.clone(), s.Now())
+	return ProgressOf(c, e), nil
+}
+
+// AssessmentState is what the assessment page shows.
+type AssessmentState struct {
+	Course     *courses.Course
+	Enrolment  *Enrolment
+	Progress   Progress
+	Open       *Attempt    // the attempt in progress, if any
+	Last       *Submission // the latest submitted attempt, if any
+	Used       int         // attempts submitted
+	CanStart   bool
+	RetryAt    time.Time // when a new attempt may start, if waiting
+	NoAttempts bool      // all attempts used without a pass
+	Locked     bool      // lessons not all complete
+}
+
+// Assessment returns the state of a learner's assessment.
+func (s *Service) Assessment(ctx context.Context, userID, slug string) (*AssessmentState, error) {
+	c, err := s.Catalogue.Get(slug)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.Enrolment(ctx, userID, slug)
+	if err != nil {
+		return nil, err
+	}
+	st := &AssessmentState{Course: c, Enrolment: e, Progress: ProgressOf(c, e)}
+	st.Locked = !st.Progress.AllLessonsDone()
+	var lastNo int
+	var lastAt time.Time
+	for _, a := range e.Attempts {
+		if !a.Submitted.IsZero() {
+			st.Used++
+			if a.No > lastNo {
+				lastNo, lastAt = a.No, a.Submitted
+			}
+		}
+	}
+	if lastNo > 0 {
+		if st.Last, err = s.Store.Submission(ctx, AttemptID(userID, slug, lastNo)); err != nil {
+			return nil, err
+		}
+	}
+	if e.OpenAttempt > 0 {
+		if st.Open, err = s.Store.Attempt(ctx, AttemptID(userID, slug, e.OpenAttempt)); err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+	if e.Completion != nil || st.Locked {
+		return st, nil
+	}
+	a := c.Assessment
+	if a.MaxAttempts > 0 && st.Used >= a.MaxAttempts {
+		st.NoAttempts = true
+		return st, nil
+	}
+	if lastNo > 0 && a.RetryAfterHours > 0 {
+		if at := lastAt.Add(time.Duration(a.RetryAfterHours) * time.Hour); s.Now().Before(at) {
+			st.RetryAt = at
+			return st, nil
+		}
+	}
+	st.CanStart = true
+	return st, nil
+}
+
+// StartAttempt draws a new paper, or returns the one already open.
+func (s *Service) StartAttempt(ctx context.Context, userID, slug string) (*Attempt, error) {
+	st, err := s.Assessment(ctx, userID, slug)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case st.Open != nil:
+		return st.Open, nil
+	case st.Enrolment.Completion != nil:
+		return nil, errs.E(errs.ECONFLICT, "You have already passed this course.")
+	case st.Locked:
+		return nil, errs.E(errs.ECONFLICT, "Complete every lesson before you take the assessment.")
+	case st.NoAttempts:
+		return nil, errs.E(errs.ECONFLICT, "You have used all your attempts at this assessment. Please contact us to arrange another.")
+	case !st.RetryAt.IsZero():
+		return nil, errs.E(errs.ECONFLICT, "You can try the assessment again from %s.", st.RetryAt.In(london).Format("15:04 on 2 January 2006"))
+	}
+	n := len(st.Enrolment.Attempts) + 1
+	now := s.Now().UTC()
+	a := &Attempt{ID: AttemptID(userID, slug, n), UserID: userID, Course: slug, No: n, CourseVersion: st.Course.Version, Started: now,
+		Paper: courses.Draw(&st.Course.Assessment, newRand())}
+	if err := s.Store.InsertAttempt(ctx, a); err != nil {
+		if !errs.Is(err, errs.ECONFLICT) {
+			return nil, err
+		}
+		// Someone (a double click) started attempt n first: use theirs.
+		if a, err = s.Store.Attempt(ctx, a.ID); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.Store.SetOpenAttempt(ctx, st.Enrolment.ID, AttemptSummary{No: a.No, Started: a.Started}, now); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Submit grades answers to attempt n. The first submission is recorded;
+// any later one returns it unchanged. Answers that do not fit the paper are
+// an EINVALID error wrapping a *courses.AnswerError.
+func (s *Service) Submit(ctx context.Context, userID, slug string, n int, answers courses.Answers) (*Submission, error) {
+	c, err := s.Catalogue.Get(slug)
+	if err != nil {
+		return nil, err
+	}
+	id := AttemptID(userID, slug, n)
+	if sub, err := s.Store.Submission(ctx, id); err == nil {
+		return sub, nil // already submitted
+	}
+	a, err := s.Store.Attempt(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	res, err := courses.Grade(&c.Assessment, a.Paper, answers)
+	if err != nil {
+		if _, ok := err.(*courses.AnswerError); ok {
+			return nil, errs.Wrap(errs.EINVALID, err, "Your answers did not match this paper. Please answer the questions shown.")
+		}
+		return nil, err
+	}
+	sub := &Submission{ID: id, UserID: userID, Course: slug, No: n, At: s.Now().UTC(), Answers: answers, Result: res}
+	if err := s.Store.InsertSubmission(ctx, sub); err != nil {
+		if !errs.Is(err, errs.ECONFLICT) {
+			return nil, err
+		}
+		// A concurrent submission won: that is the one result.
+		return s.Store.Submission(ctx, id)
+	}
+	e, err := s.Store.Enrolment(ctx, EnrolmentID(userID, slug))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.record(ctx, e, sub); err != nil {
+		return nil, err
+	}
+	return sub, nil
+}
+
+// record writes a submission's summary onto the enrolment and, on a pass,
+// the completion with its hand-over markers, in one idempotent update.
+func (s *Service) record(ctx context.Context, e *Enrolment, sub *Submission) error {
+	c, err := s.Catalogue.Get(e.Course)
+	if err != nil {
+		return err
+	}
+	prev := e.Attempts[strconv.Itoa(sub.No)]
+	sum := AttemptSummary{No: sub.No, Started: prev.Started, Submitted: sub.At,
+		Correct: sub.Result.Correct, Total: sub.Result.Total, Percent: sub.Result.Percent, Passed: sub.Result.Passed}
+	var comp *Completion
+	var pending []string
+	if sub.Result.Passed && e.Completion == nil {
+		comp = &Completion{At: sub.At, CourseVersion: c.Version, CourseTitle: c.Title, Percent: sub.Result.Percent, CPDHours: c.CPDHours, Attempt: sub.No}
+		pending = []string{PendingCertificate, PendingCPD}
+	}
+	s.cache.drop(e.ID)
+	return s.Store.RecordResult(ctx, e.ID, sum, comp, pending, s.Now().UTC())
+}
+
+// Reconcile records every submission that an enrolment does not show yet
+// (the process died between inserting it and updating the enrolment).
+func (s *Service) Reconcile(ctx context.Context) (int, error) {
+	open, err := s.Store.EnrolmentsWithOpenAttempt(ctx, 1000)
+	if err != nil {
+		return 0, err
+	}
+	fixed := 0
+	for i := range open {
+		e := &open[i]
+		sub, err := s.Store.Submission(ctx, AttemptID(e.UserID, e.Course, e.OpenAttempt))
+		if errs.Is(err, errs.ENOTFOUND) {
+			continue // still being taken
+		}
+		if err != nil {
+			return fixed, err
+		}
+		if err := s.record(ctx, e, sub); err != nil {
+			return fixed, fmt.Errorf("reconcile %s: %w", e.ID, err)
+		}
+		fixed++
+	}
+	return fixed, nil
+}
+
+// Submission returns attempt n's submission.
+func (s *Service) Submission(ctx context.Context, userID, slug string, n int) (*Submission, error) {
+	return s.Store.Submission(ctx, AttemptID(userID, slug, n))
+}
+
+// OpenPaper returns attempt n if it is the learner's open attempt.
+func (s *Service) OpenPaper(ctx context.Context, userID, slug string, n int) (*Attempt, error) {
+	return s.Store.Attempt(ctx, AttemptID(userID, slug, n))
+}
+
+// MyLearning returns the learner's enrolments (in progress first) and the
+// CPD hours of completed courses. One point read per catalogue course.
+func (s *Service) MyLearning(ctx context.Context, userID string) (inProgress, completed []Progress, cpdHours float64, err error) {
+	for _, c := range s.Catalogue.All() {
+		e, err := s.Store.Enrolment(ctx, EnrolmentID(userID, c.Slug))
+		if errs.Is(err, errs.ENOTFOUND) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		p := ProgressOf(c, e)
+		if e.Completion != nil {
+			completed = append(completed, p)
+			cpdHours += e.Completion.CPDHours
+		} else {
+			inProgress = append(inProgress, p)
+		}
+	}
+	sort.SliceStable(inProgress, func(i, j int) bool { return inProgress[i].Enrolment.Updated.After(inProgress[j].Enrolment.Updated) })
+	sort.SliceStable(completed, func(i, j int) bool {
+		return completed[i].Enrolment.Completion.At.After(completed[j].Enrolment.Completion.At)
+	})
+	return inProgress, completed, cpdHours, nil
+}
+
+var london = func() *time.Location {
+	l, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
+
+// newRand returns a generator seeded from the operating system, so papers
+// cannot be predicted.
+func newRand() *rand.Rand {
+	var b [16]byte
+	_, _ = crand.Read(b[:])
+	return rand.New(rand.NewPCG(binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])))
+}

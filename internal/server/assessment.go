@@ -1,0 +1,175 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/family-advocacy/lms/courses"
+	"github.com/family-advocacy/lms/internal/errs"
+	"github.com/family-advocacy/lms/internal/learning"
+)
+
+// paperQuestion is one question of a paper as shown: options in the drawn order.
+type paperQuestion struct {
+	Number   int
+	ID       string
+	Prompt   string
+	Multiple bool
+	Options  []paperOption
+}
+
+type paperOption struct {
+	Index   int // index in the bank question
+	Text    string
+	Checked bool
+}
+
+// assessmentPage is the page struct for GET /courses/:slug/assessment.
+type assessmentPage struct {
+	basePage
+	State     *learning.AssessmentState
+	Questions []paperQuestion
+	Error     string
+	PassMark  int
+	Remaining int // attempts left, -1 for unlimited
+}
+
+func (s *Server) paperView(course *courses.Course, a *learning.Attempt, chosen courses.Answers) []paperQuestion {
+	var out []paperQuestion
+	for i, it := range a.Paper {
+		q, ok := course.Assessment.Question(it.QuestionID)
+		if !ok {
+			continue
+		}
+		pq := paperQuestion{Number: i + 1, ID: q.ID, Prompt: q.Prompt, Multiple: q.Type == courses.Multiple}
+		for _, idx := range it.Order {
+			checked := false
+			for _, c := range chosen[q.ID] {
+				checked = checked || c == idx
+			}
+			pq.Options = append(pq.Options, paperOption{Index: idx, Text: q.Options[idx].Text, Checked: checked})
+		}
+		out = append(out, pq)
+	}
+	return out
+}
+
+// handleAssessment handles GET /courses/:slug/assessment.
+func (s *Server) handleAssessment(c *fiber.Ctx) error {
+	return s.renderAssessment(c, fiber.StatusOK, nil, "")
+}
+
+func (s *Server) renderAssessment(c *fiber.Ctx, status int, chosen courses.Answers, problem string) error {
+	slug := c.Params("slug")
+	st, err := s.learn.Assessment(c.UserContext(), viewerOf(c).ID, slug)
+	if err != nil {
+		if errs.Is(err, errs.ENOTFOUND) {
+			return s.redirectWith(c, "/courses/"+slug, flash{Kind: "info", Text: "Enrol on the course and complete its lessons to take the assessment."})
+		}
+		return err
+	}
+	p := &assessmentPage{basePage: basePage{Title: "Assessment: " + st.Course.Title}, State: st, Error: problem, PassMark: st.Course.Assessment.PassMarkPercent, Remaining: -1}
+	if m := st.Course.Assessment.MaxAttempts; m > 0 {
+		p.Remaining = max(m-st.Used, 0)
+	}
+	if st.Open != nil {
+		p.Questions = s.paperView(st.Course, st.Open, chosen)
+	}
+	return s.render(c, status, "assessment", p)
+}
+
+// handleAttemptStart handles POST /courses/:slug/assessment/start.
+func (s *Server) handleAttemptStart(c *fiber.Ctx) error {
+	slug := c.Params("slug")
+	if _, err := s.learn.StartAttempt(c.UserContext(), viewerOf(c).ID, slug); err != nil {
+		if errs.Is(err, errs.ECONFLICT) {
+			return s.redirectWith(c, "/courses/"+slug+"/assessment", flash{Kind: "warning", Text: errs.MessageOf(err)})
+		}
+		return err
+	}
+	return c.Redirect("/courses/"+slug+"/assessment", fiber.StatusSeeOther)
+}
+
+// handleAttemptSubmit handles POST /courses/:slug/assessment/:no. A second
+// submission of the same attempt shows the first one's result.
+func (s *Server) handleAttemptSubmit(c *fiber.Ctx) error {
+	slug := c.Params("slug")
+	n, err := strconv.Atoi(c.Params("no"))
+	if err != nil || n < 1 {
+		return errs.E(errs.ENOTFOUND, "We could not find that attempt.")
+	}
+	answers, ok := parseAnswers(c)
+	if !ok {
+		return s.renderAssessment(c, fiber.StatusUnprocessableEntity, answers, "Your answers did not match this paper. Please answer the questions shown.")
+	}
+	sub, err := s.learn.Submit(c.UserContext(), viewerOf(c).ID, slug, n, answers)
+	if errs.Is(err, errs.EINVALID) {
+		return s.renderAssessment(c, fiber.StatusUnprocessableEntity, answers, errs.MessageOf(err))
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/courses/"+slug+"/assessment/"+strconv.Itoa(sub.No)+"/result", fiber.StatusSeeOther)
+}
+
+// parseAnswers reads q_<id> fields; ok is false when a value is not an option number.
+func parseAnswers(c *fiber.Ctx) (courses.Answers, bool) {
+	answers := courses.Answers{}
+	ok := true
+	c.Request().PostArgs().VisitAll(func(k, v []byte) {
+		key := string(k)
+		if !strings.HasPrefix(key, "q_") {
+			return
+		}
+		i, err := strconv.Atoi(string(v))
+		if err != nil {
+			ok = false
+			return
+		}
+		id := strings.TrimPrefix(key, "q_")
+		answers[id] = append(answers[id], i)
+	})
+	return answers, ok
+}
+
+// resultPage is the page struct for GET /courses/:slug/assessment/:no/result.
+type resultPage struct {
+	basePage
+	Course     *courses.Course
+	Submission *learning.Submission
+	Wrong      []wrongView
+	Completed  bool
+}
+
+type wrongView struct {
+	courses.WrongAnswer
+	LessonTitle string
+}
+
+// handleAttemptResult handles GET /courses/:slug/assessment/:no/result.
+func (s *Server) handleAttemptResult(c *fiber.Ctx) error {
+	slug := c.Params("slug")
+	course, err := s.learn.Catalogue.Get(slug)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(c.Params("no"))
+	if err != nil {
+		return errs.E(errs.ENOTFOUND, "We could not find that attempt.")
+	}
+	sub, err := s.learn.Submission(c.UserContext(), viewerOf(c).ID, slug, n)
+	if err != nil {
+		return err
+	}
+	p := &resultPage{basePage: basePage{Title: "Your result"}, Course: course, Submission: sub}
+	for _, w := range sub.Result.Wrong {
+		wv := wrongView{WrongAnswer: w}
+		if l, _, ok := course.Lesson(w.Lesson); ok {
+			wv.LessonTitle = l.Title
+		}
+		p.Wrong = append(p.Wrong, wv)
+	}
+	return s.render(c, fiber.StatusOK, "result", p)
+}
