@@ -89,7 +89,7 @@ func TestValidatorFindsEachProblemWithFileAndLine(t *testing.T) {
 				b, _ := os.ReadFile("testdata/sample-course/02-second-steps.md")
 				return string(b)
 			},
-			"assessment.yaml": func(s string) string { return strings.ReplaceAll(s, "02-second-steps", "04-second-steps") },
+			"assessment.yaml":   func(s string) string { return strings.ReplaceAll(s, "02-second-steps", "04-second-steps") },
 			"01-first-steps.md": replace("02-second-steps.md", "04-second-steps.md"),
 		}, "03-last-steps.md", 1, "expected 02 here"},
 		{"LinkToMissingLesson", map[string]func(string) string{"01-first-steps.md": replace("02-second-steps.md", "09-nowhere.md")}, "01-first-steps.md", 22, "link to a lesson that does not exist: 09-nowhere.md"},

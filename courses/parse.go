@@ -318,7 +318,6 @@ func shift(n *yaml.Node, by int) {
 	}
 }
 
-
 func parseAssessment(file string, data []byte, a *Assessment) []Problem {
 	root, probs := yamlDoc(file, data)
 	if root == nil {
