@@ -28,6 +28,7 @@ import (
 
 	"github.com/family-advocacy/lms/internal/app"
 	"github.com/family-advocacy/lms/internal/server"
+	"github.com/family-advocacy/lms/internal/store"
 )
 
 const (
@@ -70,7 +71,10 @@ func run() error {
 	// The reference for lesson_over_static_ratio: the same lesson page's
 	// HTML as a fixed byte slice, served by the same Fiber app.
 	var staticLesson atomic.Pointer[[]byte]
-	prepare := func(srv *server.Server, _ *app.Services) {
+	var services *app.Services
+	var database *store.DB
+	prepare := func(srv *server.Server, svc *app.Services, db *store.DB) {
+		services, database = svc, db
 		srv.Handler().Get("/bench/static-lesson", func(c *fiber.Ctx) error {
 			c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 			return c.Send(*staticLesson.Load())
@@ -100,6 +104,10 @@ func run() error {
 	}
 	staticLesson.Store(&page)
 
+	if os.Getenv("LMSBENCH_ONLY") == "certificates" {
+		return benchCertificates(ctx, services, database)
+	}
+
 	// Home page: anonymous against signed in, alternating.
 	var anon, logged []float64
 	for i := 0; i < rounds; i++ {
@@ -122,7 +130,8 @@ func run() error {
 	fmt.Printf("bench lesson_page_rps %.0f req/s\n", ls)
 	fmt.Printf("bench lesson_static_rps %.0f req/s\n", st)
 	fmt.Printf("bench lesson_over_static_ratio %.2f ratio\n", ls/st)
-	return nil
+
+	return benchCertificates(ctx, services, database)
 }
 
 // enrolAndFetch enrols the signed-in learner on a course and returns the

@@ -36,7 +36,7 @@ type Env struct {
 	Ready func(addr string)
 	// Prepare, when set, is called with the server and services before it
 	// serves (make bench adds its reference route here).
-	Prepare func(*server.Server, *Services)
+	Prepare func(*server.Server, *Services, *store.DB)
 }
 
 // usageError is a mistake on the command line (exit code 2).
@@ -190,7 +190,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if created && !cfg.Embedded() {
 		log.Warn("LMS_SECRET_KEY is not set: generated a key in the data directory; every instance sharing this database must use the same key", "file", filepath.Join(cfg.DataDir, "secret.key"))
 	}
-	if err := st.db.EnsureIndexes(ctx); err != nil {
+	if err := st.db.EnsureSchema(ctx); err != nil {
 		return err
 	}
 	inst, err := st.db.EnsureInstallation(ctx, env.Clock())
@@ -212,7 +212,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if env.Prepare != nil {
-		env.Prepare(srv, svc)
+		env.Prepare(srv, svc, st.db)
 	}
 	go sweepLoop(ctx, st.db, env.Clock, log)
 	go reconcileLoop(ctx, svc, log)
@@ -243,6 +243,9 @@ func sweepLoop(ctx context.Context, db *store.DB, clock func() time.Time, log *s
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
+		if err := db.EnsureIDIndexes(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("ensuring _id indexes failed", "err", err)
+		}
 		if n, err := db.SweepExpired(ctx, clock()); err != nil && ctx.Err() == nil {
 			log.Warn("sweep of expired records failed", "err", err)
 		} else if n > 0 {
@@ -267,6 +270,11 @@ func reconcileLoop(ctx context.Context, svc *Services, log *slog.Logger) {
 			log.Warn("reconciling submissions failed", "err", err)
 		} else if n > 0 {
 			log.Info("recorded submissions left unrecorded by a crash", "count", n)
+		}
+		if n, err := svc.Certs.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("reconciling certificates failed", "err", err)
+		} else if n > 0 {
+			log.Info("finished certificate work left half-done", "count", n)
 		}
 		select {
 		case <-ctx.Done():

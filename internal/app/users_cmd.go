@@ -56,7 +56,10 @@ func usersCommand(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc := NewServices(cfg, learning.NewCatalogue(nil), db, box, env.Clock, log)
+	svc, err := NewServices(cfg, learning.NewCatalogue(nil), db, nil, box, env.Clock, log)
+	if err != nil {
+		return err
+	}
 
 	password := ""
 	generated := false

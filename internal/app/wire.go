@@ -3,17 +3,22 @@ package app
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"sync"
 	"time"
 
+	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/blob"
+	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/config"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/secrets"
 	"github.com/family-advocacy/lms/internal/server"
 	"github.com/family-advocacy/lms/internal/store"
+	"github.com/family-advocacy/lms/web"
 )
 
 // Services are the domain services built on the stores.
@@ -21,16 +26,55 @@ type Services struct {
 	Auth  *auth.Service
 	Mail  *notify.Mailer
 	Learn *learning.Service
+	Certs *certificates.Service
+	Audit *audit.Log
 }
 
-// NewServices builds the domain services.
-func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, box *secrets.Box, clock func() time.Time, log *slog.Logger) *Services {
+// NewServices builds the domain services. bs may be nil for commands that
+// do not touch files (then there is no certificate service).
+func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Store, box *secrets.Box, clock func() time.Time, log *slog.Logger) (*Services, error) {
 	mail := &notify.Mailer{Outbox: db, Now: clock}
-	return &Services{
+	al := &audit.Log{Store: db, Now: clock}
+	svc := &Services{
 		Auth:  &auth.Service{Store: db, Box: box, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Log: log},
 		Mail:  mail,
 		Learn: &learning.Service{Store: db, Catalogue: cat, Now: clock, Log: log},
+		Audit: al,
 	}
+	if bs == nil {
+		return svc, nil
+	}
+	r, err := certificateRenderer()
+	if err != nil {
+		return nil, err
+	}
+	svc.Certs = &certificates.Service{Store: db, Blobs: bs, Accounts: db, Enrolments: db, Catalogue: cat, Renderer: r,
+		Audit: al, Now: clock, Log: log, BaseURL: cfg.BaseURL, OrgName: cfg.OrgName}
+	return svc, nil
+}
+
+var (
+	rendererOnce sync.Once
+	renderer     *certificates.Renderer
+	rendererErr  error
+)
+
+// certificateRenderer prepares the certificate fonts once per process.
+func certificateRenderer() (*certificates.Renderer, error) {
+	rendererOnce.Do(func() {
+		reg, err := fs.ReadFile(web.Static, "static/fonts/DejaVuSans.ttf")
+		if err != nil {
+			rendererErr = err
+			return
+		}
+		bold, err := fs.ReadFile(web.Static, "static/fonts/DejaVuSans-Bold.ttf")
+		if err != nil {
+			rendererErr = err
+			return
+		}
+		renderer, rendererErr = certificates.NewRenderer(reg, bold)
+	})
+	return renderer, rendererErr
 }
 
 // Wire builds the services and the HTTP server on open stores. It is what
@@ -40,7 +84,10 @@ func Wire(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Sto
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := NewServices(cfg, cat, db, box, clock, log)
+	svc, err := NewServices(cfg, cat, db, bs, box, clock, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	srv, err := server.New(server.Deps{
 		Config: cfg,
 		Logger: log,
@@ -51,6 +98,8 @@ func Wire(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Sto
 		},
 		Auth:   svc.Auth,
 		Learn:  svc.Learn,
+		Certs:  svc.Certs,
+		Audit:  svc.Audit,
 		Outbox: db,
 		Key:    key,
 	})

@@ -82,35 +82,31 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Put stores size bytes from r under key.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
-	_, err := s.Client.PutObject(ctx, s.Bucket, key, r, size, minio.PutObjectOptions{ContentType: contentType})
+	// The payload is not hashed for the request signature (UNSIGNED-PAYLOAD):
+	// it saves work on both ends, and the server still checks the MD5 it computes.
+	_, err := s.Client.PutObject(ctx, s.Bucket, key, r, size, minio.PutObjectOptions{ContentType: contentType, DisableContentSha256: true})
 	if err != nil {
 		return fmt.Errorf("blob: put %s: %w", key, err)
 	}
 	return nil
 }
 
-// Object is an open object being read.
-type Object struct {
-	io.ReadCloser
-	Size        int64
-	ContentType string
-}
-
-// Get opens the object under key. A missing key is ENOTFOUND.
-func (s *Store) Get(ctx context.Context, key string) (*Object, error) {
+// Open opens the object under key and returns it with its size. A missing
+// key is ENOTFOUND.
+func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, int64, error) {
 	obj, err := s.Client.GetObject(ctx, s.Bucket, key, minio.GetObjectOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("blob: get %s: %w", key, err)
+		return nil, 0, fmt.Errorf("blob: get %s: %w", key, err)
 	}
 	st, err := obj.Stat()
 	if err != nil {
 		obj.Close()
 		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
-			return nil, errs.Wrap(errs.ENOTFOUND, err, "file not found")
+			return nil, 0, errs.Wrap(errs.ENOTFOUND, err, "file not found")
 		}
-		return nil, fmt.Errorf("blob: stat %s: %w", key, err)
+		return nil, 0, fmt.Errorf("blob: stat %s: %w", key, err)
 	}
-	return &Object{ReadCloser: obj, Size: st.Size, ContentType: st.ContentType}, nil
+	return obj, st.Size, nil
 }
 
 // Delete removes the object under key; a missing key is not an error.
@@ -123,10 +119,14 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 // PresignGet returns a URL that downloads key for the next ttl, with the
 // given file name.
-func (s *Store) PresignGet(ctx context.Context, key, filename string, ttl time.Duration) (*url.URL, error) {
+func (s *Store) PresignGet(ctx context.Context, key, filename string, ttl time.Duration) (string, error) {
 	params := url.Values{}
 	params.Set("response-content-disposition", fmt.Sprintf("attachment; filename=%q", filename))
-	return s.Client.PresignedGetObject(ctx, s.Bucket, key, ttl, params)
+	u, err := s.Client.PresignedGetObject(ctx, s.Bucket, key, ttl, params)
+	if err != nil {
+		return "", fmt.Errorf("blob: presign %s: %w", key, err)
+	}
+	return u.String(), nil
 }
 
 // List calls fn for every key under prefix.

@@ -41,6 +41,7 @@ type Config struct {
 	LogJSON  bool   // LMS_LOG_JSON: JSON logs instead of text
 
 	CertificateDelivery string // LMS_CERTIFICATE_DELIVERY: stream (default) or presign
+	OrgName             string // LMS_ORG_NAME: the organisation named on certificates
 
 	ShutdownTimeout time.Duration // time allowed for in-flight requests on shutdown
 }
@@ -54,6 +55,7 @@ func Default() Config {
 		MinioBucket:         "lms",
 		LogLevel:            "info",
 		CertificateDelivery: "stream",
+		OrgName:             "Family Advocacy Service",
 		ShutdownTimeout:     8 * time.Second,
 	}
 }
@@ -98,6 +100,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	env("LMS_LOG_LEVEL", &c.LogLevel)
 	envBool("LMS_LOG_JSON", &c.LogJSON)
 	env("LMS_CERTIFICATE_DELIVERY", &c.CertificateDelivery)
+	env("LMS_ORG_NAME", &c.OrgName)
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)

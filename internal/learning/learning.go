@@ -43,6 +43,9 @@ type Enrolment struct {
 	// Pending lists work to hand over after completion (PendingCertificate,
 	// PendingCPD). It is set in the same write as the completion.
 	Pending []string `bson:"pending"`
+	// CertificateCodes lists the certificates issued for completions of
+	// this enrolment, oldest first.
+	CertificateCodes []string `bson:"certificate_codes,omitempty"`
 }
 
 // AttemptSummary is the enrolment's record of one attempt.

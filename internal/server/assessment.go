@@ -111,6 +111,12 @@ func (s *Server) handleAttemptSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if sub.Result.Passed {
+		// Issue the certificate now; if this fails, the reconciler will.
+		if _, err := s.certs.Issue(c.UserContext(), learning.EnrolmentID(viewerOf(c).ID, slug)); err != nil {
+			s.log.Warn("certificate not issued yet; the reconciler will retry", "err", err, "request_id", requestID(c))
+		}
+	}
 	return c.Redirect("/courses/"+slug+"/assessment/"+strconv.Itoa(sub.No)+"/result", fiber.StatusSeeOther)
 }
 
@@ -141,6 +147,7 @@ type resultPage struct {
 	Submission *learning.Submission
 	Wrong      []wrongView
 	Completed  bool
+	CertCode   string // the certificate, when issued
 }
 
 type wrongView struct {
@@ -164,6 +171,11 @@ func (s *Server) handleAttemptResult(c *fiber.Ctx) error {
 		return err
 	}
 	p := &resultPage{basePage: basePage{Title: "Your result"}, Course: course, Submission: sub}
+	if sub.Result.Passed {
+		if e, err := s.learn.Enrolment(c.UserContext(), viewerOf(c).ID, slug); err == nil && len(e.CertificateCodes) > 0 {
+			p.CertCode = e.CertificateCodes[len(e.CertificateCodes)-1]
+		}
+	}
 	for _, w := range sub.Result.Wrong {
 		wv := wrongView{WrongAnswer: w}
 		if l, _, ok := course.Lesson(w.Lesson); ok {

@@ -50,6 +50,15 @@ func (s *Server) routeTable() []route {
 		{"GET", "/courses/:slug/assessment/:no/result", signedIn, s.handleAttemptResult},
 		{"GET", "/my/learning", signedIn, s.handleMyLearning},
 
+		// Certificates
+		{"GET", "/my/certificates", signedIn, s.handleMyCertificates},
+		{"POST", "/my/certificates/:code/reissue-request", signedIn, s.handleReissueRequest}, // own certificates only
+		{"GET", "/certificates/:code/download", signedIn, s.handleCertificateDownload},       // learner, their manager, admins
+		{"GET", "/verify", anyone, s.handleVerifyForm},
+		{"POST", "/verify", anyone, s.handleVerifyCode},
+		{"POST", "/verify/file", anyone, s.handleVerifyFile},   // rate-limited
+		{"GET", "/verify/:code", anyone, s.handleVerifyResult}, // rate-limited
+
 		// Accounts: registration, sign-in, password reset
 		{"GET", "/register", anyone, s.handleRegisterForm},
 		{"POST", "/register", anyone, s.handleRegister},
@@ -82,6 +91,14 @@ func (s *Server) routeTable() []route {
 		{"POST", "/admin/users/:id/enable", admin, s.handleAdminUserDisable},
 		{"GET", "/admin/organisations", admin, s.handleAdminOrgs},
 		{"POST", "/admin/organisations", admin, s.handleAdminOrgCreate},
+		{"GET", "/admin/certificates", admin, s.handleAdminCertificates},
+		{"POST", "/admin/certificates/find", admin, s.handleAdminCertificateFind},
+		{"GET", "/admin/certificates/:code", admin, s.handleAdminCertificate},
+		{"POST", "/admin/certificates/:code/revoke", admin, s.handleAdminCertificateRevoke},
+		{"POST", "/admin/certificates/:code/reissue", admin, s.handleAdminCertificateReissue},
+		{"POST", "/admin/courses/:slug/certificates/reissue", admin, s.handleAdminBulkReissue},
+		{"GET", "/admin/courses/:slug/certificates.zip", admin, s.handleAdminCourseZip},
+		{"GET", "/admin/jobs/:id", admin, s.handleAdminJob},
 		{"GET", "/admin/outbox", admin, s.handleOutbox},
 		{"GET", "/admin/outbox/:id", admin, s.handleOutboxMessage},
 	}

@@ -15,7 +15,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/config"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
@@ -36,6 +38,8 @@ type Deps struct {
 
 	Auth   *auth.Service
 	Learn  *learning.Service
+	Certs  *certificates.Service
+	Audit  *audit.Log
 	Outbox notify.OutboxReader
 	Key    []byte // secret key, for CSRF tokens
 }
@@ -46,6 +50,7 @@ type Server struct {
 	log    *slog.Logger
 	now    func() time.Time
 	checks []Check
+	ctx    context.Context // lives as long as the process; for background work
 
 	app    *fiber.App
 	tmpl   *templates
@@ -54,6 +59,8 @@ type Server struct {
 
 	auth       *auth.Service
 	learn      *learning.Service
+	certs      *certificates.Service
+	audit      *audit.Log
 	lessonHTML map[string]*lessonStatic
 	outbox     notify.OutboxReader
 	sessions   *sessionCache
@@ -64,8 +71,8 @@ type Server struct {
 // New builds the server and its routes. It parses every template and page,
 // so a broken one fails here, at start-up.
 func New(d Deps) (*Server, error) {
-	s := &Server{cfg: d.Config, log: d.Logger, now: d.Clock, checks: d.Checks,
-		auth: d.Auth, learn: d.Learn, outbox: d.Outbox, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
+	s := &Server{ctx: context.Background(), cfg: d.Config, log: d.Logger, now: d.Clock, checks: d.Checks,
+		auth: d.Auth, learn: d.Learn, certs: d.Certs, audit: d.Audit, outbox: d.Outbox, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
 	m := hmac.New(sha256.New, d.Key)
 	m.Write([]byte("lms csrf v1"))
 	s.csrfKey = m.Sum(nil)

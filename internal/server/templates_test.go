@@ -9,6 +9,7 @@ import (
 
 	"github.com/family-advocacy/lms/courses"
 	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
 )
@@ -39,7 +40,18 @@ func samplePages() map[string]page {
 	attempt := &learning.Attempt{No: 2, Paper: courses.Draw(&course.Assessment, rand.New(rand.NewPCG(1, 1)))}
 	sub := &learning.Submission{No: 1, Result: courses.Result{Correct: 2, Total: 4, Percent: 50, Wrong: []courses.WrongAnswer{{QuestionID: "s1", Prompt: "P", Explanation: "E", Lesson: "01-first-steps"}}}}
 	srv := &Server{}
+	exp := now.AddDate(0, 1, 0)
+	cert := certificates.Certificate{Code: "K7QX-M2PA-HW9D-R3", Name: "Zoë Ørsted", Course: "sample-course", CourseTitle: "Sample", CourseVersion: "2026-11-01",
+		CompletedAt: now, CPDHours: 0.5, ExpiresAt: &exp, Status: certificates.StatusIssued, IssuedAt: now, Revision: 2, SHA256: "ab", Size: 10,
+		Revoked: &certificates.Revocation{At: now, Reason: "other", Note: "n"}, ReissueRequest: &certificates.ReissueRequest{At: now, Name: "New"}}
 	return map[string]page{
+		"my_certificates":   &myCertificatesPage{Certificates: []certView{{Certificate: cert, State: certificates.StateValid, RenewSoon: true, NameDiffer: true}}, AccountName: "New"},
+		"verify":            &verifyPage{Form: withErrors("code", "file")},
+		"verify_result":     &verifyPage{Form: emptyForm(nil), Certificate: &cert, State: certificates.StateRevoked, Reason: "Other", Checked: true, FileOurs: true},
+		"admin_job":         &jobPage{Job: &certificates.Job{Course: "sample-course", Total: 10, Done: 4, Failed: 1}, Percent: 50, Running: true},
+		"admin_certificate": &adminCertificatePage{Certificate: &cert, State: certificates.StateRevoked, Reasons: certificates.RevocationReasons, Form: withErrors("reason")},
+		"admin_certificates": &adminCertificatesPage{Form: withErrors("code"), Courses: []*courses.Course{course}, Counts: map[string]int{"sample-course": 3},
+			Requests: []certificates.Certificate{cert}},
 		"catalogue":    &cataloguePage{Courses: []*courses.Course{course}, Audiences: []audienceOption{{Value: "advocate", Label: "Advocates", Selected: true}}},
 		"course":       &coursePage{Course: course, Enrolled: true, Progress: prog, Principles: []string{"P1"}},
 		"lesson":       &lessonPage{Static: &lessonStatic{Article: "<p>b</p>", CompleteURL: "/c"}, Progress: prog, Done: true, ButtonLabel: "Next lesson"},

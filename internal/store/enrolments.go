@@ -29,7 +29,7 @@ func init() {
 	)
 }
 
-func insertOnce(ctx context.Context, coll *mongo.Collection, doc any, what string) error {
+func insertOnce(ctx context.Context, coll collection, doc any, what string) error {
 	_, err := coll.InsertOne(ctx, doc)
 	if mongo.IsDuplicateKeyError(err) {
 		return errs.Wrap(errs.ECONFLICT, err, "%s already exists", what)
@@ -40,7 +40,7 @@ func insertOnce(ctx context.Context, coll *mongo.Collection, doc any, what strin
 	return nil
 }
 
-func findByID[T any](ctx context.Context, coll *mongo.Collection, id, what string) (*T, error) {
+func findByID[T any](ctx context.Context, coll collection, id, what string) (*T, error) {
 	var v T
 	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&v); err != nil {
 		return nil, notFound(err, what)
@@ -49,7 +49,7 @@ func findByID[T any](ctx context.Context, coll *mongo.Collection, id, what strin
 }
 
 func (db *DB) updateByID(ctx context.Context, coll, id string, update bson.D) error {
-	res, err := db.DB.Collection(coll).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, update)
+	res, err := db.coll(coll).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, update)
 	if err != nil {
 		return fmt.Errorf("store: update %s %s: %w", coll, id, err)
 	}
@@ -61,12 +61,12 @@ func (db *DB) updateByID(ctx context.Context, coll, id string, update bson.D) er
 
 // InsertEnrolment inserts an enrolment; ECONFLICT when it exists.
 func (db *DB) InsertEnrolment(ctx context.Context, e *learning.Enrolment) error {
-	return insertOnce(ctx, db.DB.Collection(colEnrolments), e, "enrolment")
+	return insertOnce(ctx, db.coll(colEnrolments), e, "enrolment")
 }
 
 // Enrolment returns one enrolment.
 func (db *DB) Enrolment(ctx context.Context, id string) (*learning.Enrolment, error) {
-	return findByID[learning.Enrolment](ctx, db.DB.Collection(colEnrolments), id, "enrolment")
+	return findByID[learning.Enrolment](ctx, db.coll(colEnrolments), id, "enrolment")
 }
 
 // SetLessonDone records a completed lesson.
@@ -108,7 +108,7 @@ func (db *DB) RecordResult(ctx context.Context, id string, s learning.AttemptSum
 // EnrolmentsWithOpenAttempt returns up to limit enrolments with an attempt
 // in progress (a scan; used by the reconciler only).
 func (db *DB) EnrolmentsWithOpenAttempt(ctx context.Context, limit int) ([]learning.Enrolment, error) {
-	cur, err := db.DB.Collection(colEnrolments).Find(ctx, bson.D{{Key: "open_attempt", Value: bson.D{{Key: "$gt", Value: 0}}}}, options.Find().SetLimit(int64(limit)))
+	cur, err := db.coll(colEnrolments).Find(ctx, bson.D{{Key: "open_attempt", Value: bson.D{{Key: "$gt", Value: 0}}}}, options.Find().SetLimit(int64(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("store: open attempts: %w", err)
 	}
@@ -118,20 +118,40 @@ func (db *DB) EnrolmentsWithOpenAttempt(ctx context.Context, limit int) ([]learn
 
 // InsertAttempt inserts a drawn paper; ECONFLICT when attempt n exists.
 func (db *DB) InsertAttempt(ctx context.Context, a *learning.Attempt) error {
-	return insertOnce(ctx, db.DB.Collection(colAttempts), a, "attempt")
+	return insertOnce(ctx, db.coll(colAttempts), a, "attempt")
 }
 
 // Attempt returns one paper.
 func (db *DB) Attempt(ctx context.Context, id string) (*learning.Attempt, error) {
-	return findByID[learning.Attempt](ctx, db.DB.Collection(colAttempts), id, "attempt")
+	return findByID[learning.Attempt](ctx, db.coll(colAttempts), id, "attempt")
 }
 
 // InsertSubmission inserts a result; ECONFLICT when the attempt was already submitted.
 func (db *DB) InsertSubmission(ctx context.Context, s *learning.Submission) error {
-	return insertOnce(ctx, db.DB.Collection(colSubmissions), s, "submission")
+	return insertOnce(ctx, db.coll(colSubmissions), s, "submission")
 }
 
 // Submission returns one submitted attempt.
 func (db *DB) Submission(ctx context.Context, id string) (*learning.Submission, error) {
-	return findByID[learning.Submission](ctx, db.DB.Collection(colSubmissions), id, "submission")
+	return findByID[learning.Submission](ctx, db.coll(colSubmissions), id, "submission")
+}
+
+// AttachCertificate records an issued certificate on its enrolment and
+// clears the certificate hand-over marker (idempotent).
+func (db *DB) AttachCertificate(ctx context.Context, enrolmentID, code string) error {
+	return db.updateByID(ctx, colEnrolments, enrolmentID, bson.D{
+		{Key: "$addToSet", Value: bson.D{{Key: "certificate_codes", Value: code}}},
+		{Key: "$pull", Value: bson.D{{Key: "pending", Value: learning.PendingCertificate}}},
+	})
+}
+
+// PendingEnrolments returns up to limit enrolments waiting for the given
+// hand-over (a scan; reconcilers only).
+func (db *DB) PendingEnrolments(ctx context.Context, marker string, limit int) ([]learning.Enrolment, error) {
+	cur, err := db.coll(colEnrolments).Find(ctx, bson.D{{Key: "pending", Value: marker}}, options.Find().SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("store: pending %s: %w", marker, err)
+	}
+	var out []learning.Enrolment
+	return out, cur.All(ctx, &out)
 }

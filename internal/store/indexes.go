@@ -19,7 +19,7 @@ var indexes = map[string][]mongo.IndexModel{}
 func (db *DB) EnsureIndexes(ctx context.Context) error {
 	for coll, models := range indexes {
 		for _, m := range models {
-			if _, err := db.DB.Collection(coll).Indexes().CreateOne(ctx, m); err != nil {
+			if _, err := db.coll(coll).Indexes().CreateOne(ctx, m); err != nil {
 				return fmt.Errorf("store: index on %s: %w", coll, err)
 			}
 		}

@@ -23,7 +23,7 @@ func (db *DB) EnsureInstallation(ctx context.Context, now time.Time) (Installati
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	var inst Installation
-	err := db.DB.Collection("meta").FindOneAndUpdate(ctx,
+	err := db.coll("meta").FindOneAndUpdate(ctx,
 		bson.D{{Key: "_id", Value: "installation"}},
 		bson.D{{Key: "$setOnInsert", Value: bson.D{
 			{Key: "installation_id", Value: hex.EncodeToString(b)},

@@ -15,14 +15,14 @@ const colOutbox = "outbox"
 
 // InsertMessage records a message.
 func (db *DB) InsertMessage(ctx context.Context, m *notify.Message) error {
-	_, err := db.DB.Collection(colOutbox).InsertOne(ctx, m)
+	_, err := db.coll(colOutbox).InsertOne(ctx, m)
 	return err
 }
 
 // Message returns one message.
 func (db *DB) Message(ctx context.Context, id string) (*notify.Message, error) {
 	var m notify.Message
-	if err := db.DB.Collection(colOutbox).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&m); err != nil {
+	if err := db.coll(colOutbox).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&m); err != nil {
 		return nil, notFound(err, "message")
 	}
 	return &m, nil
@@ -35,7 +35,7 @@ func (db *DB) Messages(ctx context.Context, to string, offset, limit int) ([]not
 	if to != "" {
 		filter = append(filter, bson.E{Key: "to", Value: to})
 	}
-	coll := db.DB.Collection(colOutbox)
+	coll := db.coll(colOutbox)
 	total, err := coll.CountDocuments(ctx, filter)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: count outbox: %w", err)

@@ -14,14 +14,14 @@ const colResets = "password_resets"
 
 // InsertReset stores a pending reset.
 func (db *DB) InsertReset(ctx context.Context, r *auth.Reset) error {
-	_, err := db.DB.Collection(colResets).InsertOne(ctx, r)
+	_, err := db.coll(colResets).InsertOne(ctx, r)
 	return err
 }
 
 // Reset returns a pending reset.
 func (db *DB) Reset(ctx context.Context, id string) (*auth.Reset, error) {
 	var r auth.Reset
-	if err := db.DB.Collection(colResets).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&r); err != nil {
+	if err := db.coll(colResets).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&r); err != nil {
 		return nil, notFound(err, "reset")
 	}
 	return &r, nil
@@ -29,7 +29,7 @@ func (db *DB) Reset(ctx context.Context, id string) (*auth.Reset, error) {
 
 // DeleteReset uses up a reset; it reports whether this call removed it.
 func (db *DB) DeleteReset(ctx context.Context, id string) (bool, error) {
-	res, err := db.DB.Collection(colResets).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	res, err := db.coll(colResets).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
 	if err != nil {
 		return false, err
 	}

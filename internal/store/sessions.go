@@ -34,9 +34,10 @@ func (db *DB) SweepExpired(ctx context.Context, now time.Time) (int64, error) {
 			bson.D{{Key: "last_seen_at", Value: bson.D{{Key: "$lt", Value: now.Add(-auth.SessionIdle)}}}},
 		}}}},
 		{colResets, bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: now}}}}},
+		{colRateLimits, bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: now}}}}},
 		{colThrottle, bson.D{{Key: "window_start", Value: bson.D{{Key: "$lt", Value: now.Add(-24 * time.Hour)}}}, {Key: "locked_until", Value: bson.D{{Key: "$lt", Value: now}}}}},
 	} {
-		res, err := db.DB.Collection(q.coll).DeleteMany(ctx, q.filter)
+		res, err := db.coll(q.coll).DeleteMany(ctx, q.filter)
 		if err != nil {
 			return total, fmt.Errorf("store: sweep %s: %w", q.coll, err)
 		}
@@ -47,14 +48,14 @@ func (db *DB) SweepExpired(ctx context.Context, now time.Time) (int64, error) {
 
 // InsertSession inserts a session.
 func (db *DB) InsertSession(ctx context.Context, s *auth.Session) error {
-	_, err := db.DB.Collection(colSessions).InsertOne(ctx, s)
+	_, err := db.coll(colSessions).InsertOne(ctx, s)
 	return err
 }
 
 // Session returns one session.
 func (db *DB) Session(ctx context.Context, id string) (*auth.Session, error) {
 	var s auth.Session
-	if err := db.DB.Collection(colSessions).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&s); err != nil {
+	if err := db.coll(colSessions).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&s); err != nil {
 		return nil, notFound(err, "session")
 	}
 	return &s, nil
@@ -62,13 +63,13 @@ func (db *DB) Session(ctx context.Context, id string) (*auth.Session, error) {
 
 // TouchSession records activity on a session.
 func (db *DB) TouchSession(ctx context.Context, id string, now time.Time) error {
-	_, err := db.DB.Collection(colSessions).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "last_seen_at", Value: now}}}})
+	_, err := db.coll(colSessions).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "last_seen_at", Value: now}}}})
 	return err
 }
 
 // ClearMFAPending marks a session as having passed the second factor.
 func (db *DB) ClearMFAPending(ctx context.Context, id string) error {
-	res, err := db.DB.Collection(colSessions).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "mfa_pending", Value: false}}}})
+	res, err := db.coll(colSessions).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "mfa_pending", Value: false}}}})
 	if err == nil && res.MatchedCount == 0 {
 		return errs.E(errs.ENOTFOUND, "session not found")
 	}
@@ -77,7 +78,7 @@ func (db *DB) ClearMFAPending(ctx context.Context, id string) error {
 
 // DeleteSession removes a session.
 func (db *DB) DeleteSession(ctx context.Context, id string) error {
-	_, err := db.DB.Collection(colSessions).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	_, err := db.coll(colSessions).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
 	return err
 }
 
@@ -87,7 +88,7 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID, exceptID string) e
 	if exceptID != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$ne", Value: exceptID}}})
 	}
-	if _, err := db.DB.Collection(colSessions).DeleteMany(ctx, filter); err != nil {
+	if _, err := db.coll(colSessions).DeleteMany(ctx, filter); err != nil {
 		return fmt.Errorf("store: delete sessions of %s: %w", userID, err)
 	}
 	return nil
@@ -95,7 +96,7 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID, exceptID string) e
 
 // UserSessions lists a user's sessions, newest first.
 func (db *DB) UserSessions(ctx context.Context, userID string) ([]auth.Session, error) {
-	cur, err := db.DB.Collection(colSessions).Find(ctx, bson.D{{Key: "user_id", Value: userID}}, options.Find().SetSort(bson.D{{Key: "last_seen_at", Value: -1}}).SetLimit(100))
+	cur, err := db.coll(colSessions).Find(ctx, bson.D{{Key: "user_id", Value: userID}}, options.Find().SetSort(bson.D{{Key: "last_seen_at", Value: -1}}).SetLimit(100))
 	if err != nil {
 		return nil, err
 	}

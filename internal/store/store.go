@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -33,6 +34,8 @@ type DB struct {
 	URI    string // the URI connected to (embedded: the loopback listener)
 
 	stopEmbedded func()
+	sqliteDir    string      // embedded: FerretDB's SQLite directory (see EnsureIDIndexes)
+	wmu          *sync.Mutex // embedded: writes take turns (see collection)
 }
 
 // Embedded is a FerretDB instance running inside this process.
@@ -59,7 +62,7 @@ func StartEmbedded(dir string, logger *slog.Logger) (*Embedded, error) {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: fmt.Sprintf("127.0.0.1:%d", port)},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
+		SQLiteURL: "file:" + abs + "/?_pragma=synchronous(NORMAL)",
 		Logger:    slog.New(minLevel{logger.Handler(), slog.LevelWarn}).With("component", "ferretdb"),
 	})
 	if err != nil {
@@ -89,7 +92,9 @@ func (e *Embedded) Stop(ctx context.Context) {
 func Open(ctx context.Context, uri, database, dataDir string, logger *slog.Logger) (*DB, error) {
 	db := &DB{URI: uri}
 	if uri == "" {
-		e, err := StartEmbedded(filepath.Join(dataDir, "db"), logger)
+		db.sqliteDir = filepath.Join(dataDir, "db")
+		db.wmu = &sync.Mutex{}
+		e, err := StartEmbedded(db.sqliteDir, logger)
 		if err != nil {
 			return nil, err
 		}
@@ -108,9 +113,13 @@ func Open(ctx context.Context, uri, database, dataDir string, logger *slog.Logge
 }
 
 // Connect connects to an already running server (used by tests sharing one
-// embedded FerretDB).
-func Connect(ctx context.Context, uri, database string) (*DB, error) {
+// embedded FerretDB, whose SQLite directory sqliteDir may be given).
+func Connect(ctx context.Context, uri, database string, sqliteDir ...string) (*DB, error) {
 	db := &DB{URI: uri}
+	if len(sqliteDir) > 0 {
+		db.sqliteDir = sqliteDir[0]
+		db.wmu = &sync.Mutex{}
+	}
 	if err := db.connect(ctx, database); err != nil {
 		db.Close(context.Background())
 		return nil, err

@@ -19,7 +19,7 @@ const colThrottle = "throttle"
 // RecordFailure counts a failure within the window (starting a new window
 // when the old one has passed) and returns the updated counts.
 func (db *DB) RecordFailure(ctx context.Context, key string, now time.Time, window time.Duration) (auth.Throttle, error) {
-	coll := db.DB.Collection(colThrottle)
+	coll := db.coll(colThrottle)
 	var t auth.Throttle
 	err := coll.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: key}},
 		bson.D{{Key: "$inc", Value: bson.D{{Key: "failures", Value: 1}}}},
@@ -39,19 +39,19 @@ func (db *DB) RecordFailure(ctx context.Context, key string, now time.Time, wind
 
 // LockThrottle locks a key until the given time.
 func (db *DB) LockThrottle(ctx context.Context, key string, until time.Time) error {
-	_, err := db.DB.Collection(colThrottle).UpdateOne(ctx, bson.D{{Key: "_id", Value: key}}, bson.D{{Key: "$set", Value: bson.D{{Key: "locked_until", Value: until}}}})
+	_, err := db.coll(colThrottle).UpdateOne(ctx, bson.D{{Key: "_id", Value: key}}, bson.D{{Key: "$set", Value: bson.D{{Key: "locked_until", Value: until}}}})
 	return err
 }
 
 // Throttle returns the counts for a key.
 func (db *DB) Throttle(ctx context.Context, key string) (auth.Throttle, error) {
 	var t auth.Throttle
-	err := db.DB.Collection(colThrottle).FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&t)
+	err := db.coll(colThrottle).FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&t)
 	return t, notFound(err, "throttle")
 }
 
 // ClearThrottle forgets the failures of a key.
 func (db *DB) ClearThrottle(ctx context.Context, key string) error {
-	_, err := db.DB.Collection(colThrottle).DeleteOne(ctx, bson.D{{Key: "_id", Value: key}})
+	_, err := db.coll(colThrottle).DeleteOne(ctx, bson.D{{Key: "_id", Value: key}})
 	return err
 }

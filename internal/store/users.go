@@ -34,7 +34,7 @@ type emailClaim struct {
 
 // ClaimEmail records that email belongs to userID; ECONFLICT when taken.
 func (db *DB) ClaimEmail(ctx context.Context, email, userID string, now time.Time) error {
-	_, err := db.DB.Collection(colUserEmails).InsertOne(ctx, emailClaim{Email: email, UserID: userID, Claimed: now})
+	_, err := db.coll(colUserEmails).InsertOne(ctx, emailClaim{Email: email, UserID: userID, Claimed: now})
 	if mongo.IsDuplicateKeyError(err) {
 		return errs.Wrap(errs.ECONFLICT, err, "email already registered")
 	}
@@ -47,7 +47,7 @@ func (db *DB) ClaimEmail(ctx context.Context, email, userID string, now time.Tim
 // EmailClaim returns the owner of email.
 func (db *DB) EmailClaim(ctx context.Context, email string) (string, time.Time, error) {
 	var c emailClaim
-	err := db.DB.Collection(colUserEmails).FindOne(ctx, bson.D{{Key: "_id", Value: email}}).Decode(&c)
+	err := db.coll(colUserEmails).FindOne(ctx, bson.D{{Key: "_id", Value: email}}).Decode(&c)
 	if err != nil {
 		return "", time.Time{}, notFound(err, "account")
 	}
@@ -56,7 +56,7 @@ func (db *DB) EmailClaim(ctx context.Context, email string) (string, time.Time, 
 
 // TakeOverEmail moves a dangling claim (its user was never created) to toUserID.
 func (db *DB) TakeOverEmail(ctx context.Context, email, fromUserID, toUserID string, now time.Time) error {
-	res, err := db.DB.Collection(colUserEmails).ReplaceOne(ctx,
+	res, err := db.coll(colUserEmails).ReplaceOne(ctx,
 		bson.D{{Key: "_id", Value: email}, {Key: "user_id", Value: fromUserID}},
 		emailClaim{Email: email, UserID: toUserID, Claimed: now})
 	if err != nil {
@@ -70,20 +70,20 @@ func (db *DB) TakeOverEmail(ctx context.Context, email, fromUserID, toUserID str
 
 // ReleaseEmail deletes an email claim.
 func (db *DB) ReleaseEmail(ctx context.Context, email string) error {
-	_, err := db.DB.Collection(colUserEmails).DeleteOne(ctx, bson.D{{Key: "_id", Value: email}})
+	_, err := db.coll(colUserEmails).DeleteOne(ctx, bson.D{{Key: "_id", Value: email}})
 	return err
 }
 
 // InsertUser inserts a new account.
 func (db *DB) InsertUser(ctx context.Context, u *auth.User) error {
-	_, err := db.DB.Collection(colUsers).InsertOne(ctx, u)
+	_, err := db.coll(colUsers).InsertOne(ctx, u)
 	return err
 }
 
 // User returns the account with this ID.
 func (db *DB) User(ctx context.Context, id string) (*auth.User, error) {
 	var u auth.User
-	if err := db.DB.Collection(colUsers).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&u); err != nil {
+	if err := db.coll(colUsers).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&u); err != nil {
 		return nil, notFound(err, "account")
 	}
 	return &u, nil
@@ -95,7 +95,7 @@ func (db *DB) SetUserFields(ctx context.Context, id string, f auth.Fields) error
 	for k, v := range f {
 		set = append(set, bson.E{Key: k, Value: v})
 	}
-	res, err := db.DB.Collection(colUsers).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+	res, err := db.coll(colUsers).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
 		bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
 	if err != nil {
 		return fmt.Errorf("store: update user %s: %w", id, err)
@@ -119,7 +119,7 @@ func (db *DB) ListUsers(ctx context.Context, q auth.UserQuery) ([]auth.User, int
 	if q.Role != "" {
 		filter = append(filter, bson.E{Key: "roles", Value: q.Role})
 	}
-	coll := db.DB.Collection(colUsers)
+	coll := db.coll(colUsers)
 	total, err := coll.CountDocuments(ctx, filter)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: count users: %w", err)
@@ -141,20 +141,20 @@ func (db *DB) ListUsers(ctx context.Context, q auth.UserQuery) ([]auth.User, int
 
 // CountUsers returns the number of accounts.
 func (db *DB) CountUsers(ctx context.Context) (int, error) {
-	n, err := db.DB.Collection(colUsers).EstimatedDocumentCount(ctx)
+	n, err := db.coll(colUsers).EstimatedDocumentCount(ctx)
 	return int(n), err
 }
 
 // CountAdmins returns the number of enabled admin accounts.
 func (db *DB) CountAdmins(ctx context.Context) (int, error) {
-	n, err := db.DB.Collection(colUsers).CountDocuments(ctx, bson.D{{Key: "roles", Value: auth.RoleAdmin}, {Key: "disabled", Value: false}})
+	n, err := db.coll(colUsers).CountDocuments(ctx, bson.D{{Key: "roles", Value: auth.RoleAdmin}, {Key: "disabled", Value: false}})
 	return int(n), err
 }
 
 // UseTOTPStep records that a user's code for a time step was accepted;
 // ECONFLICT when it already was (a replayed code).
 func (db *DB) UseTOTPStep(ctx context.Context, userID string, step int64) error {
-	_, err := db.DB.Collection(colTOTPSteps).InsertOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("%s/%d", userID, step)}, {Key: "user_id", Value: userID}})
+	_, err := db.coll(colTOTPSteps).InsertOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("%s/%d", userID, step)}, {Key: "user_id", Value: userID}})
 	if mongo.IsDuplicateKeyError(err) {
 		return errs.E(errs.ECONFLICT, "code already used")
 	}

@@ -2,9 +2,11 @@ package testenv
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -163,4 +165,34 @@ func (b *Browser) MustContain(sel, want string) {
 	if got := b.Text(sel); !strings.Contains(got, want) {
 		b.tb.Fatalf("text of %s on %s: got %q, want it to contain %q", sel, b.Path(), got, want)
 	}
+}
+
+// Upload sets the file input sel to the file at path.
+func (b *Browser) Upload(sel, path string) {
+	b.tb.Helper()
+	if err := chromedp.Do(b.Ctx, chromedp.SetUploadFiles(chromedp.CSS(sel), []string{path})); err != nil {
+		b.tb.Fatalf("upload %s: %v", path, err)
+	}
+}
+
+// Fetch fetches a path with the page's cookies and returns the body.
+func (b *Browser) Fetch(path string) []byte {
+	b.tb.Helper()
+	js := `fetch(` + strconv.Quote(path) + `).then(r => { if (!r.ok) throw new Error("status " + r.status); return r.arrayBuffer() })` +
+		`.then(buf => { let s = ""; const a = new Uint8Array(buf); for (let i = 0; i < a.length; i++) s += String.fromCharCode(a[i]); return btoa(s) })`
+	v, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.tb.Fatalf("fetch %s: %v", path, err)
+	}
+	out, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		b.tb.Fatalf("fetch %s: %v", path, err)
+	}
+	return out
+}
+
+// AcceptDialogs makes window.confirm answer yes on the current page.
+func (b *Browser) AcceptDialogs() {
+	b.tb.Helper()
+	Eval[bool](b, `(window.confirm = () => true, true)`)
 }

@@ -1,0 +1,58 @@
+// Package audit records who did what, when: append-only events for changes
+// to compliance records, certificate revocations and reissues, and every
+// view of a decrypted sensitive field.
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+)
+
+// Event is one audited action. Before and After hold non-sensitive fields
+// only; sensitive values are never copied here.
+type Event struct {
+	ID      string         `bson:"_id"`
+	At      time.Time      `bson:"at"`
+	ActorID string         `bson:"actor_id"`
+	Actor   string         `bson:"actor"` // name at the time, for reading the log
+	OrgID   string         `bson:"org_id,omitempty"`
+	Action  string         `bson:"action"` // e.g. certificate.revoke, dbs.reveal
+	Target  string         `bson:"target"` // e.g. certificate:K7QX-…, advocate:<id>
+	Before  map[string]any `bson:"before,omitempty"`
+	After   map[string]any `bson:"after,omitempty"`
+	Note    string         `bson:"note,omitempty"`
+}
+
+// Query selects events for the audit view.
+type Query struct {
+	Action, Target, ActorID, OrgID string
+	From, To                       time.Time
+	Offset, Limit                  int
+}
+
+// Store keeps events; it never updates or deletes them.
+type Store interface {
+	InsertEvent(ctx context.Context, e *Event) error
+	Events(ctx context.Context, q Query) ([]Event, int, error)
+}
+
+// Log writes audit events.
+type Log struct {
+	Store Store
+	Now   func() time.Time
+}
+
+// Record writes one event. It fills in the ID and time.
+func (l *Log) Record(ctx context.Context, e Event) error {
+	if e.ID == "" {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		e.ID = hex.EncodeToString(b)
+	}
+	if e.At.IsZero() {
+		e.At = l.Now().UTC()
+	}
+	return l.Store.InsertEvent(ctx, &e)
+}

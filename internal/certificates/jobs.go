@@ -1,0 +1,191 @@
+package certificates
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/family-advocacy/lms/internal/audit"
+	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/errs"
+)
+
+const (
+	jobBatch   = 64               // certificates per batch; progress is saved after each
+	jobWorkers = 12               // certificates reissued at once
+	jobStale   = 30 * time.Second // a job whose heartbeat is older was stopped
+)
+
+// StartBulkReissue reissues every issued, unrevoked certificate of a course
+// in the background and returns the job, whose progress can be read.
+func (s *Service) StartBulkReissue(ctx context.Context, course, reason string, actor *auth.User) (*Job, error) {
+	if _, err := s.Catalogue.Get(course); err != nil {
+		return nil, err
+	}
+	if reason == "" {
+		return nil, errs.FieldErrors{"reason": "Say why the certificates are being reissued"}.Err()
+	}
+	total, err := s.Store.CountCourseCertificates(ctx, course)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC()
+	j := &Job{ID: newJobID(), Kind: "bulk-reissue", Course: course, Reason: reason, By: actor.ID, Total: total, Started: now, Heartbeat: now}
+	if err := s.Store.InsertJob(ctx, j); err != nil {
+		return nil, err
+	}
+	if err := s.Audit.Record(ctx, audit.Event{ActorID: actor.ID, Actor: actor.Name, Action: "certificate.bulk_reissue",
+		Target: "course:" + course, After: map[string]any{"job": j.ID, "certificates": total}, Note: reason}); err != nil {
+		return nil, err
+	}
+	go s.runJob(context.WithoutCancel(ctx), j.ID)
+	return j, nil
+}
+
+// Job returns a job for its progress page.
+func (s *Service) Job(ctx context.Context, id string) (*Job, error) { return s.Store.Job(ctx, id) }
+
+// RunJob runs (or resumes) a job to the end in the caller's goroutine.
+func (s *Service) RunJob(ctx context.Context, id string) error { return s.runJob(ctx, id) }
+
+// runJob works through the course's certificates in code order, a batch at a
+// time, saving the cursor after each batch so a stopped job resumes where
+// it was. The certificates are read in one scan when the job (re)starts;
+// each one is then rendered, stored and marked issued with the job's ID,
+// so a certificate this job already reissued is skipped on resuming.
+func (s *Service) runJob(ctx context.Context, id string) error {
+	j, err := s.Store.Job(ctx, id)
+	if err != nil {
+		return err
+	}
+	j.Runs++
+	if err := s.Store.SetJobFields(ctx, j.ID, Fields{"runs": j.Runs, "heartbeat_at": s.Now().UTC()}); err != nil {
+		return err
+	}
+	certs, err := s.Store.CourseCertificates(ctx, j.Course, j.Cursor, 0)
+	if err != nil {
+		return s.failJob(ctx, j, err)
+	}
+	for from := 0; from < len(certs); from += jobBatch {
+		batch := certs[from:min(from+jobBatch, len(certs))]
+		revs := make([]*Revision, len(batch))
+		var wg sync.WaitGroup
+		var failed atomic.Int64
+		sem := make(chan struct{}, jobWorkers)
+		for i := range batch {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				rev, err := s.reissueInJob(ctx, &batch[i], j)
+				if err != nil {
+					s.Log.Warn("bulk reissue: certificate failed", "job", j.ID, "code", batch[i].Code, "err", err)
+					failed.Add(1)
+				}
+				revs[i] = rev
+			}()
+		}
+		wg.Wait()
+		// The revisions' history, one write per batch (the certificate
+		// records carry what their current revision prints).
+		var made []*Revision
+		for _, r := range revs {
+			if r != nil {
+				made = append(made, r)
+			}
+		}
+		if err := s.Store.InsertRevisions(ctx, made); err != nil {
+			return s.failJob(ctx, j, err)
+		}
+		j.Done += len(batch) - int(failed.Load())
+		j.Failed += int(failed.Load())
+		j.Cursor = batch[len(batch)-1].Code
+		if err := s.Store.SetJobFields(ctx, j.ID, Fields{"done": j.Done, "failed": j.Failed, "cursor": j.Cursor, "heartbeat_at": s.Now().UTC()}); err != nil {
+			return err
+		}
+	}
+	return s.Store.SetJobFields(ctx, j.ID, Fields{"finished_at": s.Now().UTC(), "heartbeat_at": s.Now().UTC()})
+}
+
+// reissueInJob renders the next revision of c for job j, with the name it
+// prints now (or the one its learner asked for), stores it and marks it
+// issued. It returns nil for certificates it leaves alone: revoked ones and
+// ones this job already reissued before a restart.
+func (s *Service) reissueInJob(ctx context.Context, c *Certificate, j *Job) (*Revision, error) {
+	if c.Revoked != nil || c.LastJob == j.ID {
+		return nil, nil
+	}
+	if c.Status != StatusIssued || c.PendingRevision > c.Revision {
+		if err := s.finish(ctx, c, nil); err != nil {
+			return nil, err
+		}
+	}
+	name := c.Name
+	if c.ReissueRequest != nil {
+		name = c.ReissueRequest.Name
+	}
+	rev := &Revision{ID: revisionID(c.Code, c.Revision+1), Code: c.Code, N: c.Revision + 1, Name: name,
+		IssuedAt: s.Now().UTC(), Reason: j.Reason, By: j.By + " job:" + j.ID}
+	pdf, err := s.Renderer.Render(s.document(c, rev))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Blobs.Put(ctx, ObjectKey(c.Code), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf"); err != nil {
+		return nil, err
+	}
+	c.LastJob = j.ID
+	return rev, s.markIssued(ctx, c, rev, pdf, "")
+}
+
+func (s *Service) failJob(ctx context.Context, j *Job, err error) error {
+	_ = s.Store.SetJobFields(ctx, j.ID, Fields{"error": err.Error(), "finished_at": s.Now().UTC()})
+	return err
+}
+
+// WriteCourseZip streams a ZIP of every issued certificate of a course to w,
+// one stored PDF at a time.
+func (s *Service) WriteCourseZip(ctx context.Context, course string, w io.Writer) error {
+	zw := zip.NewWriter(w)
+	after := ""
+	for {
+		batch, err := s.Store.CourseCertificates(ctx, course, after, 200)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for i := range batch {
+			c := &batch[i]
+			after = c.Code
+			if c.Status != StatusIssued {
+				continue
+			}
+			if err := s.addToZip(ctx, zw, c); err != nil {
+				return err
+			}
+		}
+	}
+	return zw.Close()
+}
+
+func (s *Service) addToZip(ctx context.Context, zw *zip.Writer, c *Certificate) error {
+	r, _, err := s.Blobs.Open(ctx, ObjectKey(c.Code))
+	if err != nil {
+		return fmt.Errorf("certificates: zip %s: %w", c.Code, err)
+	}
+	defer r.Close()
+	// PDFs barely compress; store them.
+	f, err := zw.CreateHeader(&zip.FileHeader{Name: FileName(c), Method: zip.Store, Modified: c.IssuedAt})
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, r)
+	return err
+}

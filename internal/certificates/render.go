@@ -1,0 +1,617 @@
+package certificates
+
+// This is the only file that uses gofpdf (github.com/jung-kurt/gofpdf,
+// archived upstream): switching to its maintained fork codeberg.org/go-pdf/fpdf
+// is an import change here.
+//
+// Fonts. gofpdf's UTF-8 path parses and subsets the TrueType font for every
+// document (about 16 ms for DejaVu Sans). Instead, NewRenderer does that work
+// once: it has gofpdf cut DejaVu down to the characters of six Windows code
+// pages (Western, Central European, Baltic, Cyrillic, Greek, Turkish) and wraps the
+// cut font in one single-byte font definition per code page. A document then
+// embeds that small font file and writes each run of text in the first code
+// page that has all its characters, so names like "Zoë Łukasiewicz-Ørsted"
+// mix code pages within a line. Text with a character outside all six falls
+// back to gofpdf's UTF-8 path for the whole document: slower, still correct.
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/boombuler/barcode/qr"
+	"github.com/jung-kurt/gofpdf"
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Document is what one certificate PDF shows.
+type Document struct {
+	Code          string
+	Name          string // exactly as on the account, any Unicode
+	OrgName       string
+	CourseTitle   string
+	CourseVersion string
+	Completed     time.Time
+	CPDHours      float64
+	Expires       time.Time // zero: no expiry
+	VerifyURL     string
+	Issued        time.Time // PDF creation date; fixed so rendering is repeatable
+	// QR is the QR code of VerifyURL. Encoding one takes boombuler/barcode
+	// about 2 ms (it tries all eight masks), so it is made once per
+	// certificate and kept with it; when nil or for another URL, Render
+	// makes it.
+	QR *QRCode
+}
+
+// QRCode is an encoded QR code: Size×Size modules, row by row.
+type QRCode struct {
+	URL     string `bson:"url"`
+	Size    int    `bson:"size"`
+	Modules []byte `bson:"modules"` // one bit per module, rows packed
+}
+
+// EncodeQR encodes url as a QR code (error correction level M).
+func EncodeQR(url string) (*QRCode, error) {
+	code, err := qr.Encode(url, qr.M, qr.Auto)
+	if err != nil {
+		return nil, fmt.Errorf("certificates: QR code: %w", err)
+	}
+	n := code.Bounds().Dx()
+	q := &QRCode{URL: url, Size: n, Modules: make([]byte, (n*n+7)/8)}
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			if r, _, _, _ := code.At(x, y).RGBA(); r < 0x8000 {
+				i := y*n + x
+				q.Modules[i/8] |= 1 << (i % 8)
+			}
+		}
+	}
+	return q, nil
+}
+
+// Dark reports whether the module at column x, row y is dark.
+func (q *QRCode) Dark(x, y int) bool {
+	i := y*q.Size + x
+	return q.Modules[i/8]&(1<<(i%8)) != 0
+}
+
+// codePage is one single-byte font: a code page and its font definitions.
+type codePage struct {
+	id      string // family name in documents, e.g. "cp1250"
+	cm      *charmap.Charmap
+	encode  map[rune]byte
+	defJSON map[string][]byte // by style: "" or "B"
+	cutZ    map[string][]byte // by style: the font cut to this code page, zlib-compressed
+}
+
+// Renderer renders certificates with DejaVu Sans (regular and bold).
+type Renderer struct {
+	regular, bold []byte // the full TrueType fonts, for the last-resort UTF-8 path
+	pages         []*codePage
+	// wide holds, by style, a cut of the font to the Latin, Greek and
+	// Cyrillic blocks and combining marks, for gofpdf's UTF-8 path when text
+	// mixes characters no code page has (Yoruba ọ̀, Vietnamese ệ): parsing
+	// it costs a fraction of the full font.
+	wide    map[string][]byte
+	wideSet map[rune]bool
+}
+
+// wideRanges are the Unicode blocks of the wide cut.
+var wideRanges = [][2]rune{
+	{0x0020, 0x024F}, {0x0250, 0x02FF}, {0x0300, 0x036F}, {0x0370, 0x03FF}, {0x0400, 0x052F},
+	{0x1E00, 0x1EFF}, {0x2000, 0x206F}, {0x20A0, 0x20CF},
+}
+
+// NewRenderer prepares the fonts once (about half a second).
+func NewRenderer(regular, bold []byte) (*Renderer, error) {
+	r := &Renderer{regular: regular, bold: bold, wide: map[string][]byte{}, wideSet: map[rune]bool{}}
+	for _, cp := range []struct {
+		id string
+		cm *charmap.Charmap
+	}{
+		{"cp1252", charmap.Windows1252}, {"cp1250", charmap.Windows1250}, {"cp1257", charmap.Windows1257},
+		{"cp1251", charmap.Windows1251}, {"cp1253", charmap.Windows1253}, {"cp1254", charmap.Windows1254},
+	} {
+		p := &codePage{id: cp.id, cm: cp.cm, encode: map[rune]byte{}, defJSON: map[string][]byte{}, cutZ: map[string][]byte{}}
+		for b := 32; b < 256; b++ {
+			if ru := cp.cm.DecodeByte(byte(b)); ru != '\ufffd' {
+				p.encode[ru] = byte(b)
+			}
+		}
+		r.pages = append(r.pages, p)
+	}
+	for _, st := range []struct {
+		style string
+		ttf   []byte
+	}{{"", regular}, {"B", bold}} {
+		metrics, err := parseMetrics(st.ttf)
+		if err != nil {
+			return nil, err
+		}
+		var wide []rune
+		for _, rg := range wideRanges {
+			for ru := rg[0]; ru <= rg[1]; ru++ {
+				if _, ok := metrics.Chars[uint16(ru)]; ok {
+					wide = append(wide, ru)
+					if st.style == "" {
+						r.wideSet[ru] = true
+					}
+				}
+			}
+		}
+		if r.wide[st.style], err = cutFont(st.ttf, wide); err != nil {
+			return nil, err
+		}
+		for _, p := range r.pages {
+			// Characters the font lacks cannot be written in this code page.
+			var charset []rune
+			for ru := range p.encode {
+				if _, ok := metrics.Chars[uint16(ru)]; !ok || ru > 0xffff {
+					delete(p.encode, ru)
+					continue
+				}
+				charset = append(charset, ru)
+			}
+			// Each code page gets its own cut: a document embeds only the
+			// code pages its text uses, about 20 KB each.
+			cut, err := cutFont(st.ttf, charset)
+			if err != nil {
+				return nil, err
+			}
+			// The name table (copyright and licence strings, 15 KB) is not
+			// needed to show the glyphs; the licence ships with the app.
+			if cut, err = dropTables(cut, "name"); err != nil {
+				return nil, err
+			}
+			var z bytes.Buffer
+			zw := zlib.NewWriter(&z)
+			zw.Write(cut)
+			zw.Close()
+			p.cutZ[st.style] = z.Bytes()
+			def, err := p.fontDef(metrics, st.style, len(cut))
+			if err != nil {
+				return nil, err
+			}
+			p.defJSON[st.style] = def
+		}
+	}
+	return r, nil
+}
+
+// parseMetrics reads the font's metrics with gofpdf's TrueType parser.
+func parseMetrics(ttf []byte) (gofpdf.TtfType, error) {
+	f, err := os.CreateTemp("", "lms-font-*.ttf")
+	if err != nil {
+		return gofpdf.TtfType{}, err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(ttf); err != nil {
+		f.Close()
+		return gofpdf.TtfType{}, err
+	}
+	f.Close()
+	m, err := gofpdf.TtfParse(f.Name())
+	if err != nil {
+		return m, fmt.Errorf("certificates: parse font: %w", err)
+	}
+	return m, nil
+}
+
+var (
+	fontFileRE = regexp.MustCompile(`<</Length (\d+)\n/Filter /FlateDecode\n/Length1 (\d+)\n>>\nstream\n`)
+)
+
+// cutFont has gofpdf subset ttf to the given characters (its UTF-8 path
+// keeps a cmap from character to the new glyphs) and returns the subset font.
+func cutFont(ttf []byte, charset []rune) ([]byte, error) {
+	pdf := gofpdf.New("P", "mm", "A4", "")
+	pdf.AddUTF8FontFromBytes("cut", "", ttf)
+	pdf.AddPage()
+	pdf.SetFont("cut", "", 10)
+	// One cell per character: Write would treat spaces as line breaks and
+	// leave them out of the cut font.
+	for _, ru := range charset {
+		pdf.CellFormat(5, 5, string(ru), "", 0, "L", false, 0, "")
+	}
+	var out bytes.Buffer
+	if err := pdf.Output(&out); err != nil {
+		return nil, fmt.Errorf("certificates: cut font: %w", err)
+	}
+	b := out.Bytes()
+	m := fontFileRE.FindSubmatchIndex(b)
+	if m == nil {
+		return nil, errors.New("certificates: cut font: no font stream in gofpdf's output")
+	}
+	n, _ := strconv.Atoi(string(b[m[2]:m[3]]))
+	size, _ := strconv.Atoi(string(b[m[4]:m[5]]))
+	zr, err := zlib.NewReader(bytes.NewReader(b[m[1] : m[1]+n]))
+	if err != nil {
+		return nil, fmt.Errorf("certificates: cut font: %w", err)
+	}
+	cut, err := io.ReadAll(zr)
+	if err != nil || len(cut) != size {
+		return nil, fmt.Errorf("certificates: cut font: %d of %d bytes: %v", len(cut), size, err)
+	}
+	return cut, nil
+}
+
+// dropTables returns the TrueType font ttf without the named tables.
+func dropTables(ttf []byte, drop ...string) ([]byte, error) {
+	if len(ttf) < 12 {
+		return nil, errors.New("certificates: font too short")
+	}
+	n := int(binary.BigEndian.Uint16(ttf[4:]))
+	if len(ttf) < 12+16*n {
+		return nil, errors.New("certificates: font table directory truncated")
+	}
+	type table struct {
+		rec  []byte
+		data []byte
+	}
+	var keep []table
+	for i := 0; i < n; i++ {
+		rec := ttf[12+16*i : 28+16*i]
+		off, length := binary.BigEndian.Uint32(rec[8:]), binary.BigEndian.Uint32(rec[12:])
+		if int(off)+int(length) > len(ttf) {
+			return nil, errors.New("certificates: font table out of range")
+		}
+		if slices.Contains(drop, string(rec[:4])) {
+			continue
+		}
+		keep = append(keep, table{rec: rec, data: ttf[off : off+length]})
+	}
+	out := make([]byte, 12+16*len(keep))
+	copy(out, ttf[:12])
+	binary.BigEndian.PutUint16(out[4:], uint16(len(keep)))
+	entry := 1
+	for 1<<entry <= len(keep) {
+		entry++
+	}
+	entry--
+	binary.BigEndian.PutUint16(out[6:], uint16(16<<entry))
+	binary.BigEndian.PutUint16(out[8:], uint16(entry))
+	binary.BigEndian.PutUint16(out[10:], uint16(16*len(keep)-16<<entry))
+	for i, t := range keep {
+		rec := out[12+16*i : 28+16*i]
+		copy(rec, t.rec)
+		binary.BigEndian.PutUint32(rec[8:], uint32(len(out)))
+		out = append(out, t.data...)
+		for len(out)%4 != 0 {
+			out = append(out, 0)
+		}
+	}
+	return out, nil
+}
+
+// fontDef returns gofpdf's JSON font definition for this code page: widths
+// from the full font, glyph names uniXXXX for the upper half so viewers and
+// text extraction map each code to its Unicode character.
+func (p *codePage) fontDef(m gofpdf.TtfType, style string, cutSize int) ([]byte, error) {
+	scale := func(v int) int { return int(float64(v) * 1000 / float64(m.UnitsPerEm)) }
+	width := func(ru rune) int {
+		if g, ok := m.Chars[uint16(ru)]; ok && int(g) < len(m.Widths) {
+			return scale(int(m.Widths[g]))
+		}
+		return scale(int(m.Widths[0]))
+	}
+	cw := make([]int, 256)
+	var diff strings.Builder
+	for b := 0; b < 256; b++ {
+		ru := p.cm.DecodeByte(byte(b))
+		if b < 32 || ru == '\ufffd' {
+			cw[b] = width(' ')
+			continue
+		}
+		cw[b] = width(ru)
+		if b >= 128 && p.id != "cp1252" {
+			fmt.Fprintf(&diff, "%d /uni%04X ", b, ru)
+		}
+	}
+	stemV := 70
+	if style == "B" {
+		stemV = 120
+	}
+	name := strings.ReplaceAll(m.PostScriptName, " ", "")
+	def := map[string]any{
+		"Tp": "TrueType", "Name": subsetTag(p.id+style) + "+" + name,
+		"Desc": map[string]any{
+			"Ascent": scale(int(m.TypoAscender)), "Descent": scale(int(m.TypoDescender)), "CapHeight": scale(int(m.CapHeight)),
+			"Flags": 32, "ItalicAngle": int(m.ItalicAngle), "StemV": stemV, "MissingWidth": width(' '),
+			"FontBBox": map[string]int{"Xmin": scale(int(m.Xmin)), "Ymin": scale(int(m.Ymin)), "Xmax": scale(int(m.Xmax)), "Ymax": scale(int(m.Ymax))},
+		},
+		"Up": scale(int(m.UnderlinePosition)), "Ut": scale(int(m.UnderlineThickness)),
+		"Cw": cw, "Enc": p.id, "Diff": strings.TrimSpace(diff.String()),
+		"File": "dejavu-" + p.id + strings.ToLower(style) + ".z", "OriginalSize": cutSize,
+	}
+	return json.Marshal(def)
+}
+
+// subsetTag returns the six capital letters PDF uses to mark a font subset,
+// different for each code page and style.
+func subsetTag(key string) string {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	tag := make([]byte, 6)
+	for i := range tag {
+		tag[i] = byte('A' + h%26)
+		h /= 26
+	}
+	return string(tag)
+}
+
+// run is a piece of text in one code page, already encoded.
+type run struct {
+	page *codePage
+	text string
+}
+
+// runs splits s into runs, keeping each run in its code page as long as it
+// can; ok is false when a character is in none of them.
+func (r *Renderer) runs(s string) ([]run, bool) {
+	var out []run
+	var cur *codePage
+	var buf []byte
+	for _, ru := range s {
+		if cur != nil {
+			if b, ok := cur.encode[ru]; ok {
+				buf = append(buf, b)
+				continue
+			}
+		}
+		var next *codePage
+		for _, p := range r.pages {
+			if _, ok := p.encode[ru]; ok {
+				next = p
+				break
+			}
+		}
+		if next == nil {
+			return nil, false
+		}
+		if cur != nil {
+			out = append(out, run{cur, string(buf)})
+		}
+		cur, buf = next, []byte{next.encode[ru]}
+	}
+	if cur != nil {
+		out = append(out, run{cur, string(buf)})
+	}
+	return out, true
+}
+
+// writer draws text in the document's fonts: code-page runs, or the full
+// UTF-8 font when some text needs it.
+type writer struct {
+	r     *Renderer
+	pdf   *gofpdf.Fpdf
+	utf8  bool
+	added map[string]bool
+}
+
+func (w *writer) setFont(family, style string, size float64) {
+	if w.utf8 {
+		w.pdf.SetFont("utf8", style, size)
+		return
+	}
+	key := family + style
+	if !w.added[key] {
+		for _, p := range w.r.pages {
+			if p.id == family {
+				w.pdf.AddFontFromBytes(p.id, style, p.defJSON[style], p.cutZ[style])
+			}
+		}
+		w.added[key] = true
+	}
+	w.pdf.SetFont(family, style, size)
+}
+
+// width returns the width of s in mm at the given style and size.
+func (w *writer) width(s, style string, size float64) float64 {
+	if w.utf8 {
+		w.setFont("", style, size)
+		return w.pdf.GetStringWidth(s)
+	}
+	rs, _ := w.r.runs(s)
+	total := 0.0
+	for _, rn := range rs {
+		w.setFont(rn.page.id, style, size)
+		total += w.pdf.GetStringWidth(rn.text)
+	}
+	return total
+}
+
+// text writes s with its left edge at x on the baseline box at y.
+func (w *writer) text(x, y float64, s, style string, size float64, link string) {
+	if w.utf8 {
+		w.setFont("", style, size)
+		w.pdf.SetXY(x, y)
+		w.pdf.CellFormat(w.pdf.GetStringWidth(s), size*0.5, s, "", 0, "L", false, 0, link)
+		return
+	}
+	rs, _ := w.r.runs(s)
+	w.pdf.SetXY(x, y)
+	for _, rn := range rs {
+		w.setFont(rn.page.id, style, size)
+		w.pdf.CellFormat(w.pdf.GetStringWidth(rn.text), size*0.5, rn.text, "", 0, "L", false, 0, link)
+	}
+}
+
+// centered writes s centred across the page, shrinking it to fit maxWidth
+// and wrapping it onto a second line when even that is too small.
+func (w *writer) centered(pageWidth, y float64, s, style string, size, maxWidth float64) float64 {
+	for size > 9 && w.width(s, style, size) > maxWidth {
+		size -= 0.5
+	}
+	lines := []string{s}
+	if w.width(s, style, size) > maxWidth {
+		lines = splitInTwo(s)
+	}
+	for _, l := range lines {
+		w.text((pageWidth-w.width(l, style, size))/2, y, l, style, size, "")
+		y += size * 0.5
+	}
+	return y
+}
+
+func splitInTwo(s string) []string {
+	words := strings.Fields(s)
+	half := len(words) / 2
+	if half == 0 {
+		return []string{s}
+	}
+	return []string{strings.Join(words[:half], " "), strings.Join(words[half:], " ")}
+}
+
+// Render returns the certificate as an A4 landscape PDF. The same document
+// always renders to the same bytes.
+func (r *Renderer) Render(d Document) ([]byte, error) {
+	pdf := gofpdf.New("L", "mm", "A4", "")
+	pdf.SetCreationDate(d.Issued)
+	pdf.SetModificationDate(d.Issued)
+	pdf.SetCatalogSort(true)
+	// The font file is compressed already; the page itself is a few KB, and
+	// compressing it would cost a quarter of the rendering time.
+	pdf.SetCompression(false)
+	pdf.SetTitle("Certificate "+d.Code+": "+d.CourseTitle, true)
+	pdf.SetAuthor(d.OrgName, true)
+	pdf.SetSubject(fmt.Sprintf("%s completed %s (version %s)", d.Name, d.CourseTitle, d.CourseVersion), true)
+	pdf.SetCreator("Family Advocacy Learning", true)
+	pdf.SetMargins(0, 0, 0)
+	pdf.SetAutoPageBreak(false, 0)
+
+	details := fmt.Sprintf("Course version %s  ·  Completed on %s  ·  %s CPD hours", d.CourseVersion, londonDate(d.Completed), strconv.FormatFloat(d.CPDHours, 'f', -1, 64))
+	verifyLine := "Check it is genuine: " + d.VerifyURL
+	w := &writer{r: r, pdf: pdf, added: map[string]bool{}}
+	for _, s := range []string{d.Name, d.OrgName, d.CourseTitle, details, verifyLine, d.Code} {
+		if _, ok := r.runs(s); !ok {
+			w.utf8 = true
+		}
+	}
+	if w.utf8 {
+		regular, bold := r.wide[""], r.wide["B"]
+		for _, s := range []string{d.Name, d.OrgName, d.CourseTitle, details, verifyLine, d.Code} {
+			for _, ru := range s {
+				if !r.wideSet[ru] {
+					regular, bold = r.regular, r.bold
+				}
+			}
+		}
+		pdf.AddUTF8FontFromBytes("utf8", "", regular)
+		pdf.AddUTF8FontFromBytes("utf8", "B", bold)
+	}
+	pdf.AddPage()
+	const pw, ph = 297.0, 210.0
+
+	// Frame.
+	pdf.SetDrawColor(29, 79, 145)
+	pdf.SetLineWidth(2.5)
+	pdf.Rect(10, 10, pw-20, ph-20, "D")
+	pdf.SetLineWidth(0.4)
+	pdf.Rect(14, 14, pw-28, ph-28, "D")
+
+	color := func(c [3]int) { pdf.SetTextColor(c[0], c[1], c[2]) }
+	ink, brand, muted := [3]int{27, 31, 36}, [3]int{29, 79, 145}, [3]int{74, 83, 94}
+	const wide = pw - 50
+	color(brand)
+	w.centered(pw, 24, d.OrgName, "B", 14, wide)
+	color(ink)
+	w.centered(pw, 38, "Certificate of completion", "B", 30, wide)
+	color(muted)
+	w.centered(pw, 60, "This is to certify that", "", 13, wide)
+	color(ink)
+	w.centered(pw, 72, d.Name, "B", 28, wide)
+	color(muted)
+	w.centered(pw, 93, "has successfully completed the course", "", 13, wide)
+	color(brand)
+	y := w.centered(pw, 104, d.CourseTitle, "B", 19, wide)
+	color(ink)
+	y = w.centered(pw, y+5, details, "", 12, wide)
+	if !d.Expires.IsZero() {
+		w.centered(pw, y+1, "Valid until "+londonDate(d.Expires), "", 12, wide)
+	}
+
+	// QR code of the verification address, drawn as vector squares.
+	q := d.QR
+	if q == nil || q.URL != d.VerifyURL {
+		var err error
+		if q, err = EncodeQR(d.VerifyURL); err != nil {
+			return nil, err
+		}
+	}
+	drawQR(pdf, q, pw-64, ph-68, 42)
+	color(muted)
+	w.text(24, ph-52, "Certificate code", "", 10, "")
+	color(ink)
+	w.text(24, ph-46, d.Code, "B", 16, "")
+	color(muted)
+	w.text(24, ph-36, verifyLine, "", 10, d.VerifyURL)
+
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		return nil, fmt.Errorf("certificates: render %s: %w", d.Code, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// drawQR draws a QR code at (x, y), size mm square, with a white quiet zone
+// of four modules inside that square.
+func drawQR(pdf *gofpdf.Fpdf, code *QRCode, x, y, size float64) {
+	n := code.Size
+	module := size / float64(n+8)
+	pdf.SetFillColor(255, 255, 255)
+	pdf.Rect(x, y, size, size, "F")
+	pdf.SetFillColor(0, 0, 0)
+	// Each horizontal run of dark modules becomes one rectangle, extended
+	// down over the rows where the same run repeats.
+	done := make([]bool, n*n)
+	for row := 0; row < n; row++ {
+		for col := 0; col < n; {
+			if !code.Dark(col, row) || done[row*n+col] {
+				col++
+				continue
+			}
+			start := col
+			for col < n && code.Dark(col, row) && !done[row*n+col] {
+				col++
+			}
+			same := func(r int) bool {
+				for c := start; c < col; c++ {
+					if !code.Dark(c, r) || done[r*n+c] {
+						return false
+					}
+				}
+				return (start == 0 || !code.Dark(start-1, r)) && (col == n || !code.Dark(col, r))
+			}
+			rows := 1
+			for row+rows < n && same(row+rows) {
+				for c := start; c < col; c++ {
+					done[(row+rows)*n+c] = true
+				}
+				rows++
+			}
+			pdf.Rect(x+float64(start+4)*module, y+float64(row+4)*module, float64(col-start)*module, float64(rows)*module, "F")
+		}
+	}
+}
+
+var london = func() *time.Location {
+	l, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
+
+func londonDate(t time.Time) string { return t.In(london).Format("2 January 2006") }

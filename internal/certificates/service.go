@@ -1,0 +1,543 @@
+package certificates
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/family-advocacy/lms/internal/audit"
+	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/errs"
+	"github.com/family-advocacy/lms/internal/learning"
+	"golang.org/x/sync/errgroup"
+)
+
+// Service issues, stores and verifies certificates.
+type Service struct {
+	Store      Store
+	Blobs      Blobs
+	Accounts   Accounts
+	Enrolments Enrolments
+	Catalogue  *learning.Catalogue
+	Renderer   *Renderer
+	Audit      *audit.Log
+	Now        func() time.Time
+	Log        *slog.Logger
+	BaseURL    string
+	OrgName    string
+
+	// FaultAfterPut, when set (tests only), runs after the PDF is stored and
+	// before the certificate is marked issued; an error stops issuing there,
+	// as a crash would.
+	FaultAfterPut func(code string) error
+}
+
+// VerifyURL returns the public verification address of a code.
+func (s *Service) VerifyURL(code string) string { return s.BaseURL + "/verify/" + code }
+
+// Issue makes sure the completion recorded on an enrolment has its one
+// certificate, creating and storing it if needed. Safe to call any number
+// of times, concurrently, from any instance.
+func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, error) {
+	e, err := s.Enrolments.Enrolment(ctx, enrolmentID)
+	if err != nil {
+		return nil, err
+	}
+	if e.Completion == nil {
+		return nil, errs.E(errs.ECONFLICT, "This course has not been completed yet.")
+	}
+	// 1. Claim: the first insert for this completion fixes its code. The
+	// learner's name and the QR code are fetched and made meanwhile, for
+	// the usual case where this call wins.
+	key := e.ID + "/" + strconv.Itoa(e.Completion.Attempt)
+	claim := &Claim{Key: key, Code: NewCode(), At: s.Now().UTC()}
+	var u *auth.User
+	var qr *QRCode
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { u, err = s.Accounts.User(gctx, e.UserID); return err })
+	g.Go(func() (err error) { qr, err = EncodeQR(s.VerifyURL(claim.Code)); return err })
+	err = s.Store.InsertClaim(ctx, claim)
+	if werr := g.Wait(); werr != nil {
+		return nil, fmt.Errorf("certificates: issue %s: %w", e.ID, werr)
+	}
+	if err == nil {
+		return s.issueNew(ctx, e, claim, u, qr)
+	}
+	if !errs.Is(err, errs.ECONFLICT) {
+		return nil, err
+	}
+	// Claimed before (a concurrent request, a retry, or a crash): finish
+	// whatever is left.
+	if claim, err = s.Store.Claim(ctx, key); err != nil {
+		return nil, err
+	}
+	cert, err := s.Store.Certificate(ctx, claim.Code)
+	if errs.Is(err, errs.ENOTFOUND) {
+		qr, qerr := EncodeQR(s.VerifyURL(claim.Code))
+		if qerr != nil {
+			return nil, qerr
+		}
+		cert = s.newCertificate(e, claim, u, qr)
+		if err = s.Store.InsertCertificate(ctx, cert); errs.Is(err, errs.ECONFLICT) {
+			cert, err = s.Store.Certificate(ctx, claim.Code)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cert.Status != StatusIssued {
+		if err := s.finish(ctx, cert, nil); err != nil {
+			return nil, err
+		}
+		if cert, err = s.Store.Certificate(ctx, claim.Code); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.Enrolments.AttachCertificate(ctx, e.ID, cert.Code); err != nil {
+		return nil, err
+	}
+	return cert, nil
+}
+
+// issueNew issues the certificate of a claim this call has just won: render,
+// store the PDF, then record the certificate as issued (with its first
+// revision, its file's hash and the hand-over) in writes that run at once.
+// If the process dies before the record is written, the reconciler finds
+// the claim and repeats the job, producing the same file.
+func (s *Service) issueNew(ctx context.Context, e *learning.Enrolment, claim *Claim, u *auth.User, qr *QRCode) (*Certificate, error) {
+	cert := s.newCertificate(e, claim, u, qr)
+	rev := &Revision{ID: revisionID(cert.Code, 1), Code: cert.Code, N: 1, Name: cert.Name, IssuedAt: claim.At}
+	pdf, err := s.Renderer.Render(s.document(cert, rev))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Blobs.Put(ctx, ObjectKey(cert.Code), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf"); err != nil {
+		return nil, err
+	}
+	if s.FaultAfterPut != nil {
+		if err := s.FaultAfterPut(cert.Code); err != nil {
+			return nil, err
+		}
+	}
+	sum := sha256.Sum256(pdf)
+	cert.Status, cert.Revision, cert.PendingRevision = StatusIssued, 1, 0
+	cert.SHA256, cert.Size, cert.IssuedAt, cert.RevisedAt = hex.EncodeToString(sum[:]), int64(len(pdf)), claim.At, claim.At
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return ignoreConflict(s.Store.InsertCertificate(gctx, cert)) })
+	g.Go(func() error { return ignoreConflict(s.Store.InsertRevision(gctx, rev)) })
+	g.Go(func() error { return s.Store.PutHash(gctx, &Hash{SHA256: cert.SHA256, Code: cert.Code, Revision: 1}) })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := s.Enrolments.AttachCertificate(ctx, e.ID, cert.Code); err != nil {
+		return nil, err
+	}
+	return cert, nil
+}
+
+// ignoreConflict treats "already exists" as done: the same record was
+// written by a concurrent or earlier run.
+func ignoreConflict(err error) error {
+	if errs.Is(err, errs.ECONFLICT) {
+		return nil
+	}
+	return err
+}
+
+func (s *Service) newCertificate(e *learning.Enrolment, claim *Claim, u *auth.User, qr *QRCode) *Certificate {
+	comp := e.Completion
+	c := &Certificate{
+		Code: claim.Code, ClaimKey: claim.Key, EnrolmentID: e.ID, UserID: e.UserID, OrgID: u.OrgID, Name: u.Name,
+		Course: e.Course, CourseTitle: comp.CourseTitle, CourseVersion: comp.CourseVersion, CompletedAt: comp.At,
+		CPDHours: comp.CPDHours, QR: qr, Status: StatusClaimed, ClaimedAt: claim.At, PendingRevision: 1,
+	}
+	if course, err := s.Catalogue.Get(e.Course); err == nil && course.ValidForMonths > 0 {
+		exp := comp.At.In(london).AddDate(0, course.ValidForMonths, 0).UTC()
+		c.ExpiresAt = &exp
+	}
+	return c
+}
+
+func revisionID(code string, n int) string { return code + "/" + strconv.Itoa(n) }
+
+// finish renders the certificate's pending revision (rev, or read when
+// nil), stores the PDF and marks it issued. Every step repeats safely: the
+// same revision always renders to the same bytes.
+func (s *Service) finish(ctx context.Context, c *Certificate, rev *Revision) error {
+	n := c.PendingRevision
+	if n == 0 {
+		n = c.Revision
+	}
+	if rev == nil {
+		var err error
+		rev, err = s.Store.Revision(ctx, c.Code, n)
+		if errs.Is(err, errs.ENOTFOUND) && (n == 1 || n == c.Revision) {
+			// The revision's record was not stored (a crash before the first
+			// one, or a bulk job's history write): the certificate record
+			// says what it prints.
+			at := c.RevisedAt
+			if n == 1 || at.IsZero() {
+				at = c.ClaimedAt
+			}
+			rev = &Revision{ID: revisionID(c.Code, n), Code: c.Code, N: n, Name: c.Name, IssuedAt: at}
+			if err = s.Store.InsertRevision(ctx, rev); errs.Is(err, errs.ECONFLICT) {
+				rev, err = s.Store.Revision(ctx, c.Code, n)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("certificates: revision %d of %s: %w", n, c.Code, err)
+		}
+	}
+	pdf, err := s.Renderer.Render(s.document(c, rev))
+	if err != nil {
+		return err
+	}
+	if err := s.Blobs.Put(ctx, ObjectKey(c.Code), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf"); err != nil {
+		return err
+	}
+	return s.markIssued(ctx, c, rev, pdf, "")
+}
+
+// markIssued records the stored file's hash and marks the certificate
+// issued at revision rev (and, when enrolmentID is set, hands it over).
+func (s *Service) markIssued(ctx context.Context, c *Certificate, rev *Revision, pdf []byte, enrolmentID string) error {
+	if s.FaultAfterPut != nil {
+		if err := s.FaultAfterPut(c.Code); err != nil {
+			return err
+		}
+	}
+	sum := sha256.Sum256(pdf)
+	sha := hex.EncodeToString(sum[:])
+	issuedAt := c.IssuedAt
+	if issuedAt.IsZero() {
+		issuedAt = rev.IssuedAt
+	}
+	f := Fields{"status": StatusIssued, "revision": rev.N, "pending_revision": 0, "sha256": sha, "size": int64(len(pdf)),
+		"name": rev.Name, "issued_at": issuedAt, "revised_at": rev.IssuedAt, "org_id": c.OrgID, "last_job": c.LastJob}
+	if c.ReissueRequest != nil && rev.N > 1 {
+		f["reissue_request"] = nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.Store.PutHash(gctx, &Hash{SHA256: sha, Code: c.Code, Revision: rev.N}) })
+	g.Go(func() error { return s.Store.SetCertificateFields(gctx, c.Code, f) })
+	if enrolmentID != "" {
+		g.Go(func() error { return s.Enrolments.AttachCertificate(gctx, enrolmentID, c.Code) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	c.Status, c.Revision, c.PendingRevision, c.SHA256, c.Size, c.Name, c.IssuedAt, c.RevisedAt = StatusIssued, rev.N, 0, sha, int64(len(pdf)), rev.Name, issuedAt, rev.IssuedAt
+	return nil
+}
+
+func (s *Service) document(c *Certificate, rev *Revision) Document {
+	d := Document{Code: c.Code, Name: rev.Name, OrgName: s.OrgName, CourseTitle: c.CourseTitle, CourseVersion: c.CourseVersion,
+		Completed: c.CompletedAt, CPDHours: c.CPDHours, VerifyURL: s.VerifyURL(c.Code), Issued: rev.IssuedAt, QR: c.QR}
+	if c.ExpiresAt != nil {
+		d.Expires = *c.ExpiresAt
+	}
+	return d
+}
+
+// Reconcile finishes work a crash or a restart left: completions waiting
+// for a certificate, certificates claimed but not issued, reissues started
+// but not finished, and bulk jobs whose instance stopped.
+func (s *Service) Reconcile(ctx context.Context) (int, error) {
+	fixed := 0
+	pending, err := s.Enrolments.PendingEnrolments(ctx, learning.PendingCertificate, 500)
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range pending {
+		if _, err := s.Issue(ctx, e.ID); err != nil {
+			return fixed, fmt.Errorf("certificates: issue for %s: %w", e.ID, err)
+		}
+		fixed++
+	}
+	unfinished, err := s.Store.UnfinishedCertificates(ctx, 500)
+	if err != nil {
+		return fixed, err
+	}
+	for i := range unfinished {
+		if err := s.finish(ctx, &unfinished[i], nil); err != nil {
+			return fixed, fmt.Errorf("certificates: finish %s: %w", unfinished[i].Code, err)
+		}
+		fixed++
+	}
+	jobs, err := s.Store.UnfinishedJobs(ctx)
+	if err != nil {
+		return fixed, err
+	}
+	for _, j := range jobs {
+		if s.Now().Sub(j.Heartbeat) > jobStale {
+			s.Log.Info("resuming bulk reissue", "job", j.ID, "done", j.Done, "total", j.Total)
+			go s.runJob(context.WithoutCancel(ctx), j.ID)
+			fixed++
+		}
+	}
+	return fixed, nil
+}
+
+// Get returns a certificate.
+func (s *Service) Get(ctx context.Context, code string) (*Certificate, error) {
+	c, err := s.Store.Certificate(ctx, code)
+	if errs.Is(err, errs.ENOTFOUND) {
+		return nil, errs.E(errs.ENOTFOUND, "We have no certificate with this code.")
+	}
+	return c, err
+}
+
+// State is what verification says of a certificate.
+type State string
+
+// Verification states.
+const (
+	StateValid     State = "valid"
+	StateExpired   State = "expired"
+	StateRevoked   State = "revoked"
+	StatePreparing State = "preparing"
+	StateReplaced  State = "replaced" // only for an uploaded file of an older revision
+)
+
+// StateOf returns a certificate's state at now.
+func StateOf(c *Certificate, now time.Time) State {
+	switch {
+	case c.Revoked != nil:
+		return StateRevoked
+	case c.Status != StatusIssued:
+		return StatePreparing
+	case c.ExpiresAt != nil && !now.Before(*c.ExpiresAt):
+		return StateExpired
+	}
+	return StateValid
+}
+
+// Verify looks a typed code up.
+func (s *Service) Verify(ctx context.Context, typed string) (*Certificate, State, error) {
+	code, err := ParseCode(typed)
+	if err != nil {
+		return nil, "", errs.Wrap(errs.EINVALID, err, "%s", capitalise(err.Error()))
+	}
+	c, err := s.Get(ctx, code)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, StateOf(c, s.Now()), nil
+}
+
+// FileCheck is the result of checking an uploaded PDF.
+type FileCheck struct {
+	Ours        bool // issued by us and unaltered
+	Certificate *Certificate
+	State       State // of the certificate; StateReplaced for an older revision
+}
+
+// VerifyFile checks whether r is a PDF we issued, unaltered.
+func (s *Service) VerifyFile(ctx context.Context, r io.Reader) (*FileCheck, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(r, 5<<20)); err != nil {
+		return nil, err
+	}
+	rec, err := s.Store.Hash(ctx, hex.EncodeToString(h.Sum(nil)))
+	if errs.Is(err, errs.ENOTFOUND) {
+		return &FileCheck{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Store.Certificate(ctx, rec.Code)
+	if err != nil {
+		return nil, err
+	}
+	fc := &FileCheck{Ours: true, Certificate: c, State: StateOf(c, s.Now())}
+	if rec.Revision != c.Revision && fc.State != StateRevoked {
+		fc.State = StateReplaced
+	}
+	return fc, nil
+}
+
+// Allow counts a request against a per-key limit per minute; ETOOMANY over it.
+func (s *Service) Allow(ctx context.Context, key string, perMinute int) error {
+	n, err := s.Store.CountHit(ctx, key, s.Now(), time.Minute)
+	if err != nil {
+		return err
+	}
+	if n > perMinute {
+		return errs.E(errs.ETOOMANY, "Too many checks from your connection. Please wait a minute and try again.")
+	}
+	return nil
+}
+
+// Revoke revokes a certificate, with a reason category and a note.
+func (s *Service) Revoke(ctx context.Context, code, reason, note string, actor *auth.User) error {
+	if _, ok := RevocationReasons[reason]; !ok {
+		return errs.FieldErrors{"reason": "Choose a reason"}.Err()
+	}
+	c, err := s.Get(ctx, code)
+	if err != nil {
+		return err
+	}
+	if c.Revoked != nil {
+		return errs.E(errs.ECONFLICT, "This certificate is already revoked.")
+	}
+	rv := &Revocation{At: s.Now().UTC(), Reason: reason, Note: note, By: actor.ID}
+	if err := s.Store.SetCertificateFields(ctx, code, Fields{"revoked": rv}); err != nil {
+		return err
+	}
+	return s.Audit.Record(ctx, audit.Event{ActorID: actor.ID, Actor: actor.Name, OrgID: c.OrgID, Action: "certificate.revoke",
+		Target: "certificate:" + code, Before: map[string]any{"state": string(StateOf(c, s.Now()))}, After: map[string]any{"state": "revoked", "reason": reason}, Note: note})
+}
+
+// Reissue renders a new revision of a certificate with the learner's
+// current name: same code, new PDF; files of older revisions then verify as
+// replaced by a corrected copy.
+func (s *Service) Reissue(ctx context.Context, code, reason string, actor *auth.User) (*Certificate, error) {
+	c, err := s.Get(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.reissue(ctx, c, reason, actor.ID); err != nil {
+		return nil, err
+	}
+	if err := s.Audit.Record(ctx, audit.Event{ActorID: actor.ID, Actor: actor.Name, OrgID: c.OrgID, Action: "certificate.reissue",
+		Target: "certificate:" + code, Before: map[string]any{"revision": c.Revision, "name": c.Name}, Note: reason}); err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, code)
+}
+
+// reissue adds revision n+1 and finishes it. The certificate is marked as
+// having a reissue pending first, so the reconciler finishes it after a
+// crash; a revision that a crash left unfinished is finished rather than
+// started again. (Bulk jobs reissue through reissueInJob.)
+func (s *Service) reissue(ctx context.Context, c *Certificate, reason, by string) error {
+	if c.Revoked != nil {
+		return errs.E(errs.ECONFLICT, "A revoked certificate cannot be reissued.")
+	}
+	if c.Status != StatusIssued {
+		return errs.E(errs.ECONFLICT, "This certificate is still being issued; try again in a minute.")
+	}
+	u, err := s.Accounts.User(ctx, c.UserID)
+	if err != nil {
+		return err
+	}
+	n := c.Revision + 1
+	rev := &Revision{ID: revisionID(c.Code, n), Code: c.Code, N: n, Name: u.Name, IssuedAt: s.Now().UTC(), Reason: reason, By: by}
+	if err := s.Store.InsertRevision(ctx, rev); err != nil {
+		if !errs.Is(err, errs.ECONFLICT) {
+			return err
+		}
+		// Revision n exists: another reissue is running, or one stopped half-way.
+		if rev, err = s.Store.Revision(ctx, c.Code, n); err != nil {
+			return err
+		}
+		if s.Now().Sub(rev.IssuedAt) < time.Minute {
+			return errs.E(errs.ECONFLICT, "This certificate is being reissued already.")
+		}
+	}
+	if err := s.Store.SetCertificateFields(ctx, c.Code, Fields{"pending_revision": n}); err != nil {
+		return err
+	}
+	c.PendingRevision, c.OrgID = n, u.OrgID
+	return s.finish(ctx, c, rev)
+}
+
+// Open returns the stored PDF of a certificate.
+func (s *Service) Open(ctx context.Context, c *Certificate) (io.ReadCloser, int64, error) {
+	if c.Status != StatusIssued {
+		return nil, 0, errs.E(errs.ECONFLICT, "This certificate is still being prepared; try again in a minute.")
+	}
+	return s.Blobs.Open(ctx, ObjectKey(c.Code))
+}
+
+// PresignedURL returns a short-lived direct download address.
+func (s *Service) PresignedURL(ctx context.Context, c *Certificate) (string, error) {
+	return s.Blobs.PresignGet(ctx, ObjectKey(c.Code), FileName(c), 5*time.Minute)
+}
+
+// FileName is the download name of a certificate.
+func FileName(c *Certificate) string { return "certificate-" + c.Code + ".pdf" }
+
+// MayDownload reports whether a person may download a certificate: its
+// learner, a manager of the learner's organisation, or an admin.
+func (s *Service) MayDownload(ctx context.Context, who *auth.User, c *Certificate) (bool, error) {
+	switch {
+	case who.ID == c.UserID || who.HasRole(auth.RoleAdmin):
+		return true, nil
+	case !who.HasRole(auth.RoleManager):
+		return false, nil
+	}
+	learner, err := s.Accounts.User(ctx, c.UserID)
+	if err != nil {
+		return false, err
+	}
+	return learner.OrgID == who.OrgID, nil
+}
+
+// ForUser returns a learner's certificates, newest first, with one point
+// read per catalogue course and per certificate.
+func (s *Service) ForUser(ctx context.Context, userID string) ([]Certificate, error) {
+	var out []Certificate
+	for _, course := range s.Catalogue.All() {
+		e, err := s.Enrolments.Enrolment(ctx, learning.EnrolmentID(userID, course.Slug))
+		if errs.Is(err, errs.ENOTFOUND) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i := len(e.CertificateCodes) - 1; i >= 0; i-- {
+			c, err := s.Store.Certificate(ctx, e.CertificateCodes[i])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, *c)
+		}
+	}
+	return out, nil
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func newJobID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// RequestReissue records a learner's request for a copy of their own
+// certificate in their current account name; an admin reissues it.
+func (s *Service) RequestReissue(ctx context.Context, code string, who *auth.User) error {
+	c, err := s.Get(ctx, code)
+	if err != nil {
+		return err
+	}
+	if c.UserID != who.ID {
+		return errs.E(errs.ENOTFOUND, "We have no certificate with this code.")
+	}
+	if c.Name == who.Name {
+		return errs.E(errs.ECONFLICT, "This certificate already shows the name on your account.")
+	}
+	if c.Revoked != nil {
+		return errs.E(errs.ECONFLICT, "A revoked certificate cannot be reissued.")
+	}
+	return s.Store.SetCertificateFields(ctx, code, Fields{"reissue_request": &ReissueRequest{At: s.Now().UTC(), Name: who.Name}})
+}
+
+// ReissueRequests lists certificates whose learners asked for a new copy.
+func (s *Service) ReissueRequests(ctx context.Context) ([]Certificate, error) {
+	return s.Store.ReissueRequests(ctx, 200)
+}

@@ -1,0 +1,408 @@
+package certificates_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"image/png"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	qrreader "github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/family-advocacy/lms/courses"
+	"github.com/family-advocacy/lms/internal/audit"
+	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/certificates"
+	"github.com/family-advocacy/lms/internal/learning"
+	"github.com/family-advocacy/lms/internal/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
+type fixture struct {
+	env   *testenv.Env
+	learn *learning.Service
+	certs *certificates.Service
+	mu    sync.Mutex
+	now   time.Time
+	user  *auth.User
+	admin *auth.User
+}
+
+func (f *fixture) clock() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now }
+func (f *fixture) advance(d time.Duration) {
+	f.mu.Lock()
+	f.now = f.now.Add(d)
+	f.mu.Unlock()
+}
+
+var (
+	rendererOnce sync.Once
+	renderer     *certificates.Renderer
+)
+
+func testRenderer(t testing.TB) *certificates.Renderer {
+	rendererOnce.Do(func() {
+		reg, _ := os.ReadFile("../../web/static/fonts/DejaVuSans.ttf")
+		bold, _ := os.ReadFile("../../web/static/fonts/DejaVuSans-Bold.ttf")
+		var err error
+		if renderer, err = certificates.NewRenderer(reg, bold); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return renderer
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{env: testenv.New(t), now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	c, probs := courses.Load(os.DirFS("../../courses/testdata"), "sample-course")
+	if len(courses.Errors(probs)) > 0 {
+		t.Fatal(probs)
+	}
+	cat := learning.NewCatalogue([]*courses.Course{c})
+	f.learn = &learning.Service{Store: f.env.DB, Catalogue: cat, Now: f.clock}
+	f.certs = f.newService()
+	f.user = f.addUser(t, "zoe@example.org", "Zoë Łukasiewicz-Ørsted", auth.RoleLearner)
+	f.admin = f.addUser(t, "admin@example.org", "Ada Admin", auth.RoleAdmin)
+	return f
+}
+
+// newService is a fresh service on the same stores: a restarted process.
+func (f *fixture) newService() *certificates.Service {
+	return &certificates.Service{Store: f.env.DB, Blobs: f.env.Blob, Accounts: f.env.DB, Enrolments: f.env.DB, Catalogue: f.learn.Catalogue,
+		Renderer: renderer, Audit: &audit.Log{Store: f.env.DB, Now: f.clock}, Now: f.clock, Log: slog.New(slog.DiscardHandler),
+		BaseURL: "https://lms.example", OrgName: "Family Advocacy Service"}
+}
+
+func (f *fixture) addUser(t *testing.T, email, name string, role auth.Role) *auth.User {
+	t.Helper()
+	u := &auth.User{ID: auth.NewID(), Email: email, Name: name, OrgID: "org-a", Roles: []auth.Role{auth.RoleLearner, role}, Version: 1}
+	if err := f.env.DB.InsertUser(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// complete passes the sample course for the user and returns the enrolment ID.
+func (f *fixture) complete(t *testing.T, userID string) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := f.learn.Enrol(ctx, userID, "sample-course"); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"01-first-steps", "02-second-steps", "03-last-steps"} {
+		if _, err := f.learn.CompleteLesson(ctx, userID, "sample-course", l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := f.learn.StartAttempt(ctx, userID, "sample-course")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.learn.Catalogue.Get("sample-course")
+	ans := courses.Answers{}
+	for _, it := range a.Paper {
+		q, _ := c.Assessment.Question(it.QuestionID)
+		for i, o := range q.Options {
+			if o.Correct {
+				ans[q.ID] = append(ans[q.ID], i)
+			}
+		}
+	}
+	sub, err := f.learn.Submit(ctx, userID, "sample-course", a.No, ans)
+	if err != nil || !sub.Result.Passed {
+		t.Fatalf("submit: %+v %v", sub, err)
+	}
+	return learning.EnrolmentID(userID, "sample-course")
+}
+
+func (f *fixture) object(t *testing.T, code string) []byte {
+	t.Helper()
+	r, _, err := f.env.Blob.Open(context.Background(), certificates.ObjectKey(code))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	b, _ := io.ReadAll(r)
+	return b
+}
+
+func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+
+func countCertificates(t *testing.T, f *fixture) int {
+	n, err := f.env.DB.CountCourseCertificates(context.Background(), "sample-course")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestTwentyConcurrentIssuesMakeOneCertificate(t *testing.T) {
+	testRenderer(t)
+	f := newFixture(t)
+	eid := f.complete(t, f.user.ID)
+	var wg sync.WaitGroup
+	codes := make(chan string, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := f.newService().Issue(context.Background(), eid)
+			if err != nil {
+				t.Errorf("issue: %v", err)
+				return
+			}
+			codes <- c.Code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	seen := map[string]bool{}
+	for c := range codes {
+		seen[c] = true
+	}
+	if len(seen) != 1 || countCertificates(t, f) != 1 {
+		t.Fatalf("codes returned %v, certificates stored %d; want one", seen, countCertificates(t, f))
+	}
+	for code := range seen {
+		c, _ := f.env.DB.Certificate(context.Background(), code)
+		if c.Status != certificates.StatusIssued || c.SHA256 != sha(f.object(t, code)) {
+			t.Fatalf("certificate %s: status %s, stored hash matches object: %v", code, c.Status, c.SHA256 == sha(f.object(t, code)))
+		}
+		e, _ := f.env.DB.Enrolment(context.Background(), eid)
+		if len(e.CertificateCodes) != 1 || e.CertificateCodes[0] != code {
+			t.Fatalf("enrolment certificate codes: %v", e.CertificateCodes)
+		}
+	}
+}
+
+func TestCrashBetweenPutAndMarkIssuedIsFinishedAfterRestart(t *testing.T) {
+	testRenderer(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	eid := f.complete(t, f.user.ID)
+	crashing := f.newService()
+	stored := ""
+	crashing.FaultAfterPut = func(code string) error {
+		stored = code
+		return errors.New("killed after the PUT")
+	}
+	if _, err := crashing.Issue(ctx, eid); err == nil {
+		t.Fatal("issue did not stop at the fault")
+	}
+	if stored == "" {
+		t.Fatal("the fault hook did not run")
+	}
+	// The PDF is stored, but no certificate is recorded as issued.
+	if _, err := f.env.DB.Certificate(ctx, stored); err == nil || len(f.object(t, stored)) == 0 {
+		t.Fatalf("after the crash: record %v, object %d bytes; want the object and no record", err, len(f.object(t, stored)))
+	}
+	// Restart: a new service's reconciler finishes the job.
+	restarted := f.newService()
+	if n, err := restarted.Reconcile(ctx); err != nil || n == 0 {
+		t.Fatalf("reconcile: %d, %v", n, err)
+	}
+	if countCertificates(t, f) != 1 {
+		t.Fatalf("certificates: %d, want 1", countCertificates(t, f))
+	}
+	c, _ := f.env.DB.Certificate(ctx, stored)
+	if c.Status != certificates.StatusIssued || c.SHA256 != sha(f.object(t, stored)) || c.Size != int64(len(f.object(t, stored))) {
+		t.Fatalf("after restart: status %s, hash matches %v", c.Status, c.SHA256 == sha(f.object(t, stored)))
+	}
+	e, _ := f.env.DB.Enrolment(ctx, eid)
+	if len(e.CertificateCodes) != 1 || e.CertificateCodes[0] != stored {
+		t.Fatalf("enrolment: %v pending %v", e.CertificateCodes, e.Pending)
+	}
+	if n, _ := restarted.Reconcile(ctx); n != 0 {
+		t.Fatalf("a second reconcile did %d things, want 0", n)
+	}
+}
+
+func TestVerificationStates(t *testing.T) {
+	testRenderer(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	cert, err := f.certs.Issue(ctx, f.complete(t, f.user.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cert.ExpiresAt == nil || !cert.ExpiresAt.Equal(time.Date(2027, 11, 22, 10, 0, 0, 0, time.UTC)) {
+		t.Fatalf("expiry: %v, want 12 months after completion", cert.ExpiresAt)
+	}
+	original := f.object(t, cert.Code)
+	check := func(name string, file []byte, wantOurs bool, want certificates.State) {
+		t.Helper()
+		fc, err := f.certs.VerifyFile(ctx, bytes.NewReader(file))
+		if err != nil || fc.Ours != wantOurs || (wantOurs && fc.State != want) {
+			t.Fatalf("%s: ours %v state %s err %v; want %v %s", name, fc.Ours, fc.State, err, wantOurs, want)
+		}
+	}
+	if _, st, err := f.certs.Verify(ctx, cert.Code); err != nil || st != certificates.StateValid {
+		t.Fatalf("by code: %s %v", st, err)
+	}
+	check("the issued file", original, true, certificates.StateValid)
+	altered := append(append([]byte{}, original[:len(original)-10]...), []byte("%altered\n")...)
+	check("an altered file", altered, false, "")
+
+	// A name change and a reissue: the old file is replaced, the new one ours.
+	if err := f.env.DB.SetUserFields(ctx, f.user.ID, auth.Fields{"name": "Zoë Ørsted-Łukasiewicz"}); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(time.Hour)
+	if _, err := f.certs.Reissue(ctx, cert.Code, "name change", f.admin); err != nil {
+		t.Fatal(err)
+	}
+	reissued := f.object(t, cert.Code)
+	if bytes.Equal(reissued, original) {
+		t.Fatal("the reissued PDF is the same file")
+	}
+	check("the old file", original, true, certificates.StateReplaced)
+	check("the new file", reissued, true, certificates.StateValid)
+	if c, _ := f.env.DB.Certificate(ctx, cert.Code); c.Name != "Zoë Ørsted-Łukasiewicz" || c.Revision != 2 {
+		t.Fatalf("after reissue: name %q revision %d", c.Name, c.Revision)
+	}
+
+	// Expiry.
+	f.advance(366 * 24 * time.Hour)
+	if _, st, _ := f.certs.Verify(ctx, cert.Code); st != certificates.StateExpired {
+		t.Fatalf("a year and a day on: %s, want expired", st)
+	}
+	// Revocation is audited.
+	if err := f.certs.Revoke(ctx, cert.Code, "not-genuine", "investigation 42", f.admin); err != nil {
+		t.Fatal(err)
+	}
+	if _, st, _ := f.certs.Verify(ctx, cert.Code); st != certificates.StateRevoked {
+		t.Fatalf("after revoke: %s", st)
+	}
+	evs, _, _ := f.env.DB.Events(ctx, audit.Query{Target: "certificate:" + cert.Code})
+	if len(evs) != 2 || evs[0].Action != "certificate.revoke" || evs[0].ActorID != f.admin.ID || evs[1].Action != "certificate.reissue" {
+		t.Fatalf("audit events: %+v", evs)
+	}
+	// Typos are told apart from unknown codes.
+	if _, _, err := f.certs.Verify(ctx, cert.Code[:len(cert.Code)-1]+"Z"); err == nil {
+		t.Fatal("a mistyped code verified")
+	}
+}
+
+func TestBulkReissueResumesWithoutDoubleRevisions(t *testing.T) {
+	testRenderer(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	var codes []string
+	for i := 0; i < 5; i++ {
+		u := f.addUser(t, "l"+string(rune('a'+i))+"@example.org", "Learner "+string(rune('A'+i)), auth.RoleLearner)
+		c, err := f.certs.Issue(ctx, f.complete(t, u.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes = append(codes, c.Code)
+	}
+	job, err := f.certs.StartBulkReissue(ctx, "sample-course", "corrected title", f.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		j, _ := f.certs.Job(ctx, job.ID)
+		if !j.Finished.IsZero() {
+			if j.Done != 5 || j.Failed != 0 || j.Total != 5 {
+				t.Fatalf("job: %+v", j)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("bulk reissue did not finish")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, code := range codes {
+		c, _ := f.env.DB.Certificate(ctx, code)
+		if c.Revision != 2 || c.SHA256 != sha(f.object(t, code)) {
+			t.Fatalf("%s: revision %d, hash matches %v", code, c.Revision, c.SHA256 == sha(f.object(t, code)))
+		}
+	}
+	// Running the same job again (a resume after a crash) adds nothing.
+	if err := f.env.DB.SetJobFields(ctx, job.ID, certificates.Fields{"cursor": "", "done": 0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.certs.RunJob(ctx, job.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range codes {
+		if c, _ := f.env.DB.Certificate(ctx, code); c.Revision != 2 {
+			t.Fatalf("%s: revision %d after the job ran again, want 2", code, c.Revision)
+		}
+	}
+}
+
+// TestRenderedPageAsAnImage renders a certificate, rasterises it with
+// pdftoppm and checks the page is not blank and its QR code decodes to the
+// verification address.
+func TestRenderedPageAsAnImage(t *testing.T) {
+	r := testRenderer(t)
+	if _, err := exec.LookPath("pdftoppm"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("pdftoppm missing (CI=true): .ci/run must install poppler-utils")
+		}
+		t.Skip("pdftoppm not installed: sudo apt-get install poppler-utils")
+	}
+	code := certificates.NewCode()
+	url := "https://lms.example/verify/" + code
+	pdf, err := r.Render(certificates.Document{Code: code, Name: "Zoë Łukasiewicz-Ørsted", OrgName: "Family Advocacy Service",
+		CourseTitle: "Child welfare law essentials", CourseVersion: "2026-11-22", Completed: time.Now(), CPDHours: 3, VerifyURL: url, Issued: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "c.pdf")
+	os.WriteFile(in, pdf, 0o644)
+	if out, err := exec.Command("pdftoppm", "-png", "-r", "100", "-singlefile", in, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	fh, err := os.Open(filepath.Join(dir, "page.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(fh)
+	fh.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	if b.Dx() < b.Dy() {
+		t.Fatalf("page %dx%d is not landscape", b.Dx(), b.Dy())
+	}
+	dark := 0
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			if r, _, _, _ := img.At(x, y).RGBA(); r < 0x8000 {
+				dark++
+			}
+		}
+	}
+	if total := b.Dx() * b.Dy() / 4; dark < total/100 {
+		t.Fatalf("page is nearly blank: %d of %d sampled pixels dark", dark, total)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := qrreader.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true})
+	if err != nil {
+		t.Fatalf("QR code not found on the page: %v", err)
+	}
+	if res.GetText() != url {
+		t.Fatalf("QR code says %q, want %q", res.GetText(), url)
+	}
+}

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/family-advocacy/lms/internal/certificates"
+)
+
+// Certificates are keyed by code; claims by completion; revisions
+// "<code>/<n>"; hashes by SHA-256 of the PDF.
+const (
+	colCertificates = "certificates"
+	colCertClaims   = "certificate_claims"
+	colCertRevs     = "certificate_revisions"
+	colCertHashes   = "certificate_hashes"
+	colJobs         = "jobs"
+	colRateLimits   = "rate_limits"
+)
+
+func init() {
+	indexes[colCertificates] = append(indexes[colCertificates],
+		mongo.IndexModel{Keys: bson.D{{Key: "course", Value: 1}, {Key: "_id", Value: 1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}}},
+	)
+}
+
+// InsertClaim claims a completion's code; ECONFLICT when it is claimed.
+func (db *DB) InsertClaim(ctx context.Context, c *certificates.Claim) error {
+	return insertOnce(ctx, db.coll(colCertClaims), c, "claim")
+}
+
+// Claim returns a completion's claim.
+func (db *DB) Claim(ctx context.Context, key string) (*certificates.Claim, error) {
+	return findByID[certificates.Claim](ctx, db.coll(colCertClaims), key, "claim")
+}
+
+// InsertCertificate inserts a certificate; ECONFLICT when it exists.
+func (db *DB) InsertCertificate(ctx context.Context, c *certificates.Certificate) error {
+	return insertOnce(ctx, db.coll(colCertificates), c, "certificate")
+}
+
+// Certificate returns one certificate.
+func (db *DB) Certificate(ctx context.Context, code string) (*certificates.Certificate, error) {
+	return findByID[certificates.Certificate](ctx, db.coll(colCertificates), code, "certificate")
+}
+
+// SetCertificateFields sets fields of one certificate.
+func (db *DB) SetCertificateFields(ctx context.Context, code string, f certificates.Fields) error {
+	return db.updateByID(ctx, colCertificates, code, bson.D{{Key: "$set", Value: toD(f)}})
+}
+
+func toD(f map[string]any) bson.D {
+	d := make(bson.D, 0, len(f))
+	for k, v := range f {
+		d = append(d, bson.E{Key: k, Value: v})
+	}
+	return d
+}
+
+// InsertRevision inserts a revision; ECONFLICT when it exists.
+func (db *DB) InsertRevision(ctx context.Context, r *certificates.Revision) error {
+	return insertOnce(ctx, db.coll(colCertRevs), r, "revision")
+}
+
+// Revision returns revision n of a certificate.
+func (db *DB) Revision(ctx context.Context, code string, n int) (*certificates.Revision, error) {
+	return findByID[certificates.Revision](ctx, db.coll(colCertRevs), fmt.Sprintf("%s/%d", code, n), "revision")
+}
+
+// PutHash records an issued file's hash (idempotent: the same file always
+// belongs to the same certificate revision).
+func (db *DB) PutHash(ctx context.Context, h *certificates.Hash) error {
+	_, err := db.coll(colCertHashes).InsertOne(ctx, h)
+	if mongo.IsDuplicateKeyError(err) {
+		return nil
+	}
+	return err
+}
+
+// Hash looks an issued file up by its SHA-256.
+func (db *DB) Hash(ctx context.Context, sha string) (*certificates.Hash, error) {
+	return findByID[certificates.Hash](ctx, db.coll(colCertHashes), sha, "hash")
+}
+
+// UnfinishedCertificates returns certificates claimed but not issued, or
+// with a reissue not finished (a scan; the reconciler only).
+func (db *DB) UnfinishedCertificates(ctx context.Context, limit int) ([]certificates.Certificate, error) {
+	f := bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "status", Value: certificates.StatusClaimed}},
+		bson.D{{Key: "pending_revision", Value: bson.D{{Key: "$gt", Value: 0}}}},
+	}}}
+	cur, err := db.coll(colCertificates).Find(ctx, f, options.Find().SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("store: unfinished certificates: %w", err)
+	}
+	var out []certificates.Certificate
+	return out, cur.All(ctx, &out)
+}
+
+// CourseCertificates returns up to limit (0: all) certificates of a course
+// with codes after the given one, in code order.
+func (db *DB) CourseCertificates(ctx context.Context, course, after string, limit int) ([]certificates.Certificate, error) {
+	f := bson.D{{Key: "course", Value: course}}
+	if after != "" {
+		f = append(f, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})
+	if limit > 0 {
+		opts.SetLimit(int64(limit))
+	}
+	cur, err := db.coll(colCertificates).Find(ctx, f, opts)
+	if err != nil {
+		return nil, fmt.Errorf("store: course certificates: %w", err)
+	}
+	var out []certificates.Certificate
+	return out, cur.All(ctx, &out)
+}
+
+// CountCourseCertificates counts a course's certificates.
+func (db *DB) CountCourseCertificates(ctx context.Context, course string) (int, error) {
+	n, err := db.coll(colCertificates).CountDocuments(ctx, bson.D{{Key: "course", Value: course}})
+	return int(n), err
+}
+
+// InsertJob inserts a job.
+func (db *DB) InsertJob(ctx context.Context, j *certificates.Job) error {
+	return insertOnce(ctx, db.coll(colJobs), j, "job")
+}
+
+// Job returns a job.
+func (db *DB) Job(ctx context.Context, id string) (*certificates.Job, error) {
+	return findByID[certificates.Job](ctx, db.coll(colJobs), id, "job")
+}
+
+// SetJobFields updates a job's progress.
+func (db *DB) SetJobFields(ctx context.Context, id string, f certificates.Fields) error {
+	return db.updateByID(ctx, colJobs, id, bson.D{{Key: "$set", Value: toD(f)}})
+}
+
+// UnfinishedJobs returns jobs that have not finished (a short list).
+func (db *DB) UnfinishedJobs(ctx context.Context) ([]certificates.Job, error) {
+	cur, err := db.coll(colJobs).Find(ctx, bson.D{{Key: "finished_at", Value: bson.D{{Key: "$exists", Value: false}}}}, options.Find().SetLimit(100))
+	if err != nil {
+		return nil, err
+	}
+	var out []certificates.Job
+	return out, cur.All(ctx, &out)
+}
+
+// CountHit counts one hit for key in the current fixed window and returns
+// the count so far (shared by every instance).
+func (db *DB) CountHit(ctx context.Context, key string, now time.Time, window time.Duration) (int, error) {
+	start := now.Truncate(window)
+	id := fmt.Sprintf("%s@%d", key, start.Unix())
+	var doc struct {
+		N int `bson:"n"`
+	}
+	err := db.coll(colRateLimits).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}, {Key: "$setOnInsert", Value: bson.D{{Key: "expires_at", Value: start.Add(2 * window)}}}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&doc)
+	if err != nil {
+		return 0, fmt.Errorf("store: rate limit: %w", err)
+	}
+	return doc.N, nil
+}
+
+// ReissueRequests returns certificates with a pending reissue request.
+func (db *DB) ReissueRequests(ctx context.Context, limit int) ([]certificates.Certificate, error) {
+	cur, err := db.coll(colCertificates).Find(ctx, bson.D{{Key: "reissue_request", Value: bson.D{{Key: "$type", Value: "object"}}}}, options.Find().SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("store: reissue requests: %w", err)
+	}
+	var out []certificates.Certificate
+	return out, cur.All(ctx, &out)
+}
+
+// InsertRevisions inserts revisions in one write; ones that exist already
+// are left as they are.
+func (db *DB) InsertRevisions(ctx context.Context, rs []*certificates.Revision) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	docs := make([]any, len(rs))
+	for i, r := range rs {
+		docs[i] = r
+	}
+	_, err := db.coll(colCertRevs).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("store: insert revisions: %w", err)
+	}
+	return nil
+}
