@@ -14,3 +14,8 @@ var Pages embed.FS
 //
 //go:embed courses
 var Courses embed.FS
+
+// Compliance holds compliance/policy.yaml: the organisation's compliance policy.
+//
+//go:embed compliance
+var Compliance embed.FS

@@ -215,7 +215,8 @@ func serve(ctx context.Context, env Env, args []string) error {
 		env.Prepare(srv, svc, st.db)
 	}
 	go sweepLoop(ctx, st.db, env.Clock, log)
-	go reconcileLoop(ctx, svc, log)
+	go reconcileLoop(ctx, svc, st.db, log)
+	go complianceLoop(ctx, svc, log)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -262,7 +263,7 @@ func sweepLoop(ctx context.Context, db *store.DB, clock func() time.Time, log *s
 // reconcileLoop finishes multi-step work left half-done by a crash: at
 // start-up and then every minute. Each step is idempotent, so several
 // instances running it at once do no harm.
-func reconcileLoop(ctx context.Context, svc *Services, log *slog.Logger) {
+func reconcileLoop(ctx context.Context, svc *Services, db *store.DB, log *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -271,10 +272,42 @@ func reconcileLoop(ctx context.Context, svc *Services, log *slog.Logger) {
 		} else if n > 0 {
 			log.Info("recorded submissions left unrecorded by a crash", "count", n)
 		}
+		if n, err := svc.Comply.ReconcileCPD(ctx, db); err != nil && ctx.Err() == nil {
+			log.Warn("handing completed courses over to CPD failed", "err", err)
+		} else if n > 0 {
+			log.Info("recorded completed courses as CPD", "count", n)
+		}
 		if n, err := svc.Certs.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("reconciling certificates failed", "err", err)
 		} else if n > 0 {
 			log.Info("finished certificate work left half-done", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// complianceLoop recomputes every advocate's status as dates pass (at
+// start-up and every six hours) and deletes DBS scans past their retention
+// (hourly). Both are idempotent.
+func complianceLoop(ctx context.Context, svc *Services, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for hour := 0; ; hour++ {
+		if hour%6 == 0 {
+			if n, err := svc.Comply.RecomputeAll(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("recomputing compliance failed", "err", err)
+			} else {
+				log.Info("recomputed compliance", "advocates", n)
+			}
+		}
+		if n, err := svc.Comply.PurgeScans(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("deleting old DBS scans failed", "err", err)
+		} else if n > 0 {
+			log.Info("deleted DBS scans past their retention", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
+	"github.com/family-advocacy/lms/content"
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/blob"
 	"github.com/family-advocacy/lms/internal/certificates"
+	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/config"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
@@ -23,11 +26,12 @@ import (
 
 // Services are the domain services built on the stores.
 type Services struct {
-	Auth  *auth.Service
-	Mail  *notify.Mailer
-	Learn *learning.Service
-	Certs *certificates.Service
-	Audit *audit.Log
+	Auth   *auth.Service
+	Mail   *notify.Mailer
+	Learn  *learning.Service
+	Certs  *certificates.Service
+	Audit  *audit.Log
+	Comply *compliance.Service
 }
 
 // NewServices builds the domain services. bs may be nil for commands that
@@ -43,6 +47,15 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 	}
 	if bs == nil {
 		return svc, nil
+	}
+	policy, err := LoadPolicy(cfg.CompliancePolicy, cat)
+	if err != nil {
+		return nil, err
+	}
+	svc.Comply = &compliance.Service{Store: db, Policy: policy, Blobs: bs, Box: box, Audit: al, Auth: svc.Auth, Learning: db,
+		Catalogue: cat, Now: clock, Log: log}
+	if svc.Comply.Fonts, err = reportFonts(); err != nil {
+		return nil, err
 	}
 	r, err := certificateRenderer()
 	if err != nil {
@@ -96,12 +109,14 @@ func Wire(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Sto
 			{Name: "database", Ping: db.Ping},
 			{Name: "object storage", Ping: bs.Ping},
 		},
-		Auth:   svc.Auth,
-		Learn:  svc.Learn,
-		Certs:  svc.Certs,
-		Audit:  svc.Audit,
-		Outbox: db,
-		Key:    key,
+		Auth:       svc.Auth,
+		Learn:      svc.Learn,
+		Certs:      svc.Certs,
+		Audit:      svc.Audit,
+		Comply:     svc.Comply,
+		LearnMarks: db,
+		Outbox:     db,
+		Key:        key,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -119,4 +134,29 @@ func warnIfNoAdmin(ctx context.Context, db *store.DB, log *slog.Logger) error {
 		log.Warn("no administrator account exists; create one with: lms users create --email you@example.org --name \"Your Name\" --role admin")
 	}
 	return nil
+}
+
+// LoadPolicy reads the compliance policy (a file, or the embedded one when
+// path is empty) and checks it against the catalogue.
+func LoadPolicy(path string, cat *learning.Catalogue) (*compliance.Policy, error) {
+	var b []byte
+	var err error
+	if path != "" {
+		b, err = os.ReadFile(path)
+	} else {
+		b, err = fs.ReadFile(content.Compliance, "compliance/policy.yaml")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("compliance policy: %w", err)
+	}
+	return compliance.ParsePolicy(b, func(slug string) bool { _, err := cat.Get(slug); return err == nil })
+}
+
+func reportFonts() (compliance.ReportFonts, error) {
+	reg, err := fs.ReadFile(web.Static, "static/fonts/DejaVuSans.ttf")
+	if err != nil {
+		return compliance.ReportFonts{}, err
+	}
+	bold, err := fs.ReadFile(web.Static, "static/fonts/DejaVuSans-Bold.ttf")
+	return compliance.ReportFonts{Regular: reg, Bold: bold}, err
 }

@@ -34,7 +34,8 @@ type Config struct {
 
 	SMTPURL string // SMTP_URL: empty = messages go to the outbox collection
 
-	CoursesDir string // LMS_COURSES_DIR: course catalogue on disk; empty = the embedded one
+	CoursesDir       string // LMS_COURSES_DIR: course catalogue on disk; empty = the embedded one
+	CompliancePolicy string // LMS_COMPLIANCE_POLICY: policy file; empty = content/compliance/policy.yaml
 
 	Demo     bool   // LMS_DEMO: seed demo data into an empty database
 	LogLevel string // LMS_LOG_LEVEL: debug, info, warn, error
@@ -96,6 +97,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	env("LMS_SECRET_KEY", &c.SecretKey)
 	env("SMTP_URL", &c.SMTPURL)
 	env("LMS_COURSES_DIR", &c.CoursesDir)
+	env("LMS_COMPLIANCE_POLICY", &c.CompliancePolicy)
 	envBool("LMS_DEMO", &c.Demo)
 	env("LMS_LOG_LEVEL", &c.LogLevel)
 	envBool("LMS_LOG_JSON", &c.LogJSON)

@@ -37,7 +37,8 @@ func TestJourneyCertificate(t *testing.T) {
 		}
 		t.Skip("pdftotext not installed: sudo apt-get install poppler-utils")
 	}
-	s := startSite(t, map[string]string{"LMS_DEMO": "true", "LMS_COURSES_DIR": filepath.Join(testenv.RepoRoot(), "courses", "testdata")})
+	s := startSite(t, map[string]string{"LMS_DEMO": "true", "LMS_COURSES_DIR": filepath.Join(testenv.RepoRoot(), "courses", "testdata"),
+		"LMS_COMPLIANCE_POLICY": filepath.Join(testenv.RepoRoot(), "internal", "compliance", "testdata", "sample-policy.yaml")})
 	b := testenv.NewBrowser(t, s.URL)
 	const name = "Zoë Łukasiewicz-Ørsted"
 

@@ -37,7 +37,8 @@ func answerPaper(t *testing.T, b *testenv.Browser, right bool) {
 // fail the assessment and see the explanations, wait out the retry window,
 // pass, and find the course completed in My learning.
 func TestJourneyLearning(t *testing.T) {
-	s := startSite(t, map[string]string{"LMS_DEMO": "true", "LMS_COURSES_DIR": filepath.Join(testenv.RepoRoot(), "courses", "testdata")})
+	s := startSite(t, map[string]string{"LMS_DEMO": "true", "LMS_COURSES_DIR": filepath.Join(testenv.RepoRoot(), "courses", "testdata"),
+		"LMS_COMPLIANCE_POLICY": filepath.Join(testenv.RepoRoot(), "internal", "compliance", "testdata", "sample-policy.yaml")})
 	b := testenv.NewBrowser(t, s.URL)
 	signIn(b, "learner@demo.example", app.DemoPassword)
 

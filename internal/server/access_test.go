@@ -94,6 +94,10 @@ func newWorld(t *testing.T, coursesDir ...string) *world {
 func (w *world) newInstance() (*server.Server, *app.Services) {
 	cfg := config.Default()
 	cfg.BaseURL = "http://lms.test"
+	if w.courses != "" {
+		cfg.CoursesDir = w.courses
+		cfg.CompliancePolicy = "../compliance/testdata/sample-policy.yaml"
+	}
 	cat, err := app.LoadCatalogue(w.courses)
 	if err != nil {
 		w.t.Fatal(err)

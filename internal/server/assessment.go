@@ -112,10 +112,7 @@ func (s *Server) handleAttemptSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	if sub.Result.Passed {
-		// Issue the certificate now; if this fails, the reconciler will.
-		if _, err := s.certs.Issue(c.UserContext(), learning.EnrolmentID(viewerOf(c).ID, slug)); err != nil {
-			s.log.Warn("certificate not issued yet; the reconciler will retry", "err", err, "request_id", requestID(c))
-		}
+		s.handOver(c, learning.EnrolmentID(viewerOf(c).ID, slug))
 	}
 	return c.Redirect("/courses/"+slug+"/assessment/"+strconv.Itoa(sub.No)+"/result", fiber.StatusSeeOther)
 }
@@ -184,4 +181,24 @@ func (s *Server) handleAttemptResult(c *fiber.Ctx) error {
 		p.Wrong = append(p.Wrong, wv)
 	}
 	return s.render(c, fiber.StatusOK, "result", p)
+}
+
+// handOver issues the certificate of a completion and records it as CPD
+// straight away; whatever fails here, the reconcilers finish later.
+func (s *Server) handOver(c *fiber.Ctx, enrolmentID string) {
+	ctx := c.UserContext()
+	if _, err := s.certs.Issue(ctx, enrolmentID); err != nil {
+		s.log.Warn("certificate not issued yet; the reconciler will retry", "err", err, "request_id", requestID(c))
+	}
+	e, err := s.learn.Store.Enrolment(ctx, enrolmentID)
+	if err != nil || e.Completion == nil {
+		return
+	}
+	if _, err := s.comply.RecordCourseCompletion(ctx, e); err != nil {
+		s.log.Warn("CPD not recorded yet; the reconciler will retry", "err", err, "request_id", requestID(c))
+		return
+	}
+	if err := s.learnMarks.ClearPending(ctx, enrolmentID, learning.PendingCPD); err != nil {
+		s.log.Warn("CPD hand-over marker not cleared; the reconciler will retry", "err", err)
+	}
 }

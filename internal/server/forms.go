@@ -167,3 +167,15 @@ func safeNext(next, def string) string {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// selectView is what the "select" partial renders.
+type selectView struct {
+	Name, Label, Value, Error string
+	Options                   []string
+}
+
+// checkView is what the "check" partial renders.
+type checkView struct {
+	Name, Label string
+	Value       bool
+}

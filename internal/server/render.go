@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/web"
 )
@@ -211,8 +212,25 @@ func templateFuncs(assets *assets) template.FuncMap {
 			}
 			return t.In(london).Format("2006-01-02")
 		},
-		"add":   func(a, b int) int { return a + b },
-		"input": input,
+		"add":        func(a, b int) int { return a + b },
+		"input":      input,
+		"stateLabel": func(s compliance.State) string { return s.Label() },
+		"label":      compliance.Label,
+		"selectOf": func(f *formState, name, label string, options []string) selectView {
+			return selectView{Name: name, Label: label, Value: f.Get(name), Error: f.Error(name), Options: options}
+		},
+		"checkOf": func(f *formState, name, label string) checkView {
+			return checkView{Name: name, Label: label, Value: f.Get(name) != ""}
+		},
+		"textareaOf": func(f *formState, name, label string, hint ...string) inputView {
+			v := inputView{Name: name, Label: label, Value: f.Get(name), Error: f.Error(name)}
+			if len(hint) > 0 {
+				v.Hint = hint[0]
+			}
+			return v
+		},
+		"reqLabel": func(k string) string { return compliance.RequirementLabels[k] },
+		"list":     func(xs ...string) []string { return xs },
 		"lessonDone": func(e *learning.Enrolment, name string) bool {
 			if e == nil {
 				return false

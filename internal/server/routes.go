@@ -59,6 +59,33 @@ func (s *Server) routeTable() []route {
 		{"POST", "/verify/file", anyone, s.handleVerifyFile},   // rate-limited
 		{"GET", "/verify/:code", anyone, s.handleVerifyResult}, // rate-limited
 
+		// Advocates' compliance: managers see and act on their own
+		// organisation's advocates only (checked per advocate), admins on all.
+		{"GET", "/manage", manager, s.handleDashboard},
+		{"GET", "/manage/advocates.csv", manager, s.handleDashboardCSV},
+		{"GET", "/manage/report.pdf", manager, s.handleOrgReportPDF},
+		{"GET", "/manage/policy", manager, s.handlePolicy},
+		{"GET", "/manage/advocates/new", manager, s.handleNewAdvocateForm},
+		{"POST", "/manage/advocates", manager, s.handleCreateAdvocate},
+		{"GET", "/manage/advocates/:id", manager, s.handleAdvocate},
+		{"GET", "/manage/advocates/:id/report.pdf", manager, s.handleAdvocateReportPDF},
+		{"GET", "/manage/advocates/:id/cpd.csv", manager, s.handleCPDCSV},
+		{"POST", "/manage/advocates/:id/profile", manager, s.handleAdvocateProfile},
+		{"POST", "/manage/advocates/:id/training", manager, s.handleAdvocateTraining},
+		{"POST", "/manage/advocates/:id/dbs", manager, s.handleAddDBS},
+		{"POST", "/manage/advocates/:id/dbs/:check/status-check", manager, s.handleAddStatusCheck},
+		{"POST", "/manage/advocates/:id/dbs/:check/reveal", manager, s.handleRevealDBS}, // audited
+		{"POST", "/manage/advocates/:id/references", manager, s.handleAddReference},
+		{"POST", "/manage/advocates/:id/references/:ref/verify", manager, s.handleVerifyReference},
+		{"POST", "/manage/advocates/:id/cpd", manager, s.handleAddCPD},
+		{"POST", "/manage/advocates/:id/cpd/:entry/verify", manager, s.handleVerifyCPD},
+		{"GET", "/manage/advocates/:id/cpd/:entry/evidence/:n", manager, s.handleEvidence},
+		{"POST", "/manage/advocates/:id/supervisions", manager, s.handleAddSupervision},
+		{"GET", "/my/compliance", advocate, s.handleMyCompliance},
+		{"POST", "/my/compliance/cpd", advocate, s.handleAddCPD},
+		{"GET", "/my/compliance/cpd.csv", advocate, s.handleCPDCSV},
+		{"GET", "/my/compliance/cpd/:entry/evidence/:n", advocate, s.handleEvidence},
+
 		// Accounts: registration, sign-in, password reset
 		{"GET", "/register", anyone, s.handleRegisterForm},
 		{"POST", "/register", anyone, s.handleRegister},
@@ -99,6 +126,7 @@ func (s *Server) routeTable() []route {
 		{"POST", "/admin/courses/:slug/certificates/reissue", admin, s.handleAdminBulkReissue},
 		{"GET", "/admin/courses/:slug/certificates.zip", admin, s.handleAdminCourseZip},
 		{"GET", "/admin/jobs/:id", admin, s.handleAdminJob},
+		{"GET", "/admin/audit", admin, s.handleAudit},
 		{"GET", "/admin/outbox", admin, s.handleOutbox},
 		{"GET", "/admin/outbox/:id", admin, s.handleOutboxMessage},
 	}

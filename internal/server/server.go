@@ -18,6 +18,7 @@ import (
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/certificates"
+	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/config"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
@@ -40,6 +41,11 @@ type Deps struct {
 	Learn  *learning.Service
 	Certs  *certificates.Service
 	Audit  *audit.Log
+	Comply *compliance.Service
+	// LearnMarks clears hand-over markers on enrolments.
+	LearnMarks interface {
+		ClearPending(ctx context.Context, enrolmentID, marker string) error
+	}
 	Outbox notify.OutboxReader
 	Key    []byte // secret key, for CSRF tokens
 }
@@ -61,6 +67,10 @@ type Server struct {
 	learn      *learning.Service
 	certs      *certificates.Service
 	audit      *audit.Log
+	comply     *compliance.Service
+	learnMarks interface {
+		ClearPending(ctx context.Context, enrolmentID, marker string) error
+	}
 	lessonHTML map[string]*lessonStatic
 	outbox     notify.OutboxReader
 	sessions   *sessionCache
@@ -72,7 +82,7 @@ type Server struct {
 // so a broken one fails here, at start-up.
 func New(d Deps) (*Server, error) {
 	s := &Server{ctx: context.Background(), cfg: d.Config, log: d.Logger, now: d.Clock, checks: d.Checks,
-		auth: d.Auth, learn: d.Learn, certs: d.Certs, audit: d.Audit, outbox: d.Outbox, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
+		auth: d.Auth, learn: d.Learn, certs: d.Certs, audit: d.Audit, comply: d.Comply, learnMarks: d.LearnMarks, outbox: d.Outbox, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
 	m := hmac.New(sha256.New, d.Key)
 	m.Write([]byte("lms csrf v1"))
 	s.csrfKey = m.Sum(nil)

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/family-advocacy/lms/courses"
+	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/certificates"
+	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
 )
@@ -44,7 +46,38 @@ func samplePages() map[string]page {
 	cert := certificates.Certificate{Code: "K7QX-M2PA-HW9D-R3", Name: "Zoë Ørsted", Course: "sample-course", CourseTitle: "Sample", CourseVersion: "2026-11-01",
 		CompletedAt: now, CPDHours: 0.5, ExpiresAt: &exp, Status: certificates.StatusIssued, IssuedAt: now, Revision: 2, SHA256: "ab", Size: 10,
 		Revoked: &certificates.Revocation{At: now, Reason: "other", Note: "n"}, ReissueRequest: &certificates.ReissueRequest{At: now, Name: "New"}}
+	policyData, _ := os.ReadFile("../../content/compliance/policy.yaml")
+	policy, _ := compliance.ParsePolicy(policyData, func(string) bool { return true })
+	dp := func(t time.Time) *time.Time { return &t }
+	adv := &compliance.Advocate{ID: "a1", Name: "Amira Advocate", Profession: compliance.SocialWorker, Status: "active", ContractStart: dp(now), RegistrationDue: dp(now),
+		MandatoryCourses: []string{"sample-course"}, Training: map[string]time.Time{"sample-course": now},
+		DBS: []compliance.DBSCheck{{ID: "d1", Level: "enhanced", BarredLists: []string{"children"}, Workforce: "child", NumberLast4: "1234", IssueDate: now,
+			OriginalSeenBy: "M", OriginalSeenAt: dp(now), UpdateService: true, Decision: "clear", DecisionAt: dp(now), ScanKey: "k", ScanDeleteAfter: dp(now),
+			StatusChecks: []compliance.StatusCheck{{Date: now, Result: "no-new-information", CheckedBy: "M"}}}},
+		References:   []compliance.Reference{{ID: "r1", Referee: "R", Relationship: "Manager", Outcome: "satisfactory", ReceivedAt: dp(now)}, {ID: "r2", Referee: "S", VerifiedBy: "M", VerifiedAt: dp(now)}},
+		CPD:          []compliance.CPDEntry{{ID: "c1", Date: now, Title: "T", Type: "course", Hours: 2, Source: "manual", Evidence: []compliance.Evidence{{Name: "e.pdf"}}}},
+		Supervisions: []compliance.Supervision{{ID: "s1", Date: now, Supervisor: "M", Kind: "individual"}}}
+	adv.Snapshot = compliance.Evaluate(policy, adv, func(s string) string { return s }, now)
+	advPage := func(self bool) *advocatePage {
+		p := &advocatePage{A: adv, Self: self, Forms: map[string]*formState{"dbs": withErrors("level", "barred", "scan"), "cpd": withErrors("date", "evidence"),
+			"status-d1": withErrors("result"), "profile": withErrors("profession")}, Revealed: map[string]string{"d1": "001234561234"}, Notes: map[string]string{"r1": "n"},
+			Professions: compliance.Professions, Statuses: compliance.AdvocateStatuses, Courses: []*courses.Course{course}, Base: "/manage/advocates/a1",
+			Lists: map[string][]string{"levels": compliance.DBSLevels, "workforces": compliance.Workforces, "results": compliance.CheckResults,
+				"decisions": compliance.Decisions, "outcomes": compliance.Outcomes, "cpdtypes": compliance.CPDTypes},
+			Progress: compliance.Progress(policy.Rule(adv.Profession), adv.CPD, now), CPDChart: barChart("c", []string{"a"}, []float64{1}, nil, "h")}
+		for _, r := range adv.Snapshot.Requirements {
+			p.Requirements = append(p.Requirements, requirementView{Requirement: r, Label: compliance.RequirementLabels[r.Key]})
+		}
+		return p
+	}
+	dash := &compliance.Dashboard{Rows: []compliance.Row{{ID: "a1", Name: "Amira", Status: "paused", Overall: compliance.Overdue, States: map[string]compliance.State{"dbs": compliance.DueSoon},
+		Due: map[string]*time.Time{"dbs": dp(now)}, NextDue: dp(now)}}, Total: 1, Counts: map[compliance.State]int{compliance.Met: 1}, Advocates: 1, CPDMonths: make([]float64, 12), Months: make([]string, 12)}
 	return map[string]page{
+		"advocate":          advPage(false),
+		"dashboard":         &dashboardPage{Dash: dash, Pager: pager{Page: 1, PerPage: 25, Total: 1}, Requirements: compliance.RequirementKeys, Labels: compliance.RequirementLabels, Orgs: []auth.Organisation{{ID: "o1", Name: "Org"}}, OrgID: "o1", CSVURL: "/x"},
+		"advocate_new":      &newAdvocatePage{Form: withErrors("name", "profession", "status"), Profile: profileView{Form: withErrors("status"), Professions: compliance.Professions, Statuses: compliance.AdvocateStatuses, Managers: []auth.User{*sampleUser}}},
+		"policy":            &policyPage{Policy: policy, Professions: compliance.Professions, Titles: map[string]string{}},
+		"admin_audit":       &auditPage{Events: []audit.Event{{At: now, Actor: "A", Action: "dbs.reveal_number", Target: "advocate:a1", Before: map[string]any{"x": 1}, After: map[string]any{"y": 2}, Note: "n"}}, Form: withErrors("from")},
 		"my_certificates":   &myCertificatesPage{Certificates: []certView{{Certificate: cert, State: certificates.StateValid, RenewSoon: true, NameDiffer: true}}, AccountName: "New"},
 		"verify":            &verifyPage{Form: withErrors("code", "file")},
 		"verify_result":     &verifyPage{Form: emptyForm(nil), Certificate: &cert, State: certificates.StateRevoked, Reason: "Other", Checked: true, FileOurs: true},

@@ -1,0 +1,175 @@
+package compliance
+
+import (
+	"time"
+)
+
+// Advocate statuses.
+const (
+	StatusOnboarding = "onboarding"
+	StatusActive     = "active"
+	StatusPaused     = "paused"
+	StatusEnded      = "ended"
+)
+
+// AdvocateStatuses lists the statuses in order.
+var AdvocateStatuses = []string{StatusOnboarding, StatusActive, StatusPaused, StatusEnded}
+
+// DBS values.
+var (
+	DBSLevels  = []string{"basic", "standard", "enhanced"}
+	Workforces = []string{"child", "adult", "child-and-adult", "other"}
+	// Status check results of the DBS Update Service.
+	CheckResults = []string{"no-new-information", "new-information", "no-match"}
+	// Decisions on a check.
+	Decisions = []string{"clear", "clear-after-risk-assessment", "not-suitable"}
+	// Reference outcomes.
+	Outcomes = []string{"satisfactory", "unsatisfactory", "follow-up-needed"}
+	// CPD entry types.
+	CPDTypes = []string{"course", "supervision", "peer-reflection", "reading", "conference", "declaration", "other"}
+)
+
+// Label returns a readable label for a value like "clear-after-risk-assessment".
+func Label(v string) string {
+	switch v {
+	case "no-new-information":
+		return "No new information"
+	case "new-information":
+		return "New information"
+	case "no-match":
+		return "No match"
+	case "clear-after-risk-assessment":
+		return "Clear after risk assessment"
+	case "not-suitable":
+		return "Not suitable"
+	case "follow-up-needed":
+		return "Follow-up needed"
+	case "child-and-adult":
+		return "Child and adult"
+	case "peer-reflection":
+		return "Peer reflection"
+	case "declaration":
+		return "Annual reflection declaration"
+	}
+	if v == "" {
+		return ""
+	}
+	return string(v[0]-32) + v[1:]
+}
+
+// Advocate is one contracted professional advocate: the account's ID, the
+// profile and every compliance record, with the latest computed status.
+type Advocate struct {
+	ID               string     `bson:"_id"` // the user's ID
+	Name             string     `bson:"name"`
+	Email            string     `bson:"email"`
+	OrgID            string     `bson:"org_id"`
+	Profession       string     `bson:"profession"`
+	ProfessionalBody string     `bson:"professional_body"`
+	RegistrationNo   string     `bson:"registration_no"`
+	RegistrationDue  *time.Time `bson:"registration_due,omitempty"` // renewal date
+	ContractStart    *time.Time `bson:"contract_start,omitempty"`
+	Status           string     `bson:"status"`
+	ManagerID        string     `bson:"manager_id"`
+	MandatoryCourses []string   `bson:"mandatory_courses"`
+	Created          time.Time  `bson:"created_at"`
+	Updated          time.Time  `bson:"updated_at"`
+
+	DBS          []DBSCheck    `bson:"dbs"`
+	References   []Reference   `bson:"references"`
+	CPD          []CPDEntry    `bson:"cpd"`
+	Supervisions []Supervision `bson:"supervisions"`
+
+	// Training holds the latest completion date of each course (from learning).
+	Training map[string]time.Time `bson:"training"`
+
+	Snapshot Snapshot `bson:"snapshot"`
+}
+
+// DBSCheck is one DBS certificate and what was done with it.
+type DBSCheck struct {
+	ID                string        `bson:"id"`
+	Level             string        `bson:"level"`
+	BarredLists       []string      `bson:"barred_lists"`
+	Workforce         string        `bson:"workforce"`
+	CertificateNumber string        `bson:"certificate_number"` // sealed; never stored in plain text
+	NumberLast4       string        `bson:"number_last4"`       // for the masked display
+	IssueDate         time.Time     `bson:"issue_date"`
+	OriginalSeenBy    string        `bson:"original_seen_by"`
+	OriginalSeenAt    *time.Time    `bson:"original_seen_at,omitempty"`
+	UpdateService     bool          `bson:"update_service"`
+	StatusChecks      []StatusCheck `bson:"status_checks"`
+	Decision          string        `bson:"decision"`
+	DecisionAt        *time.Time    `bson:"decision_at,omitempty"`
+	DecisionNotes     string        `bson:"decision_notes"` // sealed
+	ScanKey           string        `bson:"scan_key,omitempty"`
+	ScanDeleteAfter   *time.Time    `bson:"scan_delete_after,omitempty"`
+	ScanDeletedAt     *time.Time    `bson:"scan_deleted_at,omitempty"`
+	RecordedBy        string        `bson:"recorded_by"`
+	RecordedAt        time.Time     `bson:"recorded_at"`
+}
+
+// StatusCheck is one Update Service status check.
+type StatusCheck struct {
+	Date      time.Time `bson:"date"`
+	Result    string    `bson:"result"`
+	CheckedBy string    `bson:"checked_by"`
+}
+
+// Reference is one reference taken up before contracting.
+type Reference struct {
+	ID           string     `bson:"id"`
+	Referee      string     `bson:"referee"`
+	Relationship string     `bson:"relationship"`
+	Organisation string     `bson:"organisation"`
+	Contact      string     `bson:"contact"`
+	RequestedAt  *time.Time `bson:"requested_at,omitempty"`
+	ReceivedAt   *time.Time `bson:"received_at,omitempty"`
+	VerifiedBy   string     `bson:"verified_by"`
+	VerifiedAt   *time.Time `bson:"verified_at,omitempty"`
+	Outcome      string     `bson:"outcome"`
+	Notes        string     `bson:"notes"` // sealed
+	RecordedBy   string     `bson:"recorded_by"`
+	RecordedAt   time.Time  `bson:"recorded_at"`
+}
+
+// CPDEntry is one piece of continuing professional development.
+type CPDEntry struct {
+	ID         string     `bson:"id"`
+	Date       time.Time  `bson:"date"`
+	Title      string     `bson:"title"`
+	Type       string     `bson:"type"`
+	Hours      float64    `bson:"hours"`
+	Learnt     string     `bson:"learnt"`
+	Impact     string     `bson:"impact"`
+	PeerName   string     `bson:"peer_name"`
+	PeerDate   *time.Time `bson:"peer_date,omitempty"`
+	Evidence   []Evidence `bson:"evidence"`
+	Source     string     `bson:"source"` // "manual" or "course:<slug>"
+	VerifiedBy string     `bson:"verified_by"`
+	VerifiedAt *time.Time `bson:"verified_at,omitempty"`
+	RecordedBy string     `bson:"recorded_by"`
+	RecordedAt time.Time  `bson:"recorded_at"`
+}
+
+// Reflective reports whether the entry includes reflection with a peer.
+func (e CPDEntry) Reflective() bool { return e.Type == "peer-reflection" || e.PeerName != "" }
+
+// Evidence is a file kept with a CPD entry.
+type Evidence struct {
+	Key         string `bson:"key"`
+	Name        string `bson:"name"`
+	ContentType string `bson:"content_type"`
+	Size        int64  `bson:"size"`
+}
+
+// Supervision is one supervision session.
+type Supervision struct {
+	ID         string    `bson:"id"`
+	Date       time.Time `bson:"date"`
+	Supervisor string    `bson:"supervisor"`
+	Kind       string    `bson:"kind"`  // individual or group
+	Notes      string    `bson:"notes"` // sealed
+	RecordedBy string    `bson:"recorded_by"`
+	RecordedAt time.Time `bson:"recorded_at"`
+}

@@ -1,0 +1,465 @@
+package compliance
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// State is how an advocate stands on one requirement.
+type State string
+
+// States, from best to worst.
+const (
+	Met     State = "met"
+	DueSoon State = "due-soon"
+	Missing State = "missing"
+	Overdue State = "overdue"
+)
+
+var stateRank = map[State]int{Met: 0, DueSoon: 1, Missing: 2, Overdue: 3}
+
+// Worse reports whether a is worse than b.
+func Worse(a, b State) bool { return stateRank[a] > stateRank[b] }
+
+// Label returns the words for a state.
+func (s State) Label() string {
+	switch s {
+	case Met:
+		return "Met"
+	case DueSoon:
+		return "Due soon"
+	case Missing:
+		return "Missing"
+	case Overdue:
+		return "Overdue"
+	}
+	return string(s)
+}
+
+// Requirement keys, in display order.
+const (
+	ReqDBS          = "dbs"
+	ReqReferences   = "references"
+	ReqTraining     = "training"
+	ReqCPD          = "cpd"
+	ReqSupervision  = "supervision"
+	ReqRegistration = "registration"
+)
+
+// RequirementLabels names the requirements.
+var RequirementLabels = map[string]string{
+	ReqDBS: "DBS check", ReqReferences: "References", ReqTraining: "Mandatory training",
+	ReqCPD: "CPD", ReqSupervision: "Supervision", ReqRegistration: "Registration",
+}
+
+// RequirementKeys lists the requirements in display order.
+var RequirementKeys = []string{ReqDBS, ReqReferences, ReqTraining, ReqCPD, ReqSupervision, ReqRegistration}
+
+// Requirement is the state of one requirement.
+type Requirement struct {
+	Key    string     `bson:"key"`
+	State  State      `bson:"state"`
+	Due    *time.Time `bson:"due,omitempty"`
+	Reason string     `bson:"reason"`
+}
+
+// Snapshot is an advocate's computed compliance at a moment.
+type Snapshot struct {
+	Requirements []Requirement `bson:"requirements"`
+	Overall      State         `bson:"overall"`
+	// Cleared for allocation to families: DBS, references and mandatory
+	// training are met (or only due soon, so still in force).
+	Cleared    bool       `bson:"cleared"`
+	NextDue    *time.Time `bson:"next_due,omitempty"`
+	ComputedAt time.Time  `bson:"computed_at"`
+}
+
+// Requirement returns the named requirement.
+func (s Snapshot) Requirement(key string) Requirement {
+	for _, r := range s.Requirements {
+		if r.Key == key {
+			return r
+		}
+	}
+	return Requirement{Key: key, State: Missing}
+}
+
+// Evaluate computes an advocate's compliance at now. Dates are compared as
+// dates in Europe/London. It changes nothing.
+func Evaluate(p *Policy, a *Advocate, courseTitle func(string) string, now time.Time) Snapshot {
+	now = now.In(London)
+	reqs := []Requirement{
+		evalDBS(p, a, now),
+		evalReferences(p, a),
+		evalTraining(p, a, courseTitle, now),
+		evalCPD(p, a, now),
+		evalSupervision(p, a, now),
+		evalRegistration(p, a, now),
+	}
+	s := Snapshot{Requirements: reqs, Overall: Met, Cleared: true, ComputedAt: now.UTC()}
+	for _, r := range reqs {
+		if Worse(r.State, s.Overall) {
+			s.Overall = r.State
+		}
+		if r.Due != nil && (s.NextDue == nil || r.Due.Before(*s.NextDue)) {
+			d := *r.Due
+			s.NextDue = &d
+		}
+		if (r.Key == ReqDBS || r.Key == ReqReferences || r.Key == ReqTraining) && r.State != Met && r.State != DueSoon {
+			s.Cleared = false
+		}
+	}
+	return s
+}
+
+// London is the time zone dates are shown and counted in.
+var London = func() *time.Location {
+	l, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
+
+// day returns midnight (London) of t's date.
+func day(t time.Time) time.Time {
+	t = t.In(London)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, London)
+}
+
+// byDate returns the state of something due on due (a date: overdue from
+// the day after).
+func byDate(now, due time.Time, window time.Duration) State {
+	today := day(now)
+	switch {
+	case today.After(day(due)):
+		return Overdue
+	case !today.Before(day(due).Add(-window)):
+		return DueSoon
+	}
+	return Met
+}
+
+func fmtDate(t time.Time) string { return t.In(London).Format("2 January 2006") }
+
+func ptr(t time.Time) *time.Time { u := t.UTC(); return &u }
+
+func addMonths(t time.Time, n int) time.Time { return day(t).AddDate(0, n, 0) }
+
+func evalDBS(p *Policy, a *Advocate, now time.Time) Requirement {
+	r := Requirement{Key: ReqDBS}
+	if len(a.DBS) == 0 {
+		r.State, r.Reason = Missing, "No DBS check recorded"
+		return r
+	}
+	c := a.DBS[0]
+	for _, x := range a.DBS[1:] {
+		if x.IssueDate.After(c.IssueDate) {
+			c = x
+		}
+	}
+	switch {
+	case c.Decision == "":
+		r.State, r.Reason = Missing, "Latest check (issued "+fmtDate(c.IssueDate)+") awaits a decision"
+		return r
+	case c.Decision == "not-suitable":
+		r.State, r.Reason = Missing, "Latest check: decision was not suitable"
+		return r
+	case slices.Index(DBSLevels, c.Level) < slices.Index(DBSLevels, p.DBS.Level):
+		r.State, r.Reason = Missing, fmt.Sprintf("A %s check does not meet the required %s check", c.Level, p.DBS.Level)
+		return r
+	}
+	for _, l := range p.DBS.BarredLists {
+		if !slices.Contains(c.BarredLists, l) {
+			r.State = Missing
+			if l == "adults" {
+				r.Reason = "The adults' barred list was not checked"
+			} else {
+				r.Reason = "The children's barred list was not checked"
+			}
+			return r
+		}
+	}
+	if !workforceCovers(c.Workforce, p.DBS.Workforce) {
+		r.State, r.Reason = Missing, fmt.Sprintf("Workforce %q does not cover the required %q workforce", Label(c.Workforce), Label(p.DBS.Workforce))
+		return r
+	}
+	due := addMonths(c.IssueDate, p.DBS.RecheckMonths)
+	reason := fmt.Sprintf("Enhanced check issued %s; recheck due by %s", fmtDate(c.IssueDate), fmtDate(due))
+	if c.UpdateService {
+		var last *StatusCheck
+		for i := range c.StatusChecks {
+			if last == nil || c.StatusChecks[i].Date.After(last.Date) {
+				last = &c.StatusChecks[i]
+			}
+		}
+		if last != nil && last.Result != "no-new-information" {
+			r.State, r.Due = Overdue, ptr(last.Date)
+			r.Reason = fmt.Sprintf("Update Service status check on %s: %s – a new check is needed", fmtDate(last.Date), strings.ToLower(Label(last.Result)))
+			return r
+		}
+		base := c.IssueDate
+		if last != nil {
+			base = last.Date
+		}
+		if next := addMonths(base, p.DBS.UpdateServiceCheckMonths); next.After(due) {
+			due = next
+			reason = fmt.Sprintf("On the Update Service; next status check due by %s", fmtDate(due))
+		}
+	}
+	r.State, r.Due, r.Reason = byDate(now, due, p.DueSoon()), ptr(due), reason
+	if r.State == Overdue {
+		r.Reason = "Recheck was due by " + fmtDate(due)
+	}
+	return r
+}
+
+func workforceCovers(have, want string) bool {
+	return have == want || have == "child-and-adult" && (want == "child" || want == "adult")
+}
+
+func evalReferences(p *Policy, a *Advocate) Requirement {
+	r := Requirement{Key: ReqReferences}
+	ok := 0
+	for _, ref := range a.References {
+		if ref.Outcome != "satisfactory" || ref.VerifiedBy == "" || ref.ReceivedAt == nil {
+			continue
+		}
+		if a.ContractStart != nil && day(*ref.ReceivedAt).After(day(*a.ContractStart)) {
+			continue
+		}
+		ok++
+	}
+	if ok >= p.References.Required {
+		r.State, r.Reason = Met, fmt.Sprintf("%d satisfactory references, verified directly", ok)
+		return r
+	}
+	r.State = Missing
+	r.Reason = fmt.Sprintf("%d of %d satisfactory references verified and received before the contract start", ok, p.References.Required)
+	return r
+}
+
+func evalTraining(p *Policy, a *Advocate, title func(string) string, now time.Time) Requirement {
+	r := Requirement{Key: ReqTraining, State: Met, Reason: "No mandatory courses"}
+	months := map[string]int{}
+	for _, m := range p.MandatoryCourses {
+		months[m.Course] = m.RecertifyMonths
+	}
+	courses := slices.Clone(a.MandatoryCourses)
+	sort.Strings(courses)
+	var worst *Requirement
+	for _, slug := range courses {
+		c := Requirement{Key: ReqTraining}
+		done, ok := a.Training[slug]
+		switch {
+		case !ok:
+			c.State, c.Reason = Missing, "Not completed: "+title(slug)
+		case months[slug] > 0:
+			due := addMonths(done, months[slug])
+			c.State, c.Due = byDate(now, due, p.DueSoon()), ptr(due)
+			c.Reason = fmt.Sprintf("%s: completed %s, renew by %s", title(slug), fmtDate(done), fmtDate(due))
+		default:
+			c.State, c.Reason = Met, title(slug)+": completed "+fmtDate(done)
+		}
+		if worst == nil || Worse(c.State, worst.State) || c.State == worst.State && c.Due != nil && (worst.Due == nil || c.Due.Before(*worst.Due)) {
+			worst = &c
+		}
+	}
+	if worst != nil {
+		r = *worst
+		if r.State == Met && len(courses) > 1 {
+			r.Reason = fmt.Sprintf("All %d mandatory courses completed", len(courses))
+		}
+	}
+	return r
+}
+
+// Period is a CPD period [Start, End).
+type Period struct{ Start, End time.Time }
+
+// YearPeriod returns the yearly period containing t that starts each year
+// on monthDay ("12-01").
+func YearPeriod(t time.Time, monthDay string) Period {
+	md, _ := time.Parse("01-02", monthDay)
+	t = t.In(London)
+	start := time.Date(t.Year(), md.Month(), md.Day(), 0, 0, 0, 0, London)
+	if day(t).Before(start) {
+		start = start.AddDate(-1, 0, 0)
+	}
+	return Period{Start: start, End: start.AddDate(1, 0, 0)}
+}
+
+// Label names a period like "1 December 2025 – 30 November 2026".
+func (p Period) Label() string {
+	return fmtDate(p.Start) + " – " + fmtDate(p.End.AddDate(0, 0, -1))
+}
+
+func (p Period) contains(t time.Time) bool { d := day(t); return !d.Before(p.Start) && d.Before(p.End) }
+
+// CPDProgress is how far an advocate is with the CPD rule in a period.
+type CPDProgress struct {
+	Rule      CPDRule
+	Period    Period
+	Pieces    int
+	Peer      int
+	Hours     float64
+	Declared  bool
+	Satisfied bool
+	Summary   string // e.g. "1 of 2 pieces, 0 of 1 with a peer"
+	Percent   int    // for a progress bar
+}
+
+// Progress measures entries against the rule for the period containing at
+// (for rolling rules, the months up to at).
+func Progress(rule CPDRule, entries []CPDEntry, at time.Time) CPDProgress {
+	pr := CPDProgress{Rule: rule}
+	switch rule.Rule {
+	case RuleHoursRolling:
+		end := day(at).AddDate(0, 0, 1)
+		pr.Period = Period{Start: end.AddDate(0, -rule.Months, 0), End: end}
+	default:
+		pr.Period = YearPeriod(at, rule.YearStarts)
+	}
+	for _, e := range entries {
+		if !pr.Period.contains(e.Date) {
+			continue
+		}
+		pr.Pieces++
+		pr.Hours += e.Hours
+		if e.Reflective() {
+			pr.Peer++
+		}
+		if e.Type == "declaration" {
+			pr.Declared = true
+		}
+	}
+	switch rule.Rule {
+	case RulePiecesPerYear:
+		pr.Satisfied = pr.Pieces >= rule.Pieces && pr.Peer >= rule.PeerReflection
+		pr.Summary = fmt.Sprintf("%d of %d pieces, %d of %d discussed with a peer", min(pr.Pieces, rule.Pieces), rule.Pieces, min(pr.Peer, rule.PeerReflection), rule.PeerReflection)
+		pr.Percent = percentOf(min(pr.Pieces, rule.Pieces)+min(pr.Peer, rule.PeerReflection), rule.Pieces+rule.PeerReflection)
+	case RuleDeclarationPerYear:
+		pr.Satisfied = pr.Declared
+		pr.Summary = map[bool]string{true: "Annual reflection declaration made", false: "No annual reflection declaration yet"}[pr.Declared]
+		pr.Percent = map[bool]int{true: 100, false: 0}[pr.Declared]
+	case RuleHoursRolling:
+		pr.Satisfied = pr.Hours >= rule.Hours && pr.Peer >= rule.ReflectiveEntries
+		pr.Summary = fmt.Sprintf("%s of %s hours, %d of %d reflective entries", trimFloat(pr.Hours), trimFloat(rule.Hours), min(pr.Peer, rule.ReflectiveEntries), rule.ReflectiveEntries)
+		pr.Percent = (percentOf(int(min(pr.Hours, rule.Hours)*10), int(rule.Hours*10))*3 + percentOf(min(pr.Peer, rule.ReflectiveEntries), rule.ReflectiveEntries)) / 4
+	}
+	return pr
+}
+
+func percentOf(n, d int) int {
+	if d <= 0 {
+		return 100
+	}
+	return min(n*100/d, 100)
+}
+
+func trimFloat(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.1f", f), "0"), ".")
+}
+
+func evalCPD(p *Policy, a *Advocate, now time.Time) Requirement {
+	r := Requirement{Key: ReqCPD}
+	rule, ok := p.CPD[a.Profession]
+	if !ok {
+		r.State, r.Reason = Missing, "No profession recorded, so no CPD rule applies"
+		return r
+	}
+	cur := Progress(rule, a.CPD, now)
+	if rule.Rule == RuleHoursRolling {
+		// A rolling rule is judged on the last months; someone contracted
+		// more recently has until the first full window ends.
+		due := cur.Period.End.AddDate(0, 0, -1)
+		r.Due = ptr(due)
+		switch {
+		case cur.Satisfied:
+			r.State, r.Reason = Met, cur.Summary+" in the last "+fmt.Sprint(rule.Months)+" months"
+		case a.ContractStart != nil && addMonths(*a.ContractStart, rule.Months).After(day(now)):
+			first := addMonths(*a.ContractStart, rule.Months)
+			r.Due = ptr(first)
+			r.State = byDate(now, first, p.DueSoon())
+			r.Reason = cur.Summary + " so far; due by " + fmtDate(first)
+		default:
+			r.State, r.Reason = Overdue, cur.Summary+" in the last "+fmt.Sprint(rule.Months)+" months"
+			r.Due = nil
+		}
+		return r
+	}
+	due := cur.Period.End.AddDate(0, 0, -1)
+	r.Due = ptr(due)
+	if cur.Satisfied {
+		r.State, r.Reason = Met, cur.Summary+" for "+cur.Period.Label()
+		return r
+	}
+	// The previous period must have been met, if the advocate was
+	// contracted for the whole of it.
+	prev := Progress(rule, a.CPD, cur.Period.Start.AddDate(0, 0, -1))
+	prevApplies := a.ContractStart == nil || !day(*a.ContractStart).After(prev.Period.Start)
+	if prevApplies && !prev.Satisfied {
+		r.State, r.Due = Overdue, ptr(prev.Period.End.AddDate(0, 0, -1))
+		r.Reason = "Not met for " + prev.Period.Label() + ": " + prev.Summary
+		return r
+	}
+	r.State = byDate(now, due, p.DueSoon())
+	if r.State == Met {
+		r.Reason = "On track: " + cur.Summary + " so far; due by " + fmtDate(due)
+	} else {
+		r.Reason = cur.Summary + "; due by " + fmtDate(due)
+	}
+	return r
+}
+
+func evalSupervision(p *Policy, a *Advocate, now time.Time) Requirement {
+	r := Requirement{Key: ReqSupervision}
+	var last *time.Time
+	for i := range a.Supervisions {
+		if last == nil || a.Supervisions[i].Date.After(*last) {
+			last = &a.Supervisions[i].Date
+		}
+	}
+	base := a.Created
+	if a.ContractStart != nil {
+		base = *a.ContractStart
+	}
+	if last != nil {
+		base = *last
+	}
+	due := day(base).AddDate(0, 0, 7*p.Supervision.EveryWeeks)
+	r.Due = ptr(due)
+	r.State = byDate(now, due, days(p.Supervision.DueSoonDays))
+	switch {
+	case last == nil && r.State == Overdue:
+		r.State, r.Reason = Missing, "No supervision recorded; the first was due by "+fmtDate(due)
+	case last == nil:
+		r.Reason = "First supervision due by " + fmtDate(due)
+	case r.State == Overdue:
+		r.Reason = fmt.Sprintf("Last supervision %s; next was due by %s", fmtDate(*last), fmtDate(due))
+	default:
+		r.Reason = fmt.Sprintf("Last supervision %s; next due by %s", fmtDate(*last), fmtDate(due))
+	}
+	return r
+}
+
+func evalRegistration(p *Policy, a *Advocate, now time.Time) Requirement {
+	r := Requirement{Key: ReqRegistration}
+	switch {
+	case a.RegistrationDue != nil:
+		r.Due = ptr(*a.RegistrationDue)
+		r.State = byDate(now, *a.RegistrationDue, p.DueSoon())
+		r.Reason = "Professional registration renews by " + fmtDate(*a.RegistrationDue)
+		if r.State == Overdue {
+			r.Reason = "Professional registration lapsed on " + fmtDate(*a.RegistrationDue)
+		}
+	case a.Profession == OtherAdvocate:
+		r.State, r.Reason = Met, "No professional registration required"
+	default:
+		r.State, r.Reason = Missing, "No registration renewal date recorded"
+	}
+	return r
+}

@@ -1,0 +1,277 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/compliance"
+	"github.com/family-advocacy/lms/internal/testenv"
+)
+
+// sessionFor signs any user in.
+func (w *world) sessionFor(userID string) string {
+	token, id := auth.NewToken()
+	now := w.clock()
+	if err := w.env.DB.InsertSession(context.Background(), &auth.Session{ID: id, UserID: userID, Created: now, LastSeen: now, Expires: now.Add(auth.SessionAbsolute)}); err != nil {
+		w.t.Fatal(err)
+	}
+	return token
+}
+
+// createAdvocate has the org A manager add an advocate and returns its ID.
+func (w *world) createAdvocate(name, email string) string {
+	w.t.Helper()
+	m := w.client(w.srv, w.session("manager"))
+	resp, body := m.post("/manage/advocates", url.Values{"name": {name}, "email": {email}, "profession": {"other-advocate"},
+		"status": {"active"}, "contract_start": {"2026-03-01"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		w.t.Fatalf("create advocate: %d %s", resp.StatusCode, body)
+	}
+	return strings.TrimPrefix(resp.Header.Get("Location"), "/manage/advocates/")
+}
+
+// postMultipart sends a multipart form with one file.
+func (c *client) postMultipart(target string, fields map[string]string, fileField, fileName string, file []byte) (*http.Response, string) {
+	c.w.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fields["_csrf"] = c.csrf()
+	for k, v := range fields {
+		_ = mw.WriteField(k, v)
+	}
+	if fileField != "" {
+		fw, _ := mw.CreateFormFile(fileField, fileName)
+		_, _ = fw.Write(file)
+	}
+	mw.Close()
+	req := httptest.NewRequest("POST", target, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	for k, v := range c.cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	resp, err := c.srv.Handler().Test(req, -1)
+	if err != nil {
+		c.w.t.Fatal(err)
+	}
+	b := new(bytes.Buffer)
+	_, _ = b.ReadFrom(resp.Body)
+	return resp, b.String()
+}
+
+func pngBytes() []byte {
+	var b bytes.Buffer
+	_ = png.Encode(&b, image.NewGray(image.Rect(0, 0, 4, 4)))
+	return b.Bytes()
+}
+
+var dbsFields = map[string]string{"level": "enhanced", "workforce": "child", "certificate_number": "001234567890", "issue_date": "2026-02-01",
+	"original_seen_by": "Maya Manager", "original_seen_at": "2026-02-03", "decision": "clear", "barred_children": "yes"}
+
+func TestManagerOfAnotherOrganisationGets403OnEveryComplianceRoute(t *testing.T) {
+	w := newWorld(t, sampleDir)
+	id := w.createAdvocate("Ada Lovelace", "ada@example.org")
+	other := w.client(w.srv, w.session("other-manager"))
+	n := 0
+	for _, rt := range w.srv.Routes() {
+		if !strings.HasPrefix(rt.Path, "/manage/advocates/:id") {
+			continue
+		}
+		n++
+		target := strings.NewReplacer(":id", id, ":check", "x", ":ref", "x", ":entry", "x", ":n", "0").Replace(rt.Path)
+		var resp *http.Response
+		if rt.Method == "GET" {
+			resp, _ = other.do("GET", target, nil)
+		} else {
+			resp, _ = other.post(target, url.Values{})
+		}
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s %s: got %d, want 403", rt.Method, rt.Path, resp.StatusCode)
+		}
+	}
+	if n < 12 {
+		t.Fatalf("only %d advocate routes found", n)
+	}
+	// Their dashboard does not list the other organisation's advocate.
+	if _, body := other.do("GET", "/manage", nil); strings.Contains(body, "Ada Lovelace") {
+		t.Fatal("another organisation's advocate is on the dashboard")
+	}
+	if _, body := w.client(w.srv, w.session("manager")).do("GET", "/manage", nil); !strings.Contains(body, "Ada Lovelace") {
+		t.Fatal("the advocate is not on their own organisation's dashboard")
+	}
+	// A learner cannot see the advocate either.
+	if resp, _ := w.client(w.srv, w.session("learner")).do("GET", "/manage/advocates/"+id, nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("learner: got %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestSensitiveFieldsAreEncryptedAtRestAndRevealsAudited(t *testing.T) {
+	w := newWorld(t, sampleDir)
+	id := w.createAdvocate("Grace Hopper", "grace@example.org")
+	m := w.client(w.srv, w.session("manager"))
+	fields := map[string]string{}
+	for k, v := range dbsFields {
+		fields[k] = v
+	}
+	fields["certificate_number"] = "987650123456"
+	fields["decision_notes"] = "needle-dbs-notes-4471"
+	if resp, body := m.postMultipart("/manage/advocates/"+id+"/dbs", fields, "", "", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("dbs: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := m.post("/manage/advocates/"+id+"/references", url.Values{"referee": {"Rosa Parks"}, "relationship": {"Former line manager"},
+		"contact": {"rosa@example.org"}, "received_at": {"2026-02-10"}, "outcome": {"satisfactory"}, "notes": {"needle-reference-notes-9932"}, "verified_directly": {"yes"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reference: %d", resp.StatusCode)
+	}
+	if resp, _ := m.post("/manage/advocates/"+id+"/supervisions", url.Values{"sup_date": {"2026-11-01"}, "supervisor": {"Maya"}, "kind": {"individual"}, "sup_notes": {"needle-supervision-5510"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("supervision: %d", resp.StatusCode)
+	}
+	_, page := m.do("GET", "/manage/advocates/"+id, nil)
+	if strings.Contains(page, "987650123456") || !strings.Contains(page, "3456") || !strings.Contains(page, "needle-reference-notes-9932") {
+		t.Fatal("the page should mask the DBS number and show the decrypted notes to the manager")
+	}
+	found := testenv.GrepDataDir(t, []string{"987650123456", "needle-dbs-notes-4471", "needle-reference-notes-9932", "needle-supervision-5510"})
+	if len(found) > 0 {
+		t.Fatalf("plain text in the raw database files: %v", found)
+	}
+	if found := testenv.GrepDataDir(t, []string{"Rosa Parks"}); len(found) == 0 {
+		t.Fatal("the referee's name (not secret) is not in the files either: is the grep reading them?")
+	}
+	// Revealing the number shows it and writes an audit event.
+	a, _ := w.env.DB.Advocate(context.Background(), id)
+	resp, body := m.post("/manage/advocates/"+id+"/dbs/"+a.DBS[0].ID+"/reveal", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, "987650123456") {
+		t.Fatalf("reveal: %d", resp.StatusCode)
+	}
+	admin := w.client(w.srv, w.session("admin"))
+	if _, body := admin.do("GET", "/admin/audit?action=dbs.reveal", nil); !strings.Contains(body, "dbs.reveal_number") || !strings.Contains(body, "advocate:"+id) {
+		t.Fatal("the reveal is not in the audit log")
+	}
+}
+
+func TestUploadsAreCheckedByContentAndScansPurgedAfterSixMonths(t *testing.T) {
+	w := newWorld(t, sampleDir)
+	ctx := context.Background()
+	id := w.createAdvocate("Mary Seacole", "mary@example.org")
+	m := w.client(w.srv, w.session("manager"))
+	fields := map[string]string{}
+	for k, v := range dbsFields {
+		fields[k] = v
+	}
+	// A text file named .png is refused, and nothing is stored.
+	resp, body := m.postMultipart("/manage/advocates/"+id+"/dbs", fields, "scan", "scan.png", []byte("not really an image"))
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "is not a PDF, JPEG or PNG file") {
+		t.Fatalf("fake PNG: got %d", resp.StatusCode)
+	}
+	if !strings.Contains(body, `value="Maya Manager"`) {
+		t.Fatal("the form lost what was typed")
+	}
+	count := func(prefix string) int {
+		n := 0
+		_ = w.env.Blob.List(ctx, prefix, func(string, int64) error { n++; return nil })
+		return n
+	}
+	if a, _ := w.env.DB.Advocate(ctx, id); len(a.DBS) != 0 || count("dbs-scans/") != 0 {
+		t.Fatal("a refused upload left a record or a file behind")
+	}
+	// Over 10 MB is refused.
+	big := append(pngBytes(), make([]byte, 10<<20)...)
+	if resp, body := m.postMultipart("/manage/advocates/"+id+"/dbs", fields, "scan", "big.png", big); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "larger than 10 MB") {
+		t.Fatalf("oversized scan: got %d", resp.StatusCode)
+	}
+	// A real PNG is kept until six months after the decision.
+	if resp, body := m.postMultipart("/manage/advocates/"+id+"/dbs", fields, "scan", "scan.png", pngBytes()); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("scan: %d %s", resp.StatusCode, body)
+	}
+	if count("dbs-scans/") != 1 {
+		t.Fatal("scan not stored")
+	}
+	w.advance(182 * 24 * time.Hour)
+	if n, err := w.svc.Comply.PurgeScans(ctx); err != nil || n != 0 {
+		t.Fatalf("purge before six months: %d, %v", n, err)
+	}
+	w.advance(2 * 24 * time.Hour)
+	if n, err := w.svc.Comply.PurgeScans(ctx); err != nil || n != 1 {
+		t.Fatalf("purge after six months: %d, %v", n, err)
+	}
+	a, _ := w.env.DB.Advocate(ctx, id)
+	if count("dbs-scans/") != 0 || a.DBS[0].ScanKey != "" || a.DBS[0].ScanDeletedAt == nil || a.DBS[0].NumberLast4 != "7890" || a.DBS[0].Level != "enhanced" {
+		t.Fatalf("after the purge: files %d, record %+v", count("dbs-scans/"), a.DBS[0])
+	}
+}
+
+func TestMandatoryCourseCompletionBecomesCPDAndClears(t *testing.T) {
+	w := newWorld(t, sampleDir)
+	ctx := context.Background()
+	id := w.createAdvocate("Florence Nightingale", "florence@example.org")
+	m := w.client(w.srv, w.session("manager"))
+	if resp, body := m.postMultipart("/manage/advocates/"+id+"/dbs", map[string]string{"level": "enhanced", "workforce": "child", "certificate_number": "001234567890",
+		"issue_date": "2026-02-01", "original_seen_by": "Maya", "original_seen_at": "2026-02-03", "decision": "clear", "barred_children": "yes"}, "", "", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("dbs: %d %s", resp.StatusCode, body)
+	}
+	for _, r := range []string{"Rosa", "Ruth"} {
+		if resp, _ := m.post("/manage/advocates/"+id+"/references", url.Values{"referee": {r}, "relationship": {"Former manager"}, "contact": {"x@example.org"},
+			"received_at": {"2026-02-10"}, "outcome": {"satisfactory"}, "verified_directly": {"yes"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatal("reference")
+		}
+	}
+	a, _ := w.env.DB.Advocate(ctx, id)
+	if a.Snapshot.Cleared || a.Snapshot.Requirement(compliance.ReqTraining).State != compliance.Missing {
+		t.Fatalf("before training: cleared %v, training %s", a.Snapshot.Cleared, a.Snapshot.Requirement(compliance.ReqTraining).State)
+	}
+	// The advocate passes the mandatory course.
+	adv := w.client(w.srv, w.sessionFor(id))
+	adv.post("/courses/sample-course/enrol", nil)
+	for _, l := range []string{"01-first-steps", "02-second-steps", "03-last-steps"} {
+		adv.post("/courses/sample-course/lessons/"+l+"/complete", nil)
+	}
+	n, ids := w.paper(adv)
+	if resp, _ := adv.post(fmt.Sprintf("/courses/sample-course/assessment/%d", n), answers(ids, true)); resp.StatusCode != http.StatusSeeOther {
+		t.Fatal("submit")
+	}
+	a, _ = w.env.DB.Advocate(ctx, id)
+	if len(a.CPD) != 1 || a.CPD[0].Source != "course:sample-course" || a.CPD[0].Hours != 0.5 {
+		t.Fatalf("CPD after the course: %+v", a.CPD)
+	}
+	if a.Snapshot.Requirement(compliance.ReqTraining).State != compliance.Met || !a.Snapshot.Cleared {
+		t.Fatalf("after the course: training %s, cleared %v (%+v)", a.Snapshot.Requirement(compliance.ReqTraining).State, a.Snapshot.Cleared, a.Snapshot.Requirements)
+	}
+	if _, body := adv.do("GET", "/my/compliance", nil); !strings.Contains(body, "Cleared for allocation") || !strings.Contains(body, "Sample course for tests") {
+		t.Fatal("the advocate's own page does not show the clearance and the CPD entry")
+	}
+	// A second hand-over (the reconciler) adds nothing.
+	if _, err := w.svc.Comply.ReconcileCPD(ctx, w.env.DB); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ = w.env.DB.Advocate(ctx, id); len(a.CPD) != 1 {
+		t.Fatalf("CPD entries after reconciling: %d", len(a.CPD))
+	}
+}
+
+func TestComplianceFormsKeepInputAndSayWhatIsWrong(t *testing.T) {
+	w := newWorld(t, sampleDir)
+	id := w.createAdvocate("Ida Wells", "ida@example.org")
+	m := w.client(w.srv, w.session("manager"))
+	resp, body := m.post("/manage/advocates/"+id+"/references", url.Values{"referee": {"My Mother"}, "relationship": {"mother"}, "contact": {""}, "received_at": {"2030-01-01"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("got %d, want 422", resp.StatusCode)
+	}
+	for _, want := range []string{"must not come from family members", "Enter contact details", "cannot be in the future", `value="My Mother"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	resp, body = m.post("/manage/advocates", url.Values{"name": {""}, "email": {"not-an-email"}, "profession": {"social-worker"}, "status": {"active"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "registration number") || !strings.Contains(body, `value="not-an-email"`) {
+		t.Fatalf("new advocate: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,214 @@
+package server
+
+import (
+	"encoding/csv"
+	"fmt"
+	"html/template"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/compliance"
+)
+
+const advocatesPerPage = 25
+
+// stateColour maps a state to the chart colour (text always accompanies it).
+var stateColour = map[compliance.State]string{compliance.Met: "#00703c", compliance.DueSoon: "#8a5300", compliance.Missing: "#b3261e", compliance.Overdue: "#6a1510"}
+
+// dashboardPage is the page struct for GET /manage.
+type dashboardPage struct {
+	basePage
+	Dash         *compliance.Dashboard
+	Query        compliance.DashboardQuery
+	Pager        pager
+	Requirements []string
+	Labels       map[string]string
+	StatusChart  template.HTML
+	CPDChart     template.HTML
+	Orgs         []auth.Organisation
+	OrgID        string
+	CSVURL       string
+}
+
+// orgFor returns the organisation a manager works in; admins may pick one.
+func (s *Server) orgFor(c *fiber.Ctx) string {
+	v := viewerOf(c)
+	if v.HasRole("admin") && c.Query("org") != "" {
+		return c.Query("org")
+	}
+	return v.OrgID
+}
+
+func dashboardQuery(c *fiber.Ctx) compliance.DashboardQuery {
+	return compliance.DashboardQuery{Search: strings.TrimSpace(c.Query("q")), Filter: c.Query("filter"), Requirement: c.Query("requirement"),
+		Sort: c.Query("sort"), Status: c.Query("status")}
+}
+
+// handleDashboard handles GET /manage: the organisation's advocates at a glance.
+func (s *Server) handleDashboard(c *fiber.Ctx) error {
+	q := dashboardQuery(c)
+	q.Offset, q.Limit = pageOffset(c, advocatesPerPage), advocatesPerPage
+	org := s.orgFor(c)
+	d, err := s.comply.Dashboard(c.UserContext(), org, q)
+	if err != nil {
+		return err
+	}
+	p := &dashboardPage{basePage: basePage{Title: "Advocates"}, Dash: d, Query: q, Pager: newPager(c, advocatesPerPage, d.Total),
+		Requirements: compliance.RequirementKeys, Labels: compliance.RequirementLabels, OrgID: org,
+		CSVURL: "/manage/advocates.csv?" + string(c.Request().URI().QueryString())}
+	states := []compliance.State{compliance.Met, compliance.DueSoon, compliance.Missing, compliance.Overdue}
+	var labels []string
+	var vals []float64
+	var cols []string
+	for _, st := range states {
+		labels, vals, cols = append(labels, st.Label()), append(vals, float64(d.Counts[st])), append(cols, stateColour[st])
+	}
+	p.StatusChart = barChart("Advocates by overall status", labels, vals, cols, "")
+	p.CPDChart = barChart("CPD hours recorded per month, last 12 months", d.Months, d.CPDMonths, nil, " hours")
+	if viewerOf(c).HasRole("admin") {
+		if p.Orgs, err = s.auth.Store.Orgs(c.UserContext()); err != nil {
+			return err
+		}
+	}
+	return s.render(c, fiber.StatusOK, "dashboard", p)
+}
+
+// handleDashboardCSV handles GET /manage/advocates.csv: every matching row.
+func (s *Server) handleDashboardCSV(c *fiber.Ctx) error {
+	d, err := s.comply.Dashboard(c.UserContext(), s.orgFor(c), dashboardQuery(c))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="advocates-compliance.csv"`)
+	w := csv.NewWriter(c.Response().BodyWriter())
+	head := []string{"Name", "Status", "Profession", "Overall", "Cleared for allocation"}
+	for _, k := range compliance.RequirementKeys {
+		head = append(head, compliance.RequirementLabels[k], compliance.RequirementLabels[k]+" due")
+	}
+	_ = w.Write(head)
+	for _, r := range d.Rows {
+		row := []string{csvSafe(r.Name), r.Status, r.Profession, r.Overall.Label(), map[bool]string{true: "Yes", false: "No"}[r.Cleared]}
+		for _, k := range compliance.RequirementKeys {
+			due := ""
+			if r.Due[k] != nil {
+				due = r.Due[k].In(compliance.London).Format("2006-01-02")
+			}
+			row = append(row, r.States[k].Label(), due)
+		}
+		_ = w.Write(row)
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// csvSafe stops a spreadsheet reading a cell as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// policyPage is the page struct for GET /manage/policy.
+type policyPage struct {
+	basePage
+	Policy      *compliance.Policy
+	Professions []struct{ Value, Label, Body string }
+	Titles      map[string]string
+}
+
+// handlePolicy handles GET /manage/policy: the compliance policy, read-only.
+func (s *Server) handlePolicy(c *fiber.Ctx) error {
+	p := &policyPage{basePage: basePage{Title: "Compliance policy"}, Policy: s.comply.Policy, Professions: compliance.Professions, Titles: map[string]string{}}
+	for _, m := range s.comply.Policy.MandatoryCourses {
+		p.Titles[m.Course] = s.comply.CourseTitle(m.Course)
+	}
+	return s.render(c, fiber.StatusOK, "policy", p)
+}
+
+// profileView is what the profile fields partial shows.
+type profileView struct {
+	Form        *formState
+	Professions []struct{ Value, Label, Body string }
+	Statuses    []string
+	Managers    []auth.User
+}
+
+// newAdvocatePage is the page struct for GET/POST /manage/advocates/new.
+type newAdvocatePage struct {
+	basePage
+	Form    *formState
+	Profile profileView
+}
+
+func (s *Server) renderNewAdvocate(c *fiber.Ctx, status int, f *formState) error {
+	ms, err := s.comply.Managers(c.UserContext(), viewerOf(c).OrgID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, status, "advocate_new", &newAdvocatePage{basePage: basePage{Title: "Add an advocate"}, Form: f,
+		Profile: profileView{Form: f, Professions: compliance.Professions, Statuses: compliance.AdvocateStatuses, Managers: ms}})
+}
+
+// handleNewAdvocateForm handles GET /manage/advocates/new.
+func (s *Server) handleNewAdvocateForm(c *fiber.Ctx) error {
+	return s.renderNewAdvocate(c, fiber.StatusOK, emptyForm(map[string]string{"status": compliance.StatusOnboarding, "manager_id": viewerOf(c).ID}))
+}
+
+var profileFields = []string{"name", "email", "profession", "professional_body", "registration_no", "registration_due", "contract_start", "status", "manager_id"}
+
+func profileForm(f *formState) compliance.ProfileForm {
+	return compliance.ProfileForm{Name: f.Get("name"), Email: f.Get("email"), Profession: f.Get("profession"), ProfessionalBody: f.Get("professional_body"),
+		RegistrationNo: f.Get("registration_no"), RegistrationDue: f.Get("registration_due"), ContractStart: f.Get("contract_start"),
+		Status: f.Get("status"), ManagerID: f.Get("manager_id")}
+}
+
+// handleCreateAdvocate handles POST /manage/advocates.
+func (s *Server) handleCreateAdvocate(c *fiber.Ctx) error {
+	f := newForm(c, profileFields...)
+	a, err := s.comply.Create(c.UserContext(), viewerOf(c).user, profileForm(f))
+	if err != nil {
+		if f.absorb(err) {
+			return s.renderNewAdvocate(c, statusFor(err), f)
+		}
+		return err
+	}
+	return s.redirectWith(c, "/manage/advocates/"+a.ID, flash{Kind: "success", Text: a.Name + " has been added. We have emailed them a link to choose a password."})
+}
+
+// handleReportPDF handles GET /manage/report.pdf: the organisation's report.
+func (s *Server) handleOrgReportPDF(c *fiber.Ctx) error {
+	org := s.orgFor(c)
+	d, err := s.comply.Dashboard(c.UserContext(), org, compliance.DashboardQuery{})
+	if err != nil {
+		return err
+	}
+	name := org
+	if o, err := s.auth.Store.Org(c.UserContext(), org); err == nil {
+		name = o.Name
+	}
+	pdf, err := s.comply.OrganisationReport(name, d, s.now())
+	if err != nil {
+		return err
+	}
+	return sendFile(c, pdf, "application/pdf", "compliance-report-"+s.now().Format("2006-01-02")+".pdf")
+}
+
+func sendFile(c *fiber.Ctx, body []byte, contentType, name string) error {
+	c.Set(fiber.HeaderContentType, contentType)
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", name))
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	return c.Send(body)
+}
+
+func parseIntDefault(s string, def int) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return def
+	}
+	return n
+}

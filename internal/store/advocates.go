@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/family-advocacy/lms/internal/compliance"
+	"github.com/family-advocacy/lms/internal/errs"
+)
+
+// Advocates are keyed by their user's ID; each organisation's dashboard rows
+// live in one compliance_rollups document keyed by the organisation; DBS
+// scans awaiting deletion in dbs_scans keyed by object key.
+const (
+	colAdvocates = "advocates"
+	colRollups   = "compliance_rollups"
+	colDBSScans  = "dbs_scans"
+)
+
+// advocateDoc adds a version for optimistic updates on MongoDB.
+type advocateDoc struct {
+	compliance.Advocate `bson:",inline"`
+	Version             int64 `bson:"version"`
+}
+
+// InsertAdvocate inserts an advocate; ECONFLICT when the user is one already.
+func (db *DB) InsertAdvocate(ctx context.Context, a *compliance.Advocate) error {
+	return insertOnce(ctx, db.coll(colAdvocates), advocateDoc{Advocate: *a, Version: 1}, "advocate")
+}
+
+// Advocate returns one advocate.
+func (db *DB) Advocate(ctx context.Context, id string) (*compliance.Advocate, error) {
+	d, err := findByID[advocateDoc](ctx, db.coll(colAdvocates), id, "advocate")
+	if err != nil {
+		return nil, err
+	}
+	return &d.Advocate, nil
+}
+
+// UpdateAdvocate applies fn and saves the advocate in one write. On the
+// embedded database the read and the write happen under the write lock, so
+// nothing can come between them; on MongoDB the write is conditional on the
+// version read, and retried if another write came first.
+func (db *DB) UpdateAdvocate(ctx context.Context, id string, fn func(*compliance.Advocate) error) (*compliance.Advocate, error) {
+	raw := db.DB.Collection(colAdvocates)
+	for attempt := 0; attempt < 5; attempt++ {
+		if db.wmu != nil {
+			db.wmu.Lock()
+		}
+		a, err := func() (*compliance.Advocate, error) {
+			var d advocateDoc
+			if err := raw.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
+				return nil, notFound(err, "advocate")
+			}
+			if err := fn(&d.Advocate); err != nil {
+				return nil, err
+			}
+			filter := bson.D{{Key: "_id", Value: id}}
+			if db.wmu == nil {
+				filter = append(filter, bson.E{Key: "version", Value: d.Version})
+			}
+			d.Version++
+			res, err := raw.ReplaceOne(ctx, filter, d)
+			if err != nil {
+				return nil, fmt.Errorf("store: save advocate %s: %w", id, err)
+			}
+			if res.MatchedCount == 0 {
+				return nil, errRetry
+			}
+			return &d.Advocate, nil
+		}()
+		if db.wmu != nil {
+			db.wmu.Unlock()
+		}
+		if !errors.Is(err, errRetry) {
+			return a, err
+		}
+	}
+	return nil, errs.E(errs.ECONFLICT, "This advocate's record is being changed by someone else; please try again.")
+}
+
+var errRetry = errors.New("retry")
+
+// AdvocateIDs lists every advocate's ID (a scan returning IDs only).
+func (db *DB) AdvocateIDs(ctx context.Context) ([]string, error) {
+	cur, err := db.coll(colAdvocates).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &rows); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	return ids, nil
+}
+
+// PutRollupRow sets one advocate's row of their organisation's dashboard.
+func (db *DB) PutRollupRow(ctx context.Context, orgID string, r compliance.Row) error {
+	_, err := db.coll(colRollups).UpdateOne(ctx, bson.D{{Key: "_id", Value: orgID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "rows." + r.ID, Value: r}}}}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("store: dashboard row: %w", err)
+	}
+	return nil
+}
+
+// DeleteRollupRow removes an advocate's row.
+func (db *DB) DeleteRollupRow(ctx context.Context, orgID, id string) error {
+	_, err := db.coll(colRollups).UpdateOne(ctx, bson.D{{Key: "_id", Value: orgID}}, bson.D{{Key: "$unset", Value: bson.D{{Key: "rows." + id, Value: ""}}}})
+	return err
+}
+
+// Rollup returns an organisation's dashboard rows.
+func (db *DB) Rollup(ctx context.Context, orgID string) (*compliance.Rollup, error) {
+	return findByID[compliance.Rollup](ctx, db.coll(colRollups), orgID, "dashboard")
+}
+
+// InsertScan schedules a scan's deletion.
+func (db *DB) InsertScan(ctx context.Context, s *compliance.ScanRecord) error {
+	_, err := db.coll(colDBSScans).InsertOne(ctx, s)
+	if mongo.IsDuplicateKeyError(err) {
+		return nil
+	}
+	return err
+}
+
+// DueScans returns scans whose deletion date has come (a scan of a small collection).
+func (db *DB) DueScans(ctx context.Context, now time.Time) ([]compliance.ScanRecord, error) {
+	cur, err := db.coll(colDBSScans).Find(ctx, bson.D{{Key: "delete_after", Value: bson.D{{Key: "$lte", Value: now}}}})
+	if err != nil {
+		return nil, err
+	}
+	var out []compliance.ScanRecord
+	return out, cur.All(ctx, &out)
+}
+
+// DeleteScan forgets a deleted scan.
+func (db *DB) DeleteScan(ctx context.Context, key string) error {
+	_, err := db.coll(colDBSScans).DeleteOne(ctx, bson.D{{Key: "_id", Value: key}})
+	return err
+}
+
+// ClearPending removes a hand-over marker from an enrolment.
+func (db *DB) ClearPending(ctx context.Context, enrolmentID, marker string) error {
+	return db.updateByID(ctx, colEnrolments, enrolmentID, bson.D{{Key: "$pull", Value: bson.D{{Key: "pending", Value: marker}}}})
+}
