@@ -104,8 +104,11 @@ func run() error {
 	}
 	staticLesson.Store(&page)
 
-	if os.Getenv("LMSBENCH_ONLY") == "certificates" {
+	switch os.Getenv("LMSBENCH_ONLY") {
+	case "certificates":
 		return benchCertificates(ctx, services, database)
+	case "compliance":
+		return benchCompliance(ctx, services, database, base)
 	}
 
 	// Home page: anonymous against signed in, alternating.
@@ -131,6 +134,9 @@ func run() error {
 	fmt.Printf("bench lesson_static_rps %.0f req/s\n", st)
 	fmt.Printf("bench lesson_over_static_ratio %.2f ratio\n", ls/st)
 
+	if err := benchCompliance(ctx, services, database, base); err != nil {
+		return err
+	}
 	return benchCertificates(ctx, services, database)
 }
 

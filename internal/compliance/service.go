@@ -34,6 +34,7 @@ type Row struct {
 	NextDue    *time.Time            `bson:"next_due,omitempty"`
 	CPDMonths  []float64             `bson:"cpd_months"` // hours in each of the last 12 months, oldest first
 	Updated    time.Time             `bson:"updated_at"`
+	Computed   time.Time             `bson:"computed_at"` // when the states were computed
 }
 
 // Rollup is one organisation's dashboard rows, kept in one document so the
@@ -132,6 +133,11 @@ func (s *Service) Get(ctx context.Context, actor *auth.User, id string) (*Advoca
 			return nil, err
 		}
 	}
+	if day(a.Snapshot.ComputedAt).Before(day(s.Now())) {
+		if fresh, err := s.recompute(ctx, id); err == nil {
+			a = fresh
+		}
+	}
 	return a, nil
 }
 
@@ -156,12 +162,11 @@ func (s *Service) managerIDs(ctx context.Context, orgID string) ([]string, error
 // Create records a new advocate in the actor's organisation, with an
 // account (roles learner and advocate) and an email to choose a password.
 func (s *Service) Create(ctx context.Context, actor *auth.User, f NewAdvocateForm) (*Advocate, error) {
-	now := s.Now().UTC()
 	managers, err := s.managerIDs(ctx, actor.OrgID)
 	if err != nil {
 		return nil, err
 	}
-	a, err := f.Check(now, managers, true)
+	a, err := f.Check(s.Now(), managers, true)
 	if err != nil {
 		return nil, err
 	}
@@ -171,17 +176,34 @@ func (s *Service) Create(ctx context.Context, actor *auth.User, f NewAdvocateFor
 	if err != nil {
 		return nil, err
 	}
-	a.ID, a.Name, a.OrgID, a.Created, a.Updated = u.ID, u.Name, actor.OrgID, now, now
-	for _, m := range s.Policy.MandatoryCourses {
-		a.MandatoryCourses = append(a.MandatoryCourses, m.Course)
+	adv, err := s.CreateForUser(ctx, actor, u, a)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Auth.RequestPasswordReset(ctx, u.Email); err != nil {
+		s.Log.Warn("could not send the new advocate's password email", "err", err)
+	}
+	return adv, nil
+}
+
+// CreateForUser starts the compliance record of an existing account with
+// the given profile (also used for demo data).
+func (s *Service) CreateForUser(ctx context.Context, actor *auth.User, u *auth.User, p Advocate) (*Advocate, error) {
+	now := s.Now().UTC()
+	a := p
+	a.ID, a.Name, a.Email, a.OrgID, a.Created, a.Updated = u.ID, u.Name, u.Email, u.OrgID, now, now
+	if a.MandatoryCourses == nil {
+		for _, m := range s.Policy.MandatoryCourses {
+			a.MandatoryCourses = append(a.MandatoryCourses, m.Course)
+		}
 	}
 	s.refreshTraining(ctx, &a)
 	a.Snapshot = Evaluate(s.Policy, &a, s.CourseTitle, s.Now())
 	if err := s.Store.InsertAdvocate(ctx, &a); err != nil {
+		if errs.Is(err, errs.ECONFLICT) {
+			return nil, errs.FieldErrors{"email": "This person already has a compliance record"}.Err()
+		}
 		return nil, err
-	}
-	if err := s.Auth.RequestPasswordReset(ctx, a.Email); err != nil {
-		s.Log.Warn("could not send the new advocate's password email", "err", err)
 	}
 	if err := s.rollup(ctx, &a); err != nil {
 		return nil, err
@@ -536,6 +558,65 @@ func (s *Service) VerifyCPD(ctx context.Context, actor *auth.User, id, entryID s
 	})
 }
 
+// Record kinds that can be deleted.
+const (
+	KindCPD         = "cpd"
+	KindReference   = "references"
+	KindSupervision = "supervisions"
+)
+
+// DeleteRecord removes one CPD entry, reference or supervision. Managers may
+// delete any of them; an advocate may delete only their own CPD entries that
+// are neither verified nor recorded from a completed course. The audit event
+// keeps the deleted record's non-sensitive fields.
+func (s *Service) DeleteRecord(ctx context.Context, actor *auth.User, id, kind, recordID string) (*Advocate, error) {
+	var gone []Evidence
+	a, err := s.update(ctx, actor, id, kind+".delete", func(a *Advocate) (map[string]any, map[string]any, error) {
+		own := actor.ID == a.ID
+		if own && kind != KindCPD {
+			return nil, nil, errs.E(errs.EFORBIDDEN, "Only your manager can remove this record.")
+		}
+		switch kind {
+		case KindCPD:
+			i := slices.IndexFunc(a.CPD, func(e CPDEntry) bool { return e.ID == recordID })
+			if i < 0 {
+				break
+			}
+			if e := a.CPD[i]; own && (e.VerifiedAt != nil || e.Source != "manual") {
+				return nil, nil, errs.E(errs.EFORBIDDEN, "This entry has been verified or comes from a completed course; ask your manager to remove it.")
+			}
+			if e, ok := take(&a.CPD, i); ok {
+				gone = e.Evidence
+				return map[string]any{"entry": e.ID, "title": e.Title, "type": e.Type, "hours": e.Hours, "date": e.Date.Format(time.DateOnly), "source": e.Source, "evidence": len(e.Evidence)}, nil, nil
+			}
+		case KindReference:
+			if r, ok := take(&a.References, slices.IndexFunc(a.References, func(r Reference) bool { return r.ID == recordID })); ok {
+				return map[string]any{"reference": r.ID, "referee": r.Referee, "organisation": r.Organisation, "outcome": r.Outcome, "verified": r.VerifiedAt != nil}, nil, nil
+			}
+		case KindSupervision:
+			if x, ok := take(&a.Supervisions, slices.IndexFunc(a.Supervisions, func(x Supervision) bool { return x.ID == recordID })); ok {
+				return map[string]any{"supervision": x.ID, "date": x.Date.Format(time.DateOnly), "supervisor": x.Supervisor, "kind": x.Kind}, nil, nil
+			}
+		}
+		return nil, nil, errs.E(errs.ENOTFOUND, "We could not find that record; it may already have been removed.")
+	})
+	if err == nil {
+		s.deleteEvidence(ctx, gone) // after the record no longer points at them
+	}
+	return a, err
+}
+
+// take removes and returns xs[i]; false when i is out of range (not found).
+func take[T any](xs *[]T, i int) (T, bool) {
+	var x T
+	if i < 0 || i >= len(*xs) {
+		return x, false
+	}
+	x = (*xs)[i]
+	*xs = slices.Delete(*xs, i, i+1)
+	return x, true
+}
+
 // Evidence opens an evidence file of a CPD entry.
 func (s *Service) Evidence(ctx context.Context, actor *auth.User, id, entryID string, n int) (*Evidence, io.ReadCloser, error) {
 	a, err := s.Get(ctx, actor, id)
@@ -615,13 +696,20 @@ func (s *Service) ReconcileCPD(ctx context.Context, marks interface {
 	return len(pending), nil
 }
 
+// staleBatch bounds the rows one dashboard view recomputes.
+const staleBatch = 100
+
 // Recompute recomputes one advocate's snapshot (dates pass).
 func (s *Service) Recompute(ctx context.Context, id string) error {
-	_, err := s.update(ctx, nil, id, "", func(a *Advocate) (map[string]any, map[string]any, error) {
+	_, err := s.recompute(ctx, id)
+	return err
+}
+
+func (s *Service) recompute(ctx context.Context, id string) (*Advocate, error) {
+	return s.update(ctx, nil, id, "", func(a *Advocate) (map[string]any, map[string]any, error) {
 		s.refreshTraining(ctx, a)
 		return nil, nil, nil
 	})
-	return err
 }
 
 // RecomputeAll recomputes every advocate (the daily job).
@@ -646,7 +734,8 @@ func (s *Service) rollup(ctx context.Context, a *Advocate) error {
 // RowOf builds an advocate's dashboard row.
 func (s *Service) RowOf(a *Advocate) Row {
 	r := Row{ID: a.ID, Name: a.Name, Status: a.Status, Profession: a.Profession, Overall: a.Snapshot.Overall, Cleared: a.Snapshot.Cleared,
-		States: map[string]State{}, Due: map[string]*time.Time{}, NextDue: a.Snapshot.NextDue, Updated: a.Updated, CPDMonths: make([]float64, 12)}
+		States: map[string]State{}, Due: map[string]*time.Time{}, NextDue: a.Snapshot.NextDue, Updated: a.Updated, Computed: a.Snapshot.ComputedAt,
+		CPDMonths: make([]float64, 12)}
 	for _, q := range a.Snapshot.Requirements {
 		r.States[q.Key], r.Due[q.Key] = q.State, q.Due
 	}
@@ -726,6 +815,17 @@ func (s *Service) Dashboard(ctx context.Context, orgID string, q DashboardQuery)
 		return nil, err
 	}
 	now := s.Now()
+	// Dates pass: rows computed before today are recomputed now (the
+	// periodic job normally has done it; at most staleBatch per view).
+	stale := 0
+	for id, r := range ru.Rows {
+		if day(r.Computed).Before(day(now)) && stale < staleBatch {
+			stale++
+			if a, err := s.recompute(ctx, id); err == nil {
+				ru.Rows[id] = s.RowOf(a)
+			}
+		}
+	}
 	d := &Dashboard{Counts: map[State]int{}, CPDMonths: make([]float64, 12)}
 	first := time.Date(now.In(London).Year(), now.In(London).Month(), 1, 0, 0, 0, 0, London).AddDate(0, -11, 0)
 	for i := 0; i < 12; i++ {

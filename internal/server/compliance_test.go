@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/testenv"
@@ -88,7 +89,7 @@ func TestManagerOfAnotherOrganisationGets403OnEveryComplianceRoute(t *testing.T)
 			continue
 		}
 		n++
-		target := strings.NewReplacer(":id", id, ":check", "x", ":ref", "x", ":entry", "x", ":n", "0").Replace(rt.Path)
+		target := strings.NewReplacer(":id", id, ":check", "x", ":ref", "x", ":entry", "x", ":n", "0", ":kind", "cpd", ":record", "x").Replace(rt.Path)
 		var resp *http.Response
 		if rt.Method == "GET" {
 			resp, _ = other.do("GET", target, nil)
@@ -254,6 +255,60 @@ func TestMandatoryCourseCompletionBecomesCPDAndClears(t *testing.T) {
 	}
 	if a, _ = w.env.DB.Advocate(ctx, id); len(a.CPD) != 1 {
 		t.Fatalf("CPD entries after reconciling: %d", len(a.CPD))
+	}
+}
+
+func TestDeletingRecordsIsAuditedAndRemovesEvidence(t *testing.T) {
+	w := newWorld(t, sampleDir)
+	ctx := context.Background()
+	id := w.createAdvocate("Octavia Hill", "octavia@example.org")
+	m := w.client(w.srv, w.session("manager"))
+	adv := w.client(w.srv, w.sessionFor(id))
+	cpd := map[string]string{"date": "2026-10-01", "title": "Reading on section 47 enquiries", "type": "reading", "hours": "2",
+		"learnt": "How enquiries are started.", "impact": "Better preparation of parents."}
+	for _, c := range []*client{adv, m} { // one entry by the advocate, one by the manager, each with evidence
+		if resp, body := c.postMultipart(map[*client]string{adv: "/my/compliance/cpd", m: "/manage/advocates/" + id + "/cpd"}[c], cpd, "evidence", "notes.png", pngBytes()); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("cpd: %d %s", resp.StatusCode, body)
+		}
+	}
+	files := func() int {
+		n := 0
+		_ = w.env.Blob.List(ctx, "evidence/"+id+"/", func(string, int64) error { n++; return nil })
+		return n
+	}
+	a, _ := w.env.DB.Advocate(ctx, id)
+	if len(a.CPD) != 2 || files() != 2 {
+		t.Fatalf("before: %d entries, %d files", len(a.CPD), files())
+	}
+	// The manager verifies the first; the advocate can no longer remove it.
+	m.post("/manage/advocates/"+id+"/cpd/"+a.CPD[0].ID+"/verify", nil)
+	if resp, _ := adv.post("/my/compliance/cpd/"+a.CPD[0].ID+"/delete", nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("advocate removing a verified entry: got %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := adv.post("/my/compliance/supervisions/x/delete", nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("advocate removing a supervision: got %d, want 403", resp.StatusCode)
+	}
+	// The advocate removes their unverified entry: the evidence goes with it.
+	if _, page := adv.do("GET", "/my/compliance", nil); !strings.Contains(page, "/my/compliance/cpd/"+a.CPD[1].ID+"/delete") || strings.Contains(page, "/my/compliance/cpd/"+a.CPD[0].ID+"/delete") {
+		t.Fatal("the advocate's page should offer Remove only on the unverified entry")
+	}
+	if resp, _ := adv.post("/my/compliance/cpd/"+a.CPD[1].ID+"/delete", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("advocate removing their entry: %d", resp.StatusCode)
+	}
+	// The manager removes the verified one.
+	resp, _ := m.post("/manage/advocates/"+id+"/cpd/"+a.CPD[0].ID+"/delete", nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("manager removing an entry: %d", resp.StatusCode)
+	}
+	if a, _ = w.env.DB.Advocate(ctx, id); len(a.CPD) != 0 || files() != 0 {
+		t.Fatalf("after: %d entries, %d files", len(a.CPD), files())
+	}
+	if resp, body := m.post("/manage/advocates/"+id+"/cpd/"+"gone/delete", nil); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "already have been removed") {
+		t.Fatalf("removing a missing entry: %d", resp.StatusCode)
+	}
+	events, n, err := w.env.DB.Events(ctx, audit.Query{Action: "cpd.delete", Target: "advocate:" + id})
+	if err != nil || n != 2 || events[0].Before["title"] != "Reading on section 47 enquiries" || events[0].After != nil {
+		t.Fatalf("audit events: %d %+v %v", n, events, err)
 	}
 }
 

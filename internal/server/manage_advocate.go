@@ -303,6 +303,20 @@ func (s *Server) handleVerifyCPD(c *fiber.Ctx) error {
 	})
 }
 
+// handleDeleteRecord handles POST …/:kind/:record/delete: removes a CPD
+// entry, reference or supervision.
+func (s *Server) handleDeleteRecord(c *fiber.Ctx) error {
+	kind := c.Params("kind")
+	what := map[string]string{compliance.KindCPD: "CPD entry", compliance.KindReference: "Reference", compliance.KindSupervision: "Supervision"}[kind]
+	if what == "" {
+		return errs.E(errs.ENOTFOUND, "There is no such kind of record.")
+	}
+	return s.recordAction(c, "", emptyForm(nil), what+" removed.", func(actor *auth.User, id string) error {
+		_, err := s.comply.DeleteRecord(c.UserContext(), actor, id, kind, c.Params("record"))
+		return err
+	})
+}
+
 // handleEvidence handles GET …/cpd/:entry/evidence/:n: one evidence file.
 func (s *Server) handleEvidence(c *fiber.Ctx) error {
 	id := c.Params("id")

@@ -81,10 +81,12 @@ func (s *Server) routeTable() []route {
 		{"POST", "/manage/advocates/:id/cpd/:entry/verify", manager, s.handleVerifyCPD},
 		{"GET", "/manage/advocates/:id/cpd/:entry/evidence/:n", manager, s.handleEvidence},
 		{"POST", "/manage/advocates/:id/supervisions", manager, s.handleAddSupervision},
+		{"POST", "/manage/advocates/:id/:kind/:record/delete", manager, s.handleDeleteRecord}, // cpd, references, supervisions; audited
 		{"GET", "/my/compliance", advocate, s.handleMyCompliance},
 		{"POST", "/my/compliance/cpd", advocate, s.handleAddCPD},
 		{"GET", "/my/compliance/cpd.csv", advocate, s.handleCPDCSV},
 		{"GET", "/my/compliance/cpd/:entry/evidence/:n", advocate, s.handleEvidence},
+		{"POST", "/my/compliance/:kind/:record/delete", advocate, s.handleDeleteRecord}, // own unverified CPD only
 
 		// Accounts: registration, sign-in, password reset
 		{"GET", "/register", anyone, s.handleRegisterForm},

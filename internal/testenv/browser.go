@@ -72,7 +72,7 @@ func NewBrowser(tb testing.TB, baseURL string) *Browser {
 func (b *Browser) screenshot() {
 	ctx, cancel := context.WithTimeout(b.Ctx, 10*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100: PNG
 	if err != nil {
 		b.tb.Logf("screenshot failed: %v", err)
 		return
@@ -115,8 +115,17 @@ func (b *Browser) Follow(sel string) int64 {
 func (b *Browser) Fill(sel, text string) {
 	b.tb.Helper()
 	sj, _ := json.Marshal(sel)
+	tj, _ := json.Marshal(text)
+	if err := chromedp.Do(b.Ctx, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
+		b.tb.Fatalf("fill %s: %v", sel, err)
+	}
+	// Date inputs take keys field by field in the browser's locale: set them.
+	if Eval[bool](b, `document.querySelector(`+string(sj)+`).type === "date"`) {
+		Eval[bool](b, `(document.querySelector(`+string(sj)+`).value = `+string(tj)+`, true)`)
+		return
+	}
 	clear := chromedp.Evaluate[chromedp.Void](`document.querySelector(` + string(sj) + `).value = ""`)
-	if err := chromedp.Do(b.Ctx, chromedp.WaitVisible(chromedp.CSS(sel)), clear, chromedp.SendKeys(chromedp.CSS(sel), text)); err != nil {
+	if err := chromedp.Do(b.Ctx, clear, chromedp.SendKeys(chromedp.CSS(sel), text)); err != nil {
 		b.tb.Fatalf("fill %s: %v", sel, err)
 	}
 }
