@@ -217,15 +217,21 @@ func serve(ctx context.Context, env Env, args []string) error {
 	go sweepLoop(ctx, st.db, env.Clock, log)
 	go reconcileLoop(ctx, svc, st.db, log)
 	go complianceLoop(ctx, svc, log)
+	go reminderLoop(ctx, svc, log)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "url", cfg.BaseURL)
+	mailTo := "the outbox collection (no SMTP_URL)"
+	if sender, ok := svc.Mail.Sender.(fmt.Stringer); ok {
+		mailTo = "SMTP " + sender.String()
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "url", cfg.BaseURL, "email", mailTo)
 	if env.Ready != nil {
 		env.Ready(ln.Addr().String())
 	}
 	err = srv.Serve(ctx, ln)
+	svc.Mail.Wait() // emails being handed to the SMTP server
 	log.Info("stopped serving; closing stores")
 	return err
 }
@@ -281,6 +287,31 @@ func reconcileLoop(ctx context.Context, svc *Services, db *store.DB, log *slog.L
 			log.Warn("reconciling certificates failed", "err", err)
 		} else if n > 0 {
 			log.Info("finished certificate work left half-done", "count", n)
+		}
+		if n, err := svc.Mail.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("delivering queued email failed", "err", err)
+		} else if n > 0 {
+			log.Info("attempted queued email", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// reminderLoop tries the daily reminder job at start-up and then hourly;
+// the job's lease lets one instance run it once a day, and a run that died
+// is resumed when its lease expires.
+func reminderLoop(ctx context.Context, svc *Services, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if res, err := svc.Remind.RunDaily(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("reminder job failed; it resumes within the hour", "queued", res.Queued, "err", err)
+		} else if res.Ran {
+			log.Info("reminder job done", "queued", res.Queued)
 		}
 		select {
 		case <-ctx.Done():

@@ -18,6 +18,7 @@ import (
 	"github.com/family-advocacy/lms/internal/config"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
+	"github.com/family-advocacy/lms/internal/reminders"
 	"github.com/family-advocacy/lms/internal/secrets"
 	"github.com/family-advocacy/lms/internal/server"
 	"github.com/family-advocacy/lms/internal/store"
@@ -32,12 +33,20 @@ type Services struct {
 	Certs  *certificates.Service
 	Audit  *audit.Log
 	Comply *compliance.Service
+	Remind *reminders.Service
 }
 
 // NewServices builds the domain services. bs may be nil for commands that
 // do not touch files (then there is no certificate service).
 func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Store, box *secrets.Box, clock func() time.Time, log *slog.Logger) (*Services, error) {
-	mail := &notify.Mailer{Outbox: db, Now: clock}
+	mail := &notify.Mailer{Outbox: db, Now: clock, Log: log}
+	if cfg.SMTPURL != "" {
+		smtp, err := notify.ParseSMTPURL(cfg.SMTPURL, cfg.SMTPFrom)
+		if err != nil {
+			return nil, err
+		}
+		mail.Sender = smtp
+	}
 	al := &audit.Log{Store: db, Now: clock}
 	svc := &Services{
 		Auth:  &auth.Service{Store: db, Box: box, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Log: log},
@@ -63,7 +72,15 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 	}
 	svc.Certs = &certificates.Service{Store: db, Blobs: bs, Accounts: db, Enrolments: db, Catalogue: cat, Renderer: r,
 		Audit: al, Now: clock, Log: log, BaseURL: cfg.BaseURL, OrgName: cfg.OrgName}
+	svc.Remind = &reminders.Service{Store: db, Comply: svc.Comply, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Owner: instanceID(), Log: log}
 	return svc, nil
+}
+
+// instanceID names this process for job leases: host, process and a
+// random part (so two processes on one host differ).
+func instanceID() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), notify.NewID()[:8])
 }
 
 var (
@@ -116,6 +133,7 @@ func Wire(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Sto
 		Comply:     svc.Comply,
 		LearnMarks: db,
 		Outbox:     db,
+		Inbox:      db,
 		Key:        key,
 	})
 	if err != nil {

@@ -289,10 +289,17 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		return err
 	}
 	link := s.BaseURL + "/password/reset?token=" + token
-	return s.Mail.Send(ctx, notify.Message{
-		To: u.Email, UserID: u.ID, Kind: "password_reset", Subject: "Reset your password",
-		Text: fmt.Sprintf("Hello %s,\n\nSomeone (we hope you) asked to reset the password for your Family Advocacy Learning account.\n\nTo choose a new password, open this link within one hour:\n%s\n\nThe link works once. If you did not ask for this, you can ignore this email: your password has not changed.\n", u.Name, link),
+	text, html := notify.Compose(notify.Email{
+		Greeting: "Hello " + u.Name + ",",
+		Paragraphs: []string{
+			"Someone (we hope you) asked to reset the password for your Family Advocacy Learning account.",
+			"To choose a new password, open the link below within one hour. It works once.",
+			"If you did not ask for this, you can ignore this email: your password has not changed.",
+		},
+		Action: &notify.Action{Label: "Choose a new password", URL: link},
 	})
+	_, err = s.Mail.Send(ctx, notify.Message{To: u.Email, UserID: u.ID, Kind: "password_reset", Subject: "Reset your password", Text: text, HTML: html})
+	return err
 }
 
 // ResetUser returns the account a reset token belongs to, if it is valid.

@@ -141,6 +141,19 @@ func (s *Service) Get(ctx context.Context, actor *auth.User, id string) (*Advoca
 	return a, nil
 }
 
+// Current returns an advocate's record with its status computed today,
+// without an access check (for scheduled jobs).
+func (s *Service) Current(ctx context.Context, id string) (*Advocate, error) {
+	a, err := s.Store.Advocate(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if day(a.Snapshot.ComputedAt).Before(day(s.Now())) {
+		return s.recompute(ctx, id)
+	}
+	return a, nil
+}
+
 // Managers lists the managers of an organisation (for the named-manager field).
 func (s *Service) Managers(ctx context.Context, orgID string) ([]auth.User, error) {
 	users, _, err := s.Auth.Store.ListUsers(ctx, auth.UserQuery{OrgID: orgID, Role: auth.RoleManager, Limit: 200})

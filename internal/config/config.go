@@ -32,7 +32,8 @@ type Config struct {
 
 	SecretKey string // LMS_SECRET_KEY: base64 of 32 bytes; empty in local mode = generated in the data dir
 
-	SMTPURL string // SMTP_URL: empty = messages go to the outbox collection
+	SMTPURL  string // SMTP_URL: empty = messages go to the outbox collection
+	SMTPFrom string // SMTP_FROM: the sender, e.g. "Family Advocacy Learning <no-reply@example.org>"
 
 	CoursesDir       string // LMS_COURSES_DIR: course catalogue on disk; empty = the embedded one
 	CompliancePolicy string // LMS_COMPLIANCE_POLICY: policy file; empty = content/compliance/policy.yaml
@@ -96,6 +97,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	env("LMS_MINIO_BIN", &c.MinioBinary)
 	env("LMS_SECRET_KEY", &c.SecretKey)
 	env("SMTP_URL", &c.SMTPURL)
+	env("SMTP_FROM", &c.SMTPFrom)
 	env("LMS_COURSES_DIR", &c.CoursesDir)
 	env("LMS_COMPLIANCE_POLICY", &c.CompliancePolicy)
 	envBool("LMS_DEMO", &c.Demo)

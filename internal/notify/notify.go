@@ -1,13 +1,32 @@
-// Package notify sends messages to people: email through SMTP when
-// configured, otherwise into the outbox collection that admins can read.
+// Package notify sends messages to people. Every message is first written
+// to the outbox collection under an ID chosen by the caller (so the same
+// reminder queued twice is one message); with SMTP configured a delivery
+// step then sends queued messages and marks them sent, retrying with
+// back-off. Without SMTP the outbox is the record, readable by admins.
 package notify
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"sync"
 	"time"
+
+	"github.com/family-advocacy/lms/internal/errs"
 )
+
+// Message statuses.
+const (
+	StatusRecorded = "recorded" // no SMTP configured: kept in the outbox only
+	StatusQueued   = "queued"   // waiting for (another attempt at) delivery
+	StatusSent     = "sent"
+	StatusFailed   = "failed" // gave up after MaxAttempts
+)
+
+// MaxAttempts is how often delivery is tried before a message is marked failed.
+const MaxAttempts = 8
 
 // Message is one email.
 type Message struct {
@@ -15,15 +34,30 @@ type Message struct {
 	To      string    `bson:"to"`
 	Subject string    `bson:"subject"`
 	Text    string    `bson:"text"`
-	Kind    string    `bson:"kind"` // e.g. password_reset, reminder
+	HTML    string    `bson:"html,omitempty"`
+	Kind    string    `bson:"kind"` // e.g. password_reset, reminder, digest
 	UserID  string    `bson:"user_id,omitempty"`
 	Created time.Time `bson:"created_at"`
 	Sent    time.Time `bson:"sent_at,omitempty"`
+
+	Status   string    `bson:"status"`
+	Attempts int       `bson:"attempts"`
+	NextTry  time.Time `bson:"next_try"` // not before; also the lease of an attempt in progress
+	Error    string    `bson:"error,omitempty"`
 }
 
 // OutboxStore keeps messages in the outbox collection.
 type OutboxStore interface {
-	InsertMessage(ctx context.Context, m *Message) error
+	// InsertMessage stores m unless a message with its ID exists; it
+	// reports whether m was new.
+	InsertMessage(ctx context.Context, m *Message) (bool, error)
+	// ClaimMessage takes a queued message whose NextTry has come for one
+	// attempt, moving NextTry to until; nil when another attempt has it.
+	ClaimMessage(ctx context.Context, id string, now, until time.Time) (*Message, error)
+	// FinishAttempt records an attempt's outcome.
+	FinishAttempt(ctx context.Context, id string, set map[string]any) error
+	// DueMessages lists queued messages whose NextTry has come.
+	DueMessages(ctx context.Context, now time.Time, limit int) ([]string, error)
 }
 
 // OutboxReader reads the outbox for the admin pages.
@@ -32,21 +66,145 @@ type OutboxReader interface {
 	Message(ctx context.Context, id string) (*Message, error)
 }
 
-// Mailer delivers messages. Without SMTP it only records them in the outbox.
-type Mailer struct {
-	Outbox OutboxStore
-	Now    func() time.Time
+// Sender delivers one message (SMTP in production and tests).
+type Sender interface {
+	Send(ctx context.Context, m *Message) error
 }
 
-// Send records m in the outbox (and, once SMTP is configured, delivers it).
-func (m *Mailer) Send(ctx context.Context, msg Message) error {
+// Mailer queues and delivers messages.
+type Mailer struct {
+	Outbox OutboxStore
+	Sender Sender // nil: messages are only recorded in the outbox
+	Now    func() time.Time
+	Log    *slog.Logger
+
+	inflight sync.WaitGroup // background deliveries started by Send
+}
+
+// Wait waits for the deliveries Send started (at shutdown, and in tests).
+func (m *Mailer) Wait() { m.inflight.Wait() }
+
+// NewID returns a random message ID.
+func NewID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Send queues msg (recording it once, whatever the retries: the caller may
+// fix msg.ID) and starts delivering it in the background. It reports
+// whether the message was new.
+func (m *Mailer) Send(ctx context.Context, msg Message) (bool, error) {
 	if msg.ID == "" {
-		b := make([]byte, 12)
-		_, _ = rand.Read(b)
-		msg.ID = hex.EncodeToString(b)
+		msg.ID = NewID()
 	}
+	if msg.To == "" {
+		return false, errs.E(errs.EINVALID, "A message needs a recipient.")
+	}
+	now := m.Now().UTC()
 	if msg.Created.IsZero() {
-		msg.Created = m.Now().UTC()
+		msg.Created = now
 	}
-	return m.Outbox.InsertMessage(ctx, &msg)
+	msg.Status, msg.NextTry = StatusRecorded, now
+	if m.Sender != nil {
+		msg.Status = StatusQueued
+	}
+	fresh, err := m.Outbox.InsertMessage(ctx, &msg)
+	if err != nil {
+		return false, fmt.Errorf("notify: queue message: %w", err)
+	}
+	if fresh && m.Sender != nil {
+		// In the background: the caller's response must not wait for (or,
+		// on a password reset, reveal by its timing) the mail server.
+		m.inflight.Add(1)
+		go func() {
+			defer m.inflight.Done()
+			m.deliver(context.WithoutCancel(ctx), msg.ID)
+		}()
+	}
+	return fresh, nil
+}
+
+// attemptLease is how long one delivery attempt holds a message.
+const attemptLease = 2 * time.Minute
+
+// deliver makes one attempt at a message, if no other attempt holds it.
+func (m *Mailer) deliver(ctx context.Context, id string) {
+	now := m.Now().UTC()
+	msg, err := m.Outbox.ClaimMessage(ctx, id, now, now.Add(attemptLease))
+	if err != nil || msg == nil {
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, time.Minute)
+	err = m.Sender.Send(sctx, msg)
+	cancel()
+	set := map[string]any{"status": StatusSent, "sent_at": m.Now().UTC(), "error": ""}
+	if err != nil {
+		// Back off 1, 2, 4 … minutes, at most an hour, then give up.
+		wait := min(time.Minute<<(msg.Attempts-1), time.Hour)
+		set = map[string]any{"status": StatusQueued, "next_try": m.Now().UTC().Add(wait), "error": err.Error()}
+		if msg.Attempts >= MaxAttempts {
+			set["status"] = StatusFailed
+		}
+		if m.Log != nil {
+			m.Log.Warn("email not delivered", "message", id, "kind", msg.Kind, "attempt", msg.Attempts, "err", err)
+		}
+	}
+	if err := m.Outbox.FinishAttempt(ctx, id, set); err != nil && m.Log != nil {
+		m.Log.Warn("recording a delivery attempt failed", "message", id, "err", err)
+	}
+}
+
+// DeliverDue attempts every queued message whose time has come, one at a
+// time; it returns how many it attempted. Safe to run on every instance:
+// each attempt first claims its message.
+func (m *Mailer) DeliverDue(ctx context.Context) (int, error) {
+	if m.Sender == nil {
+		return 0, nil
+	}
+	n := 0
+	for ctx.Err() == nil {
+		ids, err := m.Outbox.DueMessages(ctx, m.Now().UTC(), 100)
+		if err != nil || len(ids) == 0 {
+			return n, err
+		}
+		for _, id := range ids {
+			if ctx.Err() != nil {
+				break
+			}
+			m.deliver(ctx, id)
+			n++
+		}
+		if len(ids) < 100 {
+			break
+		}
+	}
+	return n, ctx.Err()
+}
+
+// Notification is one item of a user's in-app list.
+type Notification struct {
+	ID      string     `bson:"id"` // the message ID when it was also emailed
+	At      time.Time  `bson:"at"`
+	Subject string     `bson:"subject"`
+	Text    string     `bson:"text"`
+	Link    string     `bson:"link,omitempty"` // a path in the app
+	ReadAt  *time.Time `bson:"read_at,omitempty"`
+}
+
+// Inbox is a user's notifications, newest first.
+type Inbox struct {
+	UserID string         `bson:"_id"`
+	Items  []Notification `bson:"items"`
+}
+
+// Unread counts the unread notifications.
+func (in *Inbox) Unread() int {
+	n := 0
+	for _, x := range in.Items {
+		if x.ReadAt == nil {
+			n++
+		}
+	}
+	return n
 }

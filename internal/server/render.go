@@ -166,7 +166,7 @@ func (s *Server) navFor(v *viewer, current string) []link {
 			nav = append(nav, link{Href: "/login", Label: "Sign in"}, link{Href: "/register", Label: "Create an account"})
 		}
 	} else {
-		nav = append(nav, link{Href: "/my/learning", Label: "My learning"}, link{Href: "/my/certificates", Label: "My certificates"})
+		nav = append(nav, link{Href: "/my/learning", Label: "My learning"}, link{Href: "/my/certificates", Label: "My certificates"}, link{Href: "/notifications", Label: "Notifications"})
 		if v.HasRole("advocate") {
 			nav = append(nav, link{Href: "/my/compliance", Label: "My compliance"})
 		}

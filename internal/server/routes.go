@@ -104,6 +104,9 @@ func (s *Server) routeTable() []route {
 		// Own account
 		{"GET", "/account", signedIn, s.handleAccount},
 		{"POST", "/account/profile", signedIn, s.handleProfile},
+		{"POST", "/account/reminders", signedIn, s.handleReminderPrefs},
+		{"GET", "/notifications", signedIn, s.handleNotifications},
+		{"POST", "/notifications/read", signedIn, s.handleNotificationsRead},
 		{"POST", "/account/password", signedIn, s.handlePassword},
 		{"POST", "/account/sessions/:id/revoke", signedIn, s.handleRevokeSession}, // own sessions only
 		{"GET", "/account/2fa", signedIn, s.handleTwoFactor},

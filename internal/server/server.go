@@ -47,7 +47,14 @@ type Deps struct {
 		ClearPending(ctx context.Context, enrolmentID, marker string) error
 	}
 	Outbox notify.OutboxReader
+	Inbox  InboxStore
 	Key    []byte // secret key, for CSRF tokens
+}
+
+// InboxStore keeps each user's in-app notifications.
+type InboxStore interface {
+	Inbox(ctx context.Context, userID string) (*notify.Inbox, error)
+	MarkNotificationsRead(ctx context.Context, userID string, at time.Time) error
 }
 
 // Server serves the LMS over HTTP.
@@ -73,6 +80,7 @@ type Server struct {
 	}
 	lessonHTML map[string]*lessonStatic
 	outbox     notify.OutboxReader
+	inbox      InboxStore
 	sessions   *sessionCache
 	csrfKey    []byte
 	hasGET     map[string]bool // registered GET paths, to hide links to pages not built yet
@@ -82,7 +90,7 @@ type Server struct {
 // so a broken one fails here, at start-up.
 func New(d Deps) (*Server, error) {
 	s := &Server{ctx: context.Background(), cfg: d.Config, log: d.Logger, now: d.Clock, checks: d.Checks,
-		auth: d.Auth, learn: d.Learn, certs: d.Certs, audit: d.Audit, comply: d.Comply, learnMarks: d.LearnMarks, outbox: d.Outbox, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
+		auth: d.Auth, learn: d.Learn, certs: d.Certs, audit: d.Audit, comply: d.Comply, learnMarks: d.LearnMarks, outbox: d.Outbox, inbox: d.Inbox, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
 	m := hmac.New(sha256.New, d.Key)
 	m.Write([]byte("lms csrf v1"))
 	s.csrfKey = m.Sum(nil)

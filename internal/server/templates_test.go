@@ -110,6 +110,7 @@ func samplePages() map[string]page {
 		"admin_user":    &adminUserPage{Account: sampleUser, Orgs: []auth.Organisation{{ID: "o1", Name: "Org"}}, Roles: auth.AllRoles, Form: withErrors("roles", "org")},
 		"admin_orgs":    &adminOrgsPage{Orgs: []auth.Organisation{{ID: "o1", Name: "Org", Kind: auth.OrgService}}, Form: withErrors("name", "kind")},
 		"admin_outbox":  &outboxPage{Messages: []notify.Message{{ID: "m1", To: "a@b.org", Subject: "Hi", Created: now}}, Pager: pager{Page: 1, PerPage: 25, Total: 1}},
+		"notifications": &notificationsPage{Inbox: &notify.Inbox{Items: []notify.Notification{{ID: "n1", At: now, Subject: "Reminder", Text: "Due soon", Link: "/my/compliance"}, {ID: "n2", At: now, Subject: "Old", ReadAt: &now}}}},
 		"admin_message": &messagePage{Message: &notify.Message{ID: "m1", To: "a@b.org", Subject: "Hi", Text: "Body", Created: now}},
 	}
 }

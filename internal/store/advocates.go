@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/family-advocacy/lms/internal/compliance"
-	"github.com/family-advocacy/lms/internal/errs"
 )
 
 // Advocates are keyed by their user's ID; each organisation's dashboard rows
@@ -24,14 +22,11 @@ const (
 )
 
 // advocateDoc adds a version for optimistic updates on MongoDB.
-type advocateDoc struct {
-	compliance.Advocate `bson:",inline"`
-	Version             int64 `bson:"version"`
-}
+type advocateDoc = versioned[compliance.Advocate]
 
 // InsertAdvocate inserts an advocate; ECONFLICT when the user is one already.
 func (db *DB) InsertAdvocate(ctx context.Context, a *compliance.Advocate) error {
-	return insertOnce(ctx, db.coll(colAdvocates), advocateDoc{Advocate: *a, Version: 1}, "advocate")
+	return insertOnce(ctx, db.coll(colAdvocates), advocateDoc{Doc: *a, Version: 1}, "advocate")
 }
 
 // Advocate returns one advocate.
@@ -40,56 +35,28 @@ func (db *DB) Advocate(ctx context.Context, id string) (*compliance.Advocate, er
 	if err != nil {
 		return nil, err
 	}
-	return &d.Advocate, nil
+	return &d.Doc, nil
 }
 
-// UpdateAdvocate applies fn and saves the advocate in one write. On the
-// embedded database the read and the write happen under the write lock, so
-// nothing can come between them; on MongoDB the write is conditional on the
-// version read, and retried if another write came first.
+// UpdateAdvocate applies fn and saves the advocate in one write (see
+// updateVersioned).
 func (db *DB) UpdateAdvocate(ctx context.Context, id string, fn func(*compliance.Advocate) error) (*compliance.Advocate, error) {
-	raw := db.DB.Collection(colAdvocates)
-	for attempt := 0; attempt < 5; attempt++ {
-		if db.wmu != nil {
-			db.wmu.Lock()
-		}
-		a, err := func() (*compliance.Advocate, error) {
-			var d advocateDoc
-			if err := raw.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
-				return nil, notFound(err, "advocate")
-			}
-			if err := fn(&d.Advocate); err != nil {
-				return nil, err
-			}
-			filter := bson.D{{Key: "_id", Value: id}}
-			if db.wmu == nil {
-				filter = append(filter, bson.E{Key: "version", Value: d.Version})
-			}
-			d.Version++
-			res, err := raw.ReplaceOne(ctx, filter, d)
-			if err != nil {
-				return nil, fmt.Errorf("store: save advocate %s: %w", id, err)
-			}
-			if res.MatchedCount == 0 {
-				return nil, errRetry
-			}
-			return &d.Advocate, nil
-		}()
-		if db.wmu != nil {
-			db.wmu.Unlock()
-		}
-		if !errors.Is(err, errRetry) {
-			return a, err
-		}
-	}
-	return nil, errs.E(errs.ECONFLICT, "This advocate's record is being changed by someone else; please try again.")
+	return updateVersioned(ctx, db, colAdvocates, id, "advocate", false, func(a *compliance.Advocate, _ bool) error { return fn(a) })
 }
-
-var errRetry = errors.New("retry")
 
 // AdvocateIDs lists every advocate's ID (a scan returning IDs only).
 func (db *DB) AdvocateIDs(ctx context.Context) ([]string, error) {
-	cur, err := db.coll(colAdvocates).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	return findIDs(ctx, db.coll(colAdvocates), bson.D{}, 0)
+}
+
+// findIDs returns the _id of every document matching filter (up to limit
+// when limit > 0).
+func findIDs(ctx context.Context, c collection, filter bson.D, limit int) ([]string, error) {
+	opts := options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}})
+	if limit > 0 {
+		opts.SetLimit(int64(limit))
+	}
+	cur, err := c.Find(ctx, filter, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +126,10 @@ func (db *DB) Rollup(ctx context.Context, orgID string) (*compliance.Rollup, err
 	if err != nil {
 		return nil, err
 	}
+	return doc.decode()
+}
+
+func (doc *rollupDoc) decode() (*compliance.Rollup, error) {
 	ru := &compliance.Rollup{OrgID: doc.OrgID, Rows: make(map[string]compliance.Row, len(doc.Rows))}
 	for id, raw := range doc.Rows {
 		var r compliance.Row
@@ -168,6 +139,28 @@ func (db *DB) Rollup(ctx context.Context, orgID string) (*compliance.Rollup, err
 		ru.Rows[id] = r
 	}
 	return ru, nil
+}
+
+// Rollups returns every organisation's dashboard rows (a scan of one small
+// document per organisation).
+func (db *DB) Rollups(ctx context.Context) ([]compliance.Rollup, error) {
+	cur, err := db.coll(colRollups).Find(ctx, bson.D{})
+	if err != nil {
+		return nil, fmt.Errorf("store: dashboards: %w", err)
+	}
+	var docs []rollupDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("store: dashboards: %w", err)
+	}
+	out := make([]compliance.Rollup, 0, len(docs))
+	for _, d := range docs {
+		ru, err := d.decode()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *ru)
+	}
+	return out, nil
 }
 
 // InsertScan schedules a scan's deletion.

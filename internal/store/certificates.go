@@ -27,7 +27,21 @@ func init() {
 	indexes[colCertificates] = append(indexes[colCertificates],
 		mongo.IndexModel{Keys: bson.D{{Key: "course", Value: 1}, {Key: "_id", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "expires_at", Value: 1}}},
 	)
+}
+
+// ExpiringCertificates returns issued, unrevoked certificates that expire
+// in [from, to].
+func (db *DB) ExpiringCertificates(ctx context.Context, from, to time.Time) ([]certificates.Certificate, error) {
+	f := bson.D{{Key: "expires_at", Value: bson.D{{Key: "$gte", Value: from}, {Key: "$lte", Value: to}}},
+		{Key: "status", Value: certificates.StatusIssued}, {Key: "revoked", Value: nil}}
+	cur, err := db.coll(colCertificates).Find(ctx, f, options.Find().SetProjection(bson.D{{Key: "qr", Value: 0}}))
+	if err != nil {
+		return nil, fmt.Errorf("store: expiring certificates: %w", err)
+	}
+	var out []certificates.Certificate
+	return out, cur.All(ctx, &out)
 }
 
 // InsertClaim claims a completion's code; ECONFLICT when it is claimed.

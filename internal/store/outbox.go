@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/family-advocacy/lms/internal/notify"
@@ -13,10 +16,53 @@ import (
 // colOutbox holds every message the service has sent or would send.
 const colOutbox = "outbox"
 
-// InsertMessage records a message.
-func (db *DB) InsertMessage(ctx context.Context, m *notify.Message) error {
+func init() {
+	indexes[colOutbox] = append(indexes[colOutbox],
+		mongo.IndexModel{Keys: bson.D{{Key: "status", Value: 1}, {Key: "next_try", Value: 1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "created_at", Value: -1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}}})
+}
+
+// InsertMessage records a message unless one with its ID exists.
+func (db *DB) InsertMessage(ctx context.Context, m *notify.Message) (bool, error) {
 	_, err := db.coll(colOutbox).InsertOne(ctx, m)
+	if mongo.IsDuplicateKeyError(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ClaimMessage takes a queued message whose next try has come for one
+// delivery attempt (a conditional single-document update).
+func (db *DB) ClaimMessage(ctx context.Context, id string, now, until time.Time) (*notify.Message, error) {
+	var m notify.Message
+	err := db.coll(colOutbox).FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: notify.StatusQueued}, {Key: "next_try", Value: bson.D{{Key: "$lte", Value: now}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "next_try", Value: until}}}, {Key: "$inc", Value: bson.D{{Key: "attempts", Value: 1}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&m)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: claim message: %w", err)
+	}
+	return &m, nil
+}
+
+// FinishAttempt records the outcome of a delivery attempt.
+func (db *DB) FinishAttempt(ctx context.Context, id string, set map[string]any) error {
+	_, err := db.coll(colOutbox).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}})
 	return err
+}
+
+// DueMessages lists queued messages whose next try has come (a scan of the
+// outbox; the retention sweep keeps it bounded).
+func (db *DB) DueMessages(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	ids, err := findIDs(ctx, db.coll(colOutbox), bson.D{{Key: "status", Value: notify.StatusQueued}, {Key: "next_try", Value: bson.D{{Key: "$lte", Value: now}}}}, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: due messages: %w", err)
+	}
+	return ids, nil
 }
 
 // Message returns one message.

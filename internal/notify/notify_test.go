@@ -1,0 +1,109 @@
+package notify_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/family-advocacy/lms/internal/notify"
+	"github.com/family-advocacy/lms/internal/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
+func TestSMTPDeliveryIsOncePerMessageAndRetriesAfterRefusal(t *testing.T) {
+	e := testenv.New(t)
+	srv := testenv.StartSMTP(t)
+	sender, err := notify.ParseSMTPURL(srv.URL, "Family Advocacy Learning <no-reply@lms.example>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testenv.NewClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
+	m := &notify.Mailer{Outbox: e.DB, Sender: sender, Now: c.Now, Log: testenv.Logger(t)}
+	ctx := context.Background()
+	text, html := notify.Compose(notify.Email{Greeting: "Hello Ada,", Paragraphs: []string{"Your DBS check is due <soon>."},
+		Action: &notify.Action{Label: "See your requirements", URL: "https://lms.example/my/compliance"}})
+	msg := notify.Message{ID: "reminder-1", To: "ada@example.org", Subject: "Your DBS check is due", Text: text, HTML: html, Kind: "reminder"}
+	// The same message queued twice (a retried job) is one email.
+	for i := 0; i < 2; i++ {
+		fresh, err := m.Send(ctx, msg)
+		if err != nil || fresh != (i == 0) {
+			t.Fatalf("send %d: fresh %v, err %v", i, fresh, err)
+		}
+	}
+	m.Wait()
+	if n, err := m.DeliverDue(ctx); err != nil || n != 0 {
+		t.Fatalf("nothing should be left to deliver: %d, %v", n, err)
+	}
+	got := srv.To("ada@example.org")
+	if len(got) != 1 {
+		t.Fatalf("ada received %d messages, want 1", len(got))
+	}
+	raw := string(got[0].Raw)
+	if got[0].Subject != "Your DBS check is due" || got[0].MessageID != "<reminder-1@lms.example>" || got[0].From != "no-reply@lms.example" {
+		t.Fatalf("headers: %+v", got[0])
+	}
+	for _, want := range []string{"text/plain", "text/html", "Auto-Submitted: auto-generated", "https://lms.example/my/compliance", "&lt;soon&gt;"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("message lacks %q", want)
+		}
+	}
+	stored, _ := e.DB.Message(ctx, "reminder-1")
+	if stored.Status != notify.StatusSent || stored.Attempts != 1 {
+		t.Fatalf("outbox record: %+v", stored)
+	}
+
+	// A refused recipient is retried with back-off and delivered once accepted.
+	srv.Refuse("bob@example.org", true)
+	if _, err := m.Send(ctx, notify.Message{ID: "reminder-2", To: "bob@example.org", Subject: "Hello", Text: "Hi"}); err != nil {
+		t.Fatal(err)
+	}
+	m.Wait()
+	stored, _ = e.DB.Message(ctx, "reminder-2")
+	if stored.Status != notify.StatusQueued || stored.Error == "" || !stored.NextTry.After(c.Now()) {
+		t.Fatalf("after a refusal: %+v", stored)
+	}
+	if n, _ := m.DeliverDue(ctx); n != 0 {
+		t.Fatal("retried before the back-off")
+	}
+	srv.Refuse("bob@example.org", false)
+	c.Advance(time.Minute)
+	if n, _ := m.DeliverDue(ctx); n != 1 || len(srv.To("bob@example.org")) != 1 {
+		t.Fatalf("after the back-off: attempted %d, received %d", n, len(srv.To("bob@example.org")))
+	}
+	if n, _ := m.DeliverDue(ctx); n != 0 || len(srv.To("bob@example.org")) != 1 {
+		t.Fatal("delivered twice")
+	}
+}
+
+func TestWithoutSMTPMessagesAreRecordedInTheOutbox(t *testing.T) {
+	e := testenv.New(t)
+	m := &notify.Mailer{Outbox: e.DB, Now: time.Now}
+	if _, err := m.Send(context.Background(), notify.Message{ID: "m-1", To: "ada@example.org", Subject: "Hi", Text: "Hello"}); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := e.DB.Message(context.Background(), "m-1")
+	if err != nil || stored.Status != notify.StatusRecorded {
+		t.Fatalf("%+v %v", stored, err)
+	}
+	if n, _ := m.DeliverDue(context.Background()); n != 0 {
+		t.Fatal("nothing to deliver without SMTP")
+	}
+}
+
+func TestParseSMTPURL(t *testing.T) {
+	for _, bad := range []string{"", "mail.example.org", "http://mail.example.org", "smtp://mail.example.org:x", "smtp://mail.example.org?tls=maybe", "smtp://u:p@mail.example.org?auth=telepathy"} {
+		if _, err := notify.ParseSMTPURL(bad, ""); err == nil {
+			t.Errorf("%q: accepted", bad)
+		} else if strings.Contains(err.Error(), ":p@") {
+			t.Errorf("%q: the error shows the password: %v", bad, err)
+		}
+	}
+	for _, good := range []string{"smtp://mail.example.org", "smtps://u:p@mail.example.org", "smtp://u:p@mail.example.org:2525?tls=opportunistic&auth=login"} {
+		if _, err := notify.ParseSMTPURL(good, ""); err != nil {
+			t.Errorf("%q: %v", good, err)
+		}
+	}
+}
