@@ -329,6 +329,11 @@ func complianceLoop(ctx context.Context, svc *Services, log *slog.Logger) {
 	defer t.Stop()
 	for hour := 0; ; hour++ {
 		if hour%6 == 0 {
+			if due, err := svc.Rights.Retention(ctx, false); err != nil && ctx.Err() == nil {
+				log.Warn("retention job failed", "err", err)
+			} else if len(due) > 0 {
+				log.Info("retention job deleted expired records", "items", len(due))
+			}
 			if n, err := svc.Comply.RecomputeAll(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("recomputing compliance failed", "err", err)
 			} else {

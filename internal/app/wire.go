@@ -18,6 +18,7 @@ import (
 	"github.com/family-advocacy/lms/internal/config"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
+	"github.com/family-advocacy/lms/internal/privacy"
 	"github.com/family-advocacy/lms/internal/reminders"
 	"github.com/family-advocacy/lms/internal/secrets"
 	"github.com/family-advocacy/lms/internal/server"
@@ -34,6 +35,7 @@ type Services struct {
 	Audit  *audit.Log
 	Comply *compliance.Service
 	Remind *reminders.Service
+	Rights *privacy.Service
 }
 
 // NewServices builds the domain services. bs may be nil for commands that
@@ -72,6 +74,8 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 	}
 	svc.Certs = &certificates.Service{Store: db, Blobs: bs, Accounts: db, Enrolments: db, Catalogue: cat, Renderer: r,
 		Audit: al, Now: clock, Log: log, BaseURL: cfg.BaseURL, OrgName: cfg.OrgName}
+	svc.Rights = &privacy.Service{DB: db, Blobs: bs, Audit: al, Now: clock, Log: log, ErasureCertificates: cfg.ErasureCertificates,
+		RetainEndedAdvocate: cfg.RetainEndedAdvocateMths, RetainOutbox: cfg.RetainOutboxDays}
 	svc.Remind = &reminders.Service{Store: db, Comply: svc.Comply, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Owner: instanceID(), Log: log}
 	return svc, nil
 }
@@ -134,6 +138,7 @@ func Wire(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Sto
 		LearnMarks: db,
 		Outbox:     db,
 		Inbox:      db,
+		Rights:     svc.Rights,
 		Key:        key,
 	})
 	if err != nil {

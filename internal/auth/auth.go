@@ -72,8 +72,21 @@ type User struct {
 	// NotifyOptional turns non-mandatory reminders on (default true).
 	NotifyOptional bool `bson:"notify_optional"`
 
+	// Erasure is set while the account is being erased (so an interrupted
+	// erasure can be finished); ErasedAt once it is anonymised.
+	Erasure  *Erasure   `bson:"erasure,omitempty"`
+	ErasedAt *time.Time `bson:"erased_at,omitempty"`
+
 	// Version increases on every write; updates are conditional on it.
 	Version int64 `bson:"version"`
+}
+
+// Erasure remembers what to look for while an account is being erased.
+type Erasure struct {
+	Started time.Time `bson:"started_at"`
+	By      string    `bson:"by"` // the admin's user ID
+	Name    string    `bson:"name"`
+	Email   string    `bson:"email"`
 }
 
 // HasRole reports whether the user holds r.

@@ -41,7 +41,8 @@ type Certificate struct {
 	EnrolmentID   string     `bson:"enrolment_id"`
 	UserID        string     `bson:"user_id"`
 	OrgID         string     `bson:"org_id"`
-	Name          string     `bson:"name"` // as printed on the current revision
+	Name          string     `bson:"name"`                  // as printed on the current revision
+	NameErased    bool       `bson:"name_erased,omitempty"` // the holder was erased: no name, no file
 	Course        string     `bson:"course"`
 	CourseTitle   string     `bson:"course_title"`
 	CourseVersion string     `bson:"course_version"`

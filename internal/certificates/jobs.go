@@ -118,7 +118,7 @@ func (s *Service) runJob(ctx context.Context, id string) error {
 // issued. It returns nil for certificates it leaves alone: revoked ones and
 // ones this job already reissued before a restart.
 func (s *Service) reissueInJob(ctx context.Context, c *Certificate, j *Job) (*Revision, error) {
-	if c.Revoked != nil || c.LastJob == j.ID {
+	if c.Revoked != nil || c.NameErased || c.LastJob == j.ID {
 		return nil, nil
 	}
 	if c.Status != StatusIssued || c.PendingRevision > c.Revision {

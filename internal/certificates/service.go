@@ -422,6 +422,9 @@ func (s *Service) reissue(ctx context.Context, c *Certificate, reason, by string
 	if c.Revoked != nil {
 		return errs.E(errs.ECONFLICT, "A revoked certificate cannot be reissued.")
 	}
+	if c.NameErased {
+		return errs.E(errs.ECONFLICT, "The holder's personal data was erased; this certificate is kept for verification only.")
+	}
 	if c.Status != StatusIssued {
 		return errs.E(errs.ECONFLICT, "This certificate is still being issued; try again in a minute.")
 	}

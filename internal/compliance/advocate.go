@@ -70,6 +70,7 @@ type Advocate struct {
 	RegistrationDue  *time.Time `bson:"registration_due,omitempty"` // renewal date
 	ContractStart    *time.Time `bson:"contract_start,omitempty"`
 	Status           string     `bson:"status"`
+	EndedAt          *time.Time `bson:"ended_at,omitempty"` // when the status became ended (retention runs from here)
 	ManagerID        string     `bson:"manager_id"`
 	MandatoryCourses []string   `bson:"mandatory_courses"`
 	Created          time.Time  `bson:"created_at"`

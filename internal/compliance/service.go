@@ -288,6 +288,12 @@ func (s *Service) UpdateProfile(ctx context.Context, actor *auth.User, id string
 	return s.update(ctx, actor, id, "advocate.update", func(a *Advocate) (map[string]any, map[string]any, error) {
 		before := profileFields(a)
 		a.Profession, a.ProfessionalBody, a.RegistrationNo, a.RegistrationDue = p.Profession, p.ProfessionalBody, p.RegistrationNo, p.RegistrationDue
+		if p.Status == StatusEnded && a.Status != StatusEnded {
+			now := s.Now().UTC()
+			a.EndedAt = &now // the retention period runs from here
+		} else if p.Status != StatusEnded {
+			a.EndedAt = nil
+		}
 		a.ContractStart, a.Status, a.ManagerID = p.ContractStart, p.Status, p.ManagerID
 		return before, profileFields(a), nil
 	})

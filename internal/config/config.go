@@ -45,20 +45,28 @@ type Config struct {
 	CertificateDelivery string // LMS_CERTIFICATE_DELIVERY: stream (default) or presign
 	OrgName             string // LMS_ORG_NAME: the organisation named on certificates
 
+	// Retention (see the privacy notice, content/pages/privacy.md).
+	ErasureCertificates     string // LMS_ERASURE_CERTIFICATES: keep-status (default) or delete
+	RetainEndedAdvocateMths int    // LMS_RETAIN_ENDED_ADVOCATE_MONTHS: compliance records after the contract ends (default 72)
+	RetainOutboxDays        int    // LMS_RETAIN_OUTBOX_DAYS: copies of sent emails (default 365)
+
 	ShutdownTimeout time.Duration // time allowed for in-flight requests on shutdown
 }
 
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Addr:                "127.0.0.1:8080",
-		DataDir:             "./data",
-		MongoDatabase:       "lms",
-		MinioBucket:         "lms",
-		LogLevel:            "info",
-		CertificateDelivery: "stream",
-		OrgName:             "Family Advocacy Service",
-		ShutdownTimeout:     8 * time.Second,
+		Addr:                    "127.0.0.1:8080",
+		DataDir:                 "./data",
+		MongoDatabase:           "lms",
+		MinioBucket:             "lms",
+		LogLevel:                "info",
+		CertificateDelivery:     "stream",
+		OrgName:                 "Family Advocacy Service",
+		ErasureCertificates:     "keep-status",
+		RetainEndedAdvocateMths: 72,
+		RetainOutboxDays:        365,
+		ShutdownTimeout:         8 * time.Second,
 	}
 }
 
@@ -105,6 +113,19 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	envBool("LMS_LOG_JSON", &c.LogJSON)
 	env("LMS_CERTIFICATE_DELIVERY", &c.CertificateDelivery)
 	env("LMS_ORG_NAME", &c.OrgName)
+	env("LMS_ERASURE_CERTIFICATES", &c.ErasureCertificates)
+	envInt := func(name string, dst *int) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				errs = append(errs, fmt.Errorf("%s=%q: want a whole number of at least 1", name, v))
+				return
+			}
+			*dst = n
+		}
+	}
+	envInt("LMS_RETAIN_ENDED_ADVOCATE_MONTHS", &c.RetainEndedAdvocateMths)
+	envInt("LMS_RETAIN_OUTBOX_DAYS", &c.RetainOutboxDays)
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -148,6 +169,11 @@ func (c *Config) validate() error {
 	case "stream", "presign":
 	default:
 		errs = append(errs, fmt.Errorf("LMS_CERTIFICATE_DELIVERY=%q: want stream or presign", c.CertificateDelivery))
+	}
+	switch c.ErasureCertificates {
+	case "keep-status", "delete":
+	default:
+		errs = append(errs, fmt.Errorf("LMS_ERASURE_CERTIFICATES=%q: want keep-status or delete", c.ErasureCertificates))
 	}
 	return errors.Join(errs...)
 }

@@ -105,6 +105,7 @@ func (s *Server) routeTable() []route {
 		{"GET", "/account", signedIn, s.handleAccount},
 		{"POST", "/account/profile", signedIn, s.handleProfile},
 		{"POST", "/account/reminders", signedIn, s.handleReminderPrefs},
+		{"GET", "/account/export", signedIn, s.handleExport}, // the viewer's own data only
 		{"GET", "/notifications", signedIn, s.handleNotifications},
 		{"POST", "/notifications/read", signedIn, s.handleNotificationsRead},
 		{"POST", "/account/password", signedIn, s.handlePassword},
@@ -121,6 +122,10 @@ func (s *Server) routeTable() []route {
 		{"POST", "/admin/users/:id", admin, s.handleAdminUserUpdate},
 		{"POST", "/admin/users/:id/disable", admin, s.handleAdminUserDisable},
 		{"POST", "/admin/users/:id/enable", admin, s.handleAdminUserDisable},
+		{"GET", "/admin/users/:id/erase", admin, s.handleErasePlan}, // a dry run
+		{"POST", "/admin/users/:id/erase", admin, s.handleErase},    // audited
+		{"GET", "/admin/retention", admin, s.handleRetention},       // a dry run
+		{"POST", "/admin/retention", admin, s.handleRetentionRun},
 		{"GET", "/admin/organisations", admin, s.handleAdminOrgs},
 		{"POST", "/admin/organisations", admin, s.handleAdminOrgCreate},
 		{"GET", "/admin/certificates", admin, s.handleAdminCertificates},

@@ -22,6 +22,7 @@ import (
 	"github.com/family-advocacy/lms/internal/config"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
+	"github.com/family-advocacy/lms/internal/privacy"
 )
 
 // Check is a named readiness check (database, object storage).
@@ -48,6 +49,7 @@ type Deps struct {
 	}
 	Outbox notify.OutboxReader
 	Inbox  InboxStore
+	Rights *privacy.Service
 	Key    []byte // secret key, for CSRF tokens
 }
 
@@ -81,6 +83,7 @@ type Server struct {
 	lessonHTML map[string]*lessonStatic
 	outbox     notify.OutboxReader
 	inbox      InboxStore
+	rights     *privacy.Service
 	sessions   *sessionCache
 	csrfKey    []byte
 	hasGET     map[string]bool // registered GET paths, to hide links to pages not built yet
@@ -90,7 +93,7 @@ type Server struct {
 // so a broken one fails here, at start-up.
 func New(d Deps) (*Server, error) {
 	s := &Server{ctx: context.Background(), cfg: d.Config, log: d.Logger, now: d.Clock, checks: d.Checks,
-		auth: d.Auth, learn: d.Learn, certs: d.Certs, audit: d.Audit, comply: d.Comply, learnMarks: d.LearnMarks, outbox: d.Outbox, inbox: d.Inbox, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
+		auth: d.Auth, learn: d.Learn, certs: d.Certs, audit: d.Audit, comply: d.Comply, learnMarks: d.LearnMarks, outbox: d.Outbox, inbox: d.Inbox, rights: d.Rights, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
 	m := hmac.New(sha256.New, d.Key)
 	m.Write([]byte("lms csrf v1"))
 	s.csrfKey = m.Sum(nil)

@@ -14,6 +14,7 @@ import (
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
+	"github.com/family-advocacy/lms/internal/privacy"
 )
 
 var (
@@ -104,14 +105,16 @@ func samplePages() map[string]page {
 		"reset":     &resetPage{formPage: formPage{Form: withErrors("password")}, Token: "t"},
 		"account": &accountPage{Account: sampleUser, OrgName: "Org", Profile: withErrors("name"), Password: withErrors("new_password"),
 			Sessions: []auth.Session{{ID: "s1", UserAgent: "Firefox", Created: now, LastSeen: now}, {ID: "s2"}}, CurrentID: "s1"},
-		"account_2fa":   &twoFactorPage{Setup: &auth.TOTPSetup{Secret: "ABC", QRPNG: "data:image/png;base64,AA"}, Form: withErrors("code"), Required: true},
-		"admin_home":    &adminHomePage{Users: 3, Admins: 1},
-		"admin_users":   &adminUsersPage{Query: "sam", Users: []auth.User{*sampleUser}, Orgs: map[string]string{"o1": "Org"}, Pager: pager{Page: 2, PerPage: 1, Total: 3, PrevURL: "/x?page=1", NextURL: "/x?page=3"}},
-		"admin_user":    &adminUserPage{Account: sampleUser, Orgs: []auth.Organisation{{ID: "o1", Name: "Org"}}, Roles: auth.AllRoles, Form: withErrors("roles", "org")},
-		"admin_orgs":    &adminOrgsPage{Orgs: []auth.Organisation{{ID: "o1", Name: "Org", Kind: auth.OrgService}}, Form: withErrors("name", "kind")},
-		"admin_outbox":  &outboxPage{Messages: []notify.Message{{ID: "m1", To: "a@b.org", Subject: "Hi", Created: now}}, Pager: pager{Page: 1, PerPage: 25, Total: 1}},
-		"notifications": &notificationsPage{Inbox: &notify.Inbox{Items: []notify.Notification{{ID: "n1", At: now, Subject: "Reminder", Text: "Due soon", Link: "/my/compliance"}, {ID: "n2", At: now, Subject: "Old", ReadAt: &now}}}},
-		"admin_message": &messagePage{Message: &notify.Message{ID: "m1", To: "a@b.org", Subject: "Hi", Text: "Body", Created: now}},
+		"account_2fa":     &twoFactorPage{Setup: &auth.TOTPSetup{Secret: "ABC", QRPNG: "data:image/png;base64,AA"}, Form: withErrors("code"), Required: true},
+		"admin_home":      &adminHomePage{Users: 3, Admins: 1},
+		"admin_users":     &adminUsersPage{Query: "sam", Users: []auth.User{*sampleUser}, Orgs: map[string]string{"o1": "Org"}, Pager: pager{Page: 2, PerPage: 1, Total: 3, PrevURL: "/x?page=1", NextURL: "/x?page=3"}},
+		"admin_user":      &adminUserPage{Account: sampleUser, Orgs: []auth.Organisation{{ID: "o1", Name: "Org"}}, Roles: auth.AllRoles, Form: withErrors("roles", "org")},
+		"admin_orgs":      &adminOrgsPage{Orgs: []auth.Organisation{{ID: "o1", Name: "Org", Kind: auth.OrgService}}, Form: withErrors("name", "kind")},
+		"admin_outbox":    &outboxPage{Messages: []notify.Message{{ID: "m1", To: "a@b.org", Subject: "Hi", Created: now}}, Pager: pager{Page: 1, PerPage: 25, Total: 1}},
+		"notifications":   &notificationsPage{Inbox: &notify.Inbox{Items: []notify.Notification{{ID: "n1", At: now, Subject: "Reminder", Text: "Due soon", Link: "/my/compliance"}, {ID: "n2", At: now, Subject: "Old", ReadAt: &now}}}},
+		"admin_erase":     &erasePage{Account: sampleUser, Plan: &privacy.Plan{Steps: []privacy.Step{{What: "records deleted from sessions", Count: 2}}}, Policy: "keep-status", Form: withErrors("confirm_email")},
+		"admin_retention": &retentionPage{Due: []privacy.Due{{Job: "outbox", What: "3 copies of emails", Reason: "old"}}, EndedMonths: 72, OutDays: 365},
+		"admin_message":   &messagePage{Message: &notify.Message{ID: "m1", To: "a@b.org", Subject: "Hi", Text: "Body", Created: now}},
 	}
 }
 

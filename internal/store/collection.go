@@ -76,3 +76,9 @@ func (c collection) FindOneAndUpdate(ctx context.Context, filter, update any, op
 	defer c.lock()()
 	return c.Collection.FindOneAndUpdate(ctx, filter, update, opts...)
 }
+
+// UpdateMany updates every matching document.
+func (c collection) UpdateMany(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateManyOptions]) (*mongo.UpdateResult, error) {
+	defer c.lock()()
+	return c.Collection.UpdateMany(ctx, filter, update, opts...)
+}

@@ -63,7 +63,7 @@ func StartEmbedded(dir string, logger *slog.Logger) (*Embedded, error) {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: fmt.Sprintf("127.0.0.1:%d", port)},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/?_pragma=synchronous(NORMAL)",
+		SQLiteURL: "file:" + abs + "/?_pragma=synchronous(NORMAL)&_pragma=secure_delete(on)", // erased data is overwritten, not just unlinked
 		Logger:    slog.New(minLevel{Handler: logger.Handler(), level: slog.LevelWarn}).With("component", "ferretdb"),
 	})
 	if err != nil {

@@ -152,7 +152,9 @@ func New(tb testing.TB) *Env {
 		MinioAccessKey: srv.AccessKey,
 		MinioSecretKey: srv.SecretKey,
 	}
-	db, err := store.Connect(ctx, uri, e.DBName)
+	// With the SQLite directory, the store behaves as it does embedded in
+	// the app: writes take turns, _id indexes, Compact.
+	db, err := store.Connect(ctx, uri, e.DBName, DataDir(tb))
 	if err != nil {
 		tb.Fatalf("connect to embedded FerretDB: %v", err)
 	}

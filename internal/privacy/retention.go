@@ -1,0 +1,98 @@
+package privacy
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/family-advocacy/lms/internal/audit"
+	"github.com/family-advocacy/lms/internal/compliance"
+	"github.com/family-advocacy/lms/internal/store"
+)
+
+// Due is one thing a retention job deletes (or, in a dry run, would).
+type Due struct {
+	Job    string // which rule
+	What   string // what, in words
+	Reason string // why now
+}
+
+// Retention applies the retention rules: compliance records of advocates
+// whose contract ended more than RetainEndedAdvocate months ago (with their
+// evidence and scans), and copies of emails older than RetainOutbox days.
+// With dryRun it lists what it would delete and deletes nothing. It is
+// idempotent; the app runs it daily.
+func (s *Service) Retention(ctx context.Context, dryRun bool) ([]Due, error) {
+	now := s.Now()
+	var out []Due
+	cutoff := now.AddDate(0, -s.RetainEndedAdvocate, 0)
+	ended, err := s.DB.EndedAdvocates(ctx, cutoff)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range ended {
+		files := 0
+		for _, e := range a.CPD {
+			files += len(e.Evidence)
+		}
+		for _, d := range a.DBS {
+			if d.ScanKey != "" {
+				files++
+			}
+		}
+		out = append(out, Due{Job: "ended-advocates", What: fmt.Sprintf("Compliance record of %s (%d CPD entries, %d files)", a.Name, len(a.CPD), files),
+			Reason: fmt.Sprintf("contract ended on %s, more than %d months ago", a.EndedAt.In(compliance.London).Format("2 January 2006"), s.RetainEndedAdvocate)})
+		if !dryRun {
+			if err := s.deleteComplianceRecord(ctx, &a); err != nil {
+				return out, err
+			}
+		}
+	}
+	old, err := s.DB.OldMessages(ctx, now.AddDate(0, 0, -s.RetainOutbox), 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(old) > 0 {
+		out = append(out, Due{Job: "outbox", What: fmt.Sprintf("%d copies of emails", len(old)), Reason: fmt.Sprintf("sent more than %d days ago", s.RetainOutbox)})
+		if !dryRun {
+			for i := 0; i < len(old); i += 500 {
+				if err := s.DB.DeleteMessages(ctx, old[i:min(i+500, len(old))]); err != nil {
+					return out, err
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// deleteComplianceRecord deletes an advocate's compliance record, files
+// first (a crash leaves a record whose files are gone, which the next run
+// deletes), then the dashboard row and the record itself.
+func (s *Service) deleteComplianceRecord(ctx context.Context, a *compliance.Advocate) error {
+	for _, e := range a.CPD {
+		for _, ev := range e.Evidence {
+			if err := s.Blobs.Delete(ctx, ev.Key); err != nil {
+				return err
+			}
+		}
+	}
+	for _, d := range a.DBS {
+		if d.ScanKey != "" {
+			if err := s.Blobs.Delete(ctx, d.ScanKey); err != nil {
+				return err
+			}
+		}
+	}
+	p := store.Person{UserID: a.ID}
+	if _, err := s.DB.DeletePersonal(ctx, holding("dbs_scans"), p); err != nil {
+		return err
+	}
+	if err := s.DB.DeleteRollupRow(ctx, a.OrgID, a.ID); err != nil {
+		return err
+	}
+	if _, err := s.DB.DeletePersonal(ctx, holding("advocates"), p); err != nil {
+		return err
+	}
+	return s.Audit.Record(ctx, audit.Event{ActorID: "system", Actor: "Retention job", OrgID: a.OrgID, Action: "advocate.retention_delete", Target: "advocate:" + a.ID,
+		Note: "contract ended " + a.EndedAt.Format(time.DateOnly)})
+}
