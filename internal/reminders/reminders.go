@@ -228,8 +228,8 @@ func (r *run) organisation(ru compliance.Rollup) error {
 	sort.Strings(ids)
 	var digest []notify.Item
 	for _, id := range ids {
-		if ru.Rows[id].Overall == compliance.Met {
-			continue
+		if row := ru.Rows[id]; row.Overall == compliance.Met && !day(row.Computed).Before(r.today) {
+			continue // all met, as computed today
 		}
 		a, err := r.Comply.Current(r.ctx, id)
 		if err != nil {

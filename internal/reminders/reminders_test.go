@@ -330,3 +330,18 @@ func TestCertificateRenewalRemindersRespectTheOptOut(t *testing.T) {
 		t.Fatalf("Omar should still see the reminder in the app: %+v", in.Items)
 	}
 }
+
+// A row last computed as all met, before the due date came within the
+// window, is looked at again: dates pass between the recompute runs.
+func TestADueDateThatComesIntoTheWindowOvernightIsNotMissed(t *testing.T) {
+	w := newWorld(t)
+	bea := w.advocate("Bea Later", time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)) // 70 days away: met today
+	if res := w.run(w.svc); !res.Ran || res.Queued != 0 {
+		t.Fatalf("nothing is due yet: %+v", res)
+	}
+	w.clock.Set(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)) // 55 days before; nothing has recomputed the row
+	if res := w.run(w.svc); !res.Ran {
+		t.Fatalf("%+v", res)
+	}
+	w.expect(bea.Email, "Reminder: your DBS check is due on 31 January 2027")
+}
