@@ -157,6 +157,7 @@ type Store interface {
 type Blobs interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
 	Open(ctx context.Context, key string) (io.ReadCloser, int64, error)
+	Delete(ctx context.Context, key string) error
 	PresignGet(ctx context.Context, key, filename string, ttl time.Duration) (string, error)
 }
 

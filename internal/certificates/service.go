@@ -54,24 +54,68 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 	if e.Completion == nil {
 		return nil, errs.E(errs.ECONFLICT, "This course has not been completed yet.")
 	}
-	// 1. Claim: the first insert for this completion fixes its code. The
-	// learner's name and the QR code are fetched and made meanwhile, for
-	// the usual case where this call wins.
+	// 1. Claim: the first insert for this completion fixes its code. Meanwhile,
+	// for the usual case where this call wins, the file is made and stored
+	// under the new code; once both the claim and the rendering are done,
+	// the revision and the hash are recorded while the upload finishes.
+	// Nothing points at the file until the certificate record is written,
+	// after the upload; a call that loses the claim deletes its file.
 	key := e.ID + "/" + strconv.Itoa(e.Completion.Attempt)
 	claim := &Claim{Key: key, Code: NewCode(), At: s.Now().UTC()}
-	var u *auth.User
-	var qr *QRCode
+	var (
+		u        *auth.User
+		cert     *Certificate
+		rev      *Revision
+		pdf      []byte
+		claimErr error
+		rendered = make(chan bool, 1) // true when the PDF is ready
+	)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { u, err = s.Accounts.User(gctx, e.UserID); return err })
-	g.Go(func() (err error) { qr, err = EncodeQR(s.VerifyURL(claim.Code)); return err })
-	err = s.Store.InsertClaim(ctx, claim)
-	if werr := g.Wait(); werr != nil {
-		return nil, fmt.Errorf("certificates: issue %s: %w", e.ID, werr)
+	g.Go(func() error {
+		if claimErr = s.Store.InsertClaim(gctx, claim); claimErr != nil || !<-rendered {
+			return nil
+		}
+		sum := sha256.Sum256(pdf)
+		if err := ignoreConflict(s.Store.InsertRevision(gctx, rev)); err != nil {
+			return err
+		}
+		return s.Store.PutHash(gctx, &Hash{SHA256: hex.EncodeToString(sum[:]), Code: claim.Code, Revision: 1})
+	})
+	g.Go(func() (err error) {
+		signalled := false
+		signal := func(ok bool) {
+			if !signalled {
+				signalled = true
+				rendered <- ok
+			}
+		}
+		defer signal(false)
+		var qr *QRCode
+		h, hctx := errgroup.WithContext(gctx)
+		h.Go(func() (err error) { u, err = s.Accounts.User(hctx, e.UserID); return err })
+		h.Go(func() (err error) { qr, err = EncodeQR(s.VerifyURL(claim.Code)); return err })
+		if err := h.Wait(); err != nil {
+			return err
+		}
+		cert = s.newCertificate(e, claim, u, qr)
+		rev = &Revision{ID: revisionID(cert.Code, 1), Code: cert.Code, N: 1, Name: cert.Name, IssuedAt: claim.At}
+		if pdf, err = s.Renderer.Render(s.document(cert, rev)); err != nil {
+			return err
+		}
+		signal(true) // the claim's side records the revision and hash during the upload
+		return s.Blobs.Put(gctx, ObjectKey(cert.Code), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf")
+	})
+	err = g.Wait()
+	if claimErr != nil || err != nil {
+		_ = s.Blobs.Delete(context.WithoutCancel(ctx), ObjectKey(claim.Code)) // not ours, or half done
 	}
-	if err == nil {
-		return s.issueNew(ctx, e, claim, u, qr)
+	if err != nil {
+		return nil, fmt.Errorf("certificates: issue %s: %w", e.ID, err)
 	}
-	if !errs.Is(err, errs.ECONFLICT) {
+	if claimErr == nil {
+		return s.issueNew(ctx, e, cert, pdf)
+	}
+	if err = claimErr; !errs.Is(err, errs.ECONFLICT) {
 		return nil, err
 	}
 	// Claimed before (a concurrent request, a retry, or a crash): finish
@@ -79,7 +123,7 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 	if claim, err = s.Store.Claim(ctx, key); err != nil {
 		return nil, err
 	}
-	cert, err := s.Store.Certificate(ctx, claim.Code)
+	cert, err = s.Store.Certificate(ctx, claim.Code)
 	if errs.Is(err, errs.ENOTFOUND) {
 		qr, qerr := EncodeQR(s.VerifyURL(claim.Code))
 		if qerr != nil {
@@ -112,16 +156,7 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 // revision, its file's hash and the hand-over) in writes that run at once.
 // If the process dies before the record is written, the reconciler finds
 // the claim and repeats the job, producing the same file.
-func (s *Service) issueNew(ctx context.Context, e *learning.Enrolment, claim *Claim, u *auth.User, qr *QRCode) (*Certificate, error) {
-	cert := s.newCertificate(e, claim, u, qr)
-	rev := &Revision{ID: revisionID(cert.Code, 1), Code: cert.Code, N: 1, Name: cert.Name, IssuedAt: claim.At}
-	pdf, err := s.Renderer.Render(s.document(cert, rev))
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Blobs.Put(ctx, ObjectKey(cert.Code), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf"); err != nil {
-		return nil, err
-	}
+func (s *Service) issueNew(ctx context.Context, e *learning.Enrolment, cert *Certificate, pdf []byte) (*Certificate, error) {
 	if s.FaultAfterPut != nil {
 		if err := s.FaultAfterPut(cert.Code); err != nil {
 			return nil, err
@@ -129,12 +164,8 @@ func (s *Service) issueNew(ctx context.Context, e *learning.Enrolment, claim *Cl
 	}
 	sum := sha256.Sum256(pdf)
 	cert.Status, cert.Revision, cert.PendingRevision = StatusIssued, 1, 0
-	cert.SHA256, cert.Size, cert.IssuedAt, cert.RevisedAt = hex.EncodeToString(sum[:]), int64(len(pdf)), claim.At, claim.At
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return ignoreConflict(s.Store.InsertCertificate(gctx, cert)) })
-	g.Go(func() error { return ignoreConflict(s.Store.InsertRevision(gctx, rev)) })
-	g.Go(func() error { return s.Store.PutHash(gctx, &Hash{SHA256: cert.SHA256, Code: cert.Code, Revision: 1}) })
-	if err := g.Wait(); err != nil {
+	cert.SHA256, cert.Size, cert.IssuedAt, cert.RevisedAt = hex.EncodeToString(sum[:]), int64(len(pdf)), cert.ClaimedAt, cert.ClaimedAt
+	if err := ignoreConflict(s.Store.InsertCertificate(ctx, cert)); err != nil {
 		return nil, err
 	}
 	if err := s.Enrolments.AttachCertificate(ctx, e.ID, cert.Code); err != nil {
