@@ -203,6 +203,12 @@ func revisionID(code string, n int) string { return code + "/" + strconv.Itoa(n)
 // nil), stores the PDF and marks it issued. Every step repeats safely: the
 // same revision always renders to the same bytes.
 func (s *Service) finish(ctx context.Context, c *Certificate, rev *Revision) error {
+	if c.NameErased {
+		// The holder was erased while this was pending: the record stays for
+		// verification, but no file is printed again.
+		c.Status, c.PendingRevision = StatusIssued, 0
+		return s.Store.SetCertificateFields(ctx, c.Code, Fields{"status": StatusIssued, "pending_revision": 0})
+	}
 	n := c.PendingRevision
 	if n == 0 {
 		n = c.Revision

@@ -346,6 +346,39 @@ func TestBulkReissueResumesWithoutDoubleRevisions(t *testing.T) {
 	}
 }
 
+// TestErasedHolderIsNotPrintedAgain: a reissue left pending when the
+// holder's data is erased is closed by the reconciler without printing a
+// file, so neither the name nor a PDF comes back.
+func TestErasedHolderIsNotPrintedAgain(t *testing.T) {
+	testRenderer(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	c, err := f.certs.Issue(ctx, f.complete(t, f.user.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What erasure leaves, with a reissue of revision 1 still pending.
+	if err := f.env.DB.SetCertificateFields(ctx, c.Code, certificates.Fields{"name": "", "name_erased": true, "pending_revision": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.env.Blob.Delete(ctx, certificates.ObjectKey(c.Code)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.newService().Reconcile(ctx); err != nil || n != 1 {
+		t.Fatalf("reconcile: %d, %v; want the pending reissue closed", n, err)
+	}
+	if _, _, err := f.env.Blob.Open(ctx, certificates.ObjectKey(c.Code)); err == nil {
+		t.Fatal("the reconciler printed the erased holder's certificate again")
+	}
+	got, _ := f.env.DB.Certificate(ctx, c.Code)
+	if got.Name != "" || got.PendingRevision != 0 || got.Status != certificates.StatusIssued {
+		t.Fatalf("after reconcile: name %q, pending %d, status %s", got.Name, got.PendingRevision, got.Status)
+	}
+	if n, _ := f.newService().Reconcile(ctx); n != 0 {
+		t.Fatalf("a second reconcile did %d things, want 0", n)
+	}
+}
+
 // TestRenderedPageAsAnImage renders a certificate, rasterises it with
 // pdftoppm and checks the page is not blank and its QR code decodes to the
 // verification address.

@@ -103,7 +103,7 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 		}
 		if !dryRun {
 			for _, code := range p.CertificateCodes {
-				if err := s.DB.SetFields(ctx, "certificates", code, bson.D{{Key: "name", Value: ""}, {Key: "name_erased", Value: true}}); err != nil {
+				if err := s.DB.SetFields(ctx, "certificates", code, bson.D{{Key: "name", Value: ""}, {Key: "name_erased", Value: true}, {Key: "pending_revision", Value: 0}}); err != nil {
 					return nil, err
 				}
 			}

@@ -368,6 +368,40 @@ func TestLogoutAndDisableReachEveryInstance(t *testing.T) {
 	}
 }
 
+// TestSessionCookieLifetimeIsRelative: the session cookie carries Max-Age,
+// not an Expires date from the server's clock. With Expires, a browser whose
+// clock runs ahead of the server's (here: twelve years) dropped the cookie at
+// once and every sign-in appeared to do nothing.
+func TestSessionCookieLifetimeIsRelative(t *testing.T) {
+	w := newWorld(t)
+	w.mu.Lock()
+	w.now = time.Date(2014, 1, 6, 9, 0, 0, 0, time.UTC)
+	w.mu.Unlock()
+	c := w.client(w.srv, "")
+	form := url.Values{"email": {"learner@example.org"}, "password": {"correct horse battery staple"}}
+	resp, _ := c.post("/login", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", resp.StatusCode)
+	}
+	var found bool
+	for _, h := range resp.Header.Values("Set-Cookie") {
+		if !strings.HasPrefix(h, "lms_session=") {
+			continue
+		}
+		found = true
+		lower := strings.ToLower(h)
+		if !strings.Contains(lower, "max-age=43200") || strings.Contains(lower, "expires=") {
+			t.Fatalf("session cookie %q: want max-age=43200 and no expires", h)
+		}
+	}
+	if !found {
+		t.Fatal("no session cookie on sign-in")
+	}
+	if resp, body := c.do("GET", "/account", nil); resp.StatusCode != 200 || !strings.Contains(body, "Your account") {
+		t.Fatalf("after sign-in: %d", resp.StatusCode)
+	}
+}
+
 func TestRawDatabaseFilesHoldNoPasswordOrTOTPSecret(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()

@@ -161,10 +161,13 @@ func (s *Server) loadViewer(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// setSessionCookie sets the session cookie. Its lifetime is sent as Max-Age,
+// counted on the browser's own clock: an Expires date from the server's clock
+// would end the session at once on a browser whose clock runs ahead.
 func (s *Server) setSessionCookie(c *fiber.Ctx, token string) {
 	c.Cookie(&fiber.Cookie{
 		Name: sessionCookie, Value: token, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
-		Secure: s.cfg.SecureCookies(), Expires: s.now().Add(auth.SessionAbsolute),
+		Secure: s.cfg.SecureCookies(), MaxAge: int(auth.SessionAbsolute / time.Second),
 	})
 }
 

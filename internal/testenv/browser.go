@@ -92,10 +92,21 @@ func (b *Browser) screenshot() {
 	b.tb.Logf("screenshot of %s written to %s", url, path)
 }
 
+// ActionTimeout bounds each step of a journey, so a page that never comes
+// fails the test in under a minute rather than at the test's deadline.
+const ActionTimeout = 45 * time.Second
+
+// step returns a context for one browser action.
+func (b *Browser) step() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(b.Ctx, ActionTimeout)
+}
+
 // Open navigates to a path of the site and waits for the page to load.
 func (b *Browser) Open(path string) {
 	b.tb.Helper()
-	if err := chromedp.Do(b.Ctx, chromedp.Navigate(b.BaseURL+path)); err != nil {
+	ctx, cancel := b.step()
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(b.BaseURL+path)); err != nil {
 		b.tb.Fatalf("open %s: %v", path, err)
 	}
 }
@@ -104,7 +115,9 @@ func (b *Browser) Open(path string) {
 // next page to load. It returns the HTTP status of that page.
 func (b *Browser) Follow(sel string) int64 {
 	b.tb.Helper()
-	resp, err := chromedp.RunResponse(b.Ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	ctx, cancel := b.step()
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 	if err != nil {
 		b.tb.Fatalf("click %s: %v", sel, err)
 	}
@@ -116,7 +129,9 @@ func (b *Browser) Fill(sel, text string) {
 	b.tb.Helper()
 	sj, _ := json.Marshal(sel)
 	tj, _ := json.Marshal(text)
-	if err := chromedp.Do(b.Ctx, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
+	ctx, cancel := b.step()
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
 		b.tb.Fatalf("fill %s: %v", sel, err)
 	}
 	// Date inputs take keys field by field in the browser's locale: set them.
@@ -125,7 +140,7 @@ func (b *Browser) Fill(sel, text string) {
 		return
 	}
 	clear := chromedp.Evaluate[chromedp.Void](`document.querySelector(` + string(sj) + `).value = ""`)
-	if err := chromedp.Do(b.Ctx, clear, chromedp.SendKeys(chromedp.CSS(sel), text)); err != nil {
+	if err := chromedp.Do(ctx, clear, chromedp.SendKeys(chromedp.CSS(sel), text)); err != nil {
 		b.tb.Fatalf("fill %s: %v", sel, err)
 	}
 }
@@ -133,7 +148,9 @@ func (b *Browser) Fill(sel, text string) {
 // Click clicks sel without waiting for a navigation.
 func (b *Browser) Click(sel string) {
 	b.tb.Helper()
-	if err := chromedp.Do(b.Ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)); err != nil {
+	ctx, cancel := b.step()
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)); err != nil {
 		b.tb.Fatalf("click %s: %v", sel, err)
 	}
 }
@@ -141,7 +158,9 @@ func (b *Browser) Click(sel string) {
 // Text returns the visible text of the first element matching sel.
 func (b *Browser) Text(sel string) string {
 	b.tb.Helper()
-	s, err := chromedp.Run(b.Ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+	ctx, cancel := b.step()
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
 	if err != nil {
 		b.tb.Fatalf("text of %s: %v", sel, err)
 	}
@@ -151,7 +170,9 @@ func (b *Browser) Text(sel string) string {
 // Path returns the path (and query) of the current page.
 func (b *Browser) Path() string {
 	b.tb.Helper()
-	loc, err := chromedp.Run(b.Ctx, chromedp.Location())
+	ctx, cancel := b.step()
+	defer cancel()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
 		b.tb.Fatalf("location: %v", err)
 	}
@@ -161,7 +182,9 @@ func (b *Browser) Path() string {
 // Eval evaluates a JavaScript expression and returns its value.
 func Eval[T any](b *Browser, expr string) T {
 	b.tb.Helper()
-	v, err := chromedp.Run(b.Ctx, chromedp.Evaluate[T](expr))
+	ctx, cancel := b.step()
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
 		b.tb.Fatalf("eval %s: %v", expr, err)
 	}
@@ -179,7 +202,9 @@ func (b *Browser) MustContain(sel, want string) {
 // Upload sets the file input sel to the file at path.
 func (b *Browser) Upload(sel, path string) {
 	b.tb.Helper()
-	if err := chromedp.Do(b.Ctx, chromedp.SetUploadFiles(chromedp.CSS(sel), []string{path})); err != nil {
+	ctx, cancel := b.step()
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(sel), []string{path})); err != nil {
 		b.tb.Fatalf("upload %s: %v", path, err)
 	}
 }
@@ -189,7 +214,9 @@ func (b *Browser) Fetch(path string) []byte {
 	b.tb.Helper()
 	js := `fetch(` + strconv.Quote(path) + `).then(r => { if (!r.ok) throw new Error("status " + r.status); return r.arrayBuffer() })` +
 		`.then(buf => { let s = ""; const a = new Uint8Array(buf); for (let i = 0; i < a.length; i++) s += String.fromCharCode(a[i]); return btoa(s) })`
-	v, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+	ctx, cancel := b.step()
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
 	if err != nil {
 		b.tb.Fatalf("fetch %s: %v", path, err)
 	}
