@@ -232,3 +232,13 @@ func (b *Browser) AcceptDialogs() {
 	b.tb.Helper()
 	Eval[bool](b, `(window.confirm = () => true, true)`)
 }
+
+// Viewport resizes the page, e.g. to a phone's 375×812.
+func (b *Browser) Viewport(width, height int64) {
+	b.tb.Helper()
+	ctx, cancel := b.step()
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
+		b.tb.Fatalf("viewport %d×%d: %v", width, height, err)
+	}
+}
