@@ -47,6 +47,15 @@ func (s *Service) VerifyURL(code string) string { return s.BaseURL + "/verify/" 
 // certificate, creating and storing it if needed. Safe to call any number
 // of times, concurrently, from any instance.
 func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, error) {
+	// The code, and so the QR code of its verification address, does not
+	// depend on the enrolment: encode it while the enrolment is read.
+	code := NewCode()
+	type qrResult struct {
+		qr  *QRCode
+		err error
+	}
+	qrDone := make(chan qrResult, 1)
+	go func() { q, err := EncodeQR(s.VerifyURL(code)); qrDone <- qrResult{q, err} }()
 	e, err := s.Enrolments.Enrolment(ctx, enrolmentID)
 	if err != nil {
 		return nil, err
@@ -56,12 +65,14 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 	}
 	// 1. Claim: the first insert for this completion fixes its code. Meanwhile,
 	// for the usual case where this call wins, the file is made and stored
-	// under the new code; once both the claim and the rendering are done,
-	// the revision and the hash are recorded while the upload finishes.
-	// Nothing points at the file until the certificate record is written,
-	// after the upload; a call that loses the claim deletes its file.
+	// under the new code. Once both the claim and the rendering are done, the
+	// certificate is recorded as claimed (not yet downloadable) and handed
+	// over to the enrolment, with its first revision and its file's hash,
+	// while the upload runs; after the upload, one write marks it issued. A
+	// crash anywhere leaves a claim, or a claimed record, that the reconciler
+	// finishes. A call that loses the claim deletes its file.
 	key := e.ID + "/" + strconv.Itoa(e.Completion.Attempt)
-	claim := &Claim{Key: key, Code: NewCode(), At: s.Now().UTC()}
+	claim := &Claim{Key: key, Code: code, At: s.Now().UTC()}
 	var (
 		u        *auth.User
 		cert     *Certificate
@@ -76,10 +87,19 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 			return nil
 		}
 		sum := sha256.Sum256(pdf)
-		if err := ignoreConflict(s.Store.InsertRevision(gctx, rev)); err != nil {
-			return err
-		}
-		return s.Store.PutHash(gctx, &Hash{SHA256: hex.EncodeToString(sum[:]), Code: claim.Code, Revision: 1})
+		cert.SHA256, cert.Size = hex.EncodeToString(sum[:]), int64(len(pdf))
+		w, wctx := errgroup.WithContext(gctx)
+		w.Go(func() error { return ignoreConflict(s.Store.InsertRevision(wctx, rev)) })
+		w.Go(func() error {
+			return s.Store.PutHash(wctx, &Hash{SHA256: cert.SHA256, Code: claim.Code, Revision: 1})
+		})
+		w.Go(func() error {
+			if err := ignoreConflict(s.Store.InsertCertificate(wctx, cert)); err != nil {
+				return err
+			}
+			return s.Enrolments.AttachCertificate(wctx, e.ID, cert.Code)
+		})
+		return w.Wait()
 	})
 	g.Go(func() (err error) {
 		signalled := false
@@ -90,19 +110,19 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 			}
 		}
 		defer signal(false)
-		var qr *QRCode
-		h, hctx := errgroup.WithContext(gctx)
-		h.Go(func() (err error) { u, err = s.Accounts.User(hctx, e.UserID); return err })
-		h.Go(func() (err error) { qr, err = EncodeQR(s.VerifyURL(claim.Code)); return err })
-		if err := h.Wait(); err != nil {
+		if u, err = s.Accounts.User(gctx, e.UserID); err != nil {
 			return err
 		}
-		cert = s.newCertificate(e, claim, u, qr)
+		q := <-qrDone
+		if q.err != nil {
+			return q.err
+		}
+		cert = s.newCertificate(e, claim, u, q.qr)
 		rev = &Revision{ID: revisionID(cert.Code, 1), Code: cert.Code, N: 1, Name: cert.Name, IssuedAt: claim.At}
 		if pdf, err = s.Renderer.Render(s.document(cert, rev)); err != nil {
 			return err
 		}
-		signal(true) // the claim's side records the revision and hash during the upload
+		signal(true) // the claim's side records the certificate during the upload
 		return s.Blobs.Put(gctx, ObjectKey(cert.Code), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf")
 	})
 	err = g.Wait()
@@ -113,7 +133,7 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 		return nil, fmt.Errorf("certificates: issue %s: %w", e.ID, err)
 	}
 	if claimErr == nil {
-		return s.issueNew(ctx, e, cert, pdf)
+		return s.markNewIssued(ctx, cert)
 	}
 	if err = claimErr; !errs.Is(err, errs.ECONFLICT) {
 		return nil, err
@@ -151,26 +171,21 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 	return cert, nil
 }
 
-// issueNew issues the certificate of a claim this call has just won: render,
-// store the PDF, then record the certificate as issued (with its first
-// revision, its file's hash and the hand-over) in writes that run at once.
-// If the process dies before the record is written, the reconciler finds
-// the claim and repeats the job, producing the same file.
-func (s *Service) issueNew(ctx context.Context, e *learning.Enrolment, cert *Certificate, pdf []byte) (*Certificate, error) {
+// markNewIssued marks a certificate this call has just recorded, and whose
+// file is stored, as issued. If the process dies before this write, the
+// reconciler finds the claimed record and repeats the job, producing the
+// same file.
+func (s *Service) markNewIssued(ctx context.Context, cert *Certificate) (*Certificate, error) {
 	if s.FaultAfterPut != nil {
 		if err := s.FaultAfterPut(cert.Code); err != nil {
 			return nil, err
 		}
 	}
-	sum := sha256.Sum256(pdf)
-	cert.Status, cert.Revision, cert.PendingRevision = StatusIssued, 1, 0
-	cert.SHA256, cert.Size, cert.IssuedAt, cert.RevisedAt = hex.EncodeToString(sum[:]), int64(len(pdf)), cert.ClaimedAt, cert.ClaimedAt
-	if err := ignoreConflict(s.Store.InsertCertificate(ctx, cert)); err != nil {
+	if err := s.Store.SetCertificateFields(ctx, cert.Code, Fields{"status": StatusIssued, "revision": 1, "pending_revision": 0,
+		"issued_at": cert.ClaimedAt, "revised_at": cert.ClaimedAt}); err != nil {
 		return nil, err
 	}
-	if err := s.Enrolments.AttachCertificate(ctx, e.ID, cert.Code); err != nil {
-		return nil, err
-	}
+	cert.Status, cert.Revision, cert.PendingRevision, cert.IssuedAt, cert.RevisedAt = StatusIssued, 1, 0, cert.ClaimedAt, cert.ClaimedAt
 	return cert, nil
 }
 

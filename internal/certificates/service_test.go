@@ -204,9 +204,13 @@ func TestCrashBetweenPutAndMarkIssuedIsFinishedAfterRestart(t *testing.T) {
 	if stored == "" {
 		t.Fatal("the fault hook did not run")
 	}
-	// The PDF is stored, but no certificate is recorded as issued.
-	if _, err := f.env.DB.Certificate(ctx, stored); err == nil || len(f.object(t, stored)) == 0 {
-		t.Fatalf("after the crash: record %v, object %d bytes; want the object and no record", err, len(f.object(t, stored)))
+	// The PDF is stored, but the certificate is not recorded as issued: it
+	// cannot be downloaded and verifies as being prepared.
+	if c, err := f.env.DB.Certificate(ctx, stored); err != nil || c.Status == certificates.StatusIssued || len(f.object(t, stored)) == 0 {
+		t.Fatalf("after the crash: record %+v (%v), object %d bytes; want the object and a record not issued", c, err, len(f.object(t, stored)))
+	}
+	if c, _ := f.certs.Get(ctx, stored); certificates.StateOf(c, f.clock()) != certificates.StatePreparing {
+		t.Fatalf("after the crash the code verifies as %s, want preparing", certificates.StateOf(c, f.clock()))
 	}
 	// Restart: a new service's reconciler finishes the job.
 	restarted := f.newService()
