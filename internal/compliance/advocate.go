@@ -1,7 +1,10 @@
 package compliance
 
 import (
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Advocate statuses.
@@ -54,7 +57,9 @@ func Label(v string) string {
 	if v == "" {
 		return ""
 	}
-	return string(v[0]-32) + v[1:]
+	v = strings.ReplaceAll(v, "-", " ") // "other-advocate" → "Other advocate"
+	r, n := utf8.DecodeRuneInString(v)
+	return string(unicode.ToUpper(r)) + v[n:]
 }
 
 // Advocate is one contracted professional advocate: the account's ID, the

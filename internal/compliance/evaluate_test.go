@@ -243,3 +243,17 @@ func TestEachRequirementAndClearance(t *testing.T) {
 		}
 	})
 }
+
+func TestLabelReadsAsWords(t *testing.T) {
+	for in, want := range map[string]string{
+		"other-advocate":              "Other advocate",
+		"social-worker":               "Social worker",
+		"enhanced":                    "Enhanced",
+		"clear-after-risk-assessment": "Clear after risk assessment",
+		"":                            "",
+	} {
+		if got := Label(in); got != want {
+			t.Errorf("Label(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
