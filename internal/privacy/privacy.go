@@ -39,6 +39,10 @@ type Service struct {
 	ErasureCertificates string // KeepStatus or Delete
 	RetainEndedAdvocate int    // months after a contract ends
 	RetainOutbox        int    // days
+
+	// PurgeScans deletes DBS certificate scans past their six months
+	// (compliance.Service.PurgeScans).
+	PurgeScans func(context.Context) (int, error)
 }
 
 // person gathers what identifies a user's records.

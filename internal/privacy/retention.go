@@ -17,7 +17,8 @@ type Due struct {
 	Reason string // why now
 }
 
-// Retention applies the retention rules: compliance records of advocates
+// Retention applies the retention rules: DBS certificate scans six months
+// after the decision, compliance records of advocates
 // whose contract ended more than RetainEndedAdvocate months ago (with their
 // evidence and scans), and copies of emails older than RetainOutbox days.
 // With dryRun it lists what it would delete and deletes nothing. It is
@@ -25,6 +26,25 @@ type Due struct {
 func (s *Service) Retention(ctx context.Context, dryRun bool) ([]Due, error) {
 	now := s.Now()
 	var out []Due
+	// DBS certificate scans, six months after the decision (the hourly job
+	// does the same; listing them here gives it a dry run).
+	scans, err := s.DB.DueScans(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	for _, sc := range scans {
+		name := "an advocate whose record was deleted"
+		if a, err := s.DB.Advocate(ctx, sc.AdvocateID); err == nil {
+			name = a.Name
+		}
+		out = append(out, Due{Job: "dbs-scans", What: "DBS certificate scan of " + name,
+			Reason: "kept no longer than six months after the decision: due on " + sc.DeleteAfter.In(compliance.London).Format("2 January 2006")})
+	}
+	if !dryRun && len(scans) > 0 && s.PurgeScans != nil {
+		if _, err := s.PurgeScans(ctx); err != nil {
+			return out, err
+		}
+	}
 	cutoff := now.AddDate(0, -s.RetainEndedAdvocate, 0)
 	ended, err := s.DB.EndedAdvocates(ctx, cutoff)
 	if err != nil {
