@@ -138,6 +138,7 @@ type Store interface {
 	InsertRevision(ctx context.Context, r *Revision) error     // ECONFLICT when it exists
 	InsertRevisions(ctx context.Context, rs []*Revision) error // existing ones are left as they are
 	Revision(ctx context.Context, code string, n int) (*Revision, error)
+	DeleteRevision(ctx context.Context, code string, n int) error
 	PutHash(ctx context.Context, h *Hash) error
 	Hash(ctx context.Context, sha string) (*Hash, error)
 	UnfinishedCertificates(ctx context.Context, limit int) ([]Certificate, error)

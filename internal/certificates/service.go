@@ -255,7 +255,10 @@ func (s *Service) finish(ctx context.Context, c *Certificate, rev *Revision) err
 	if err := s.Blobs.Put(ctx, ObjectKey(c.Code), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf"); err != nil {
 		return err
 	}
-	return s.markIssued(ctx, c, rev, pdf, "")
+	if err := s.markIssued(ctx, c, rev, pdf, ""); err != nil {
+		return err
+	}
+	return s.erasedMeanwhile(ctx, c.Code, rev.N)
 }
 
 // markIssued records the stored file's hash and marks the certificate
@@ -288,6 +291,38 @@ func (s *Service) markIssued(ctx context.Context, c *Certificate, rev *Revision,
 	}
 	c.Status, c.Revision, c.PendingRevision, c.SHA256, c.Size, c.Name, c.IssuedAt, c.RevisedAt = StatusIssued, rev.N, 0, sha, int64(len(pdf)), rev.Name, issuedAt, rev.IssuedAt
 	return nil
+}
+
+// erasedMeanwhile checks, after revision n of a certificate was stored and
+// recorded, whether its holder's data was erased while it was being made
+// (erasure marks certificates before it deletes their files). If so, what
+// this revision wrote is undone — its file, its revision record and the
+// name on the certificate — and the result is ECONFLICT.
+func (s *Service) erasedMeanwhile(ctx context.Context, code string, n int) error {
+	c, err := s.Store.Certificate(ctx, code)
+	if err == nil && !c.NameErased {
+		return nil
+	}
+	if err != nil && !errs.Is(err, errs.ENOTFOUND) {
+		return err
+	}
+	ctx = context.WithoutCancel(ctx)
+	if err == nil {
+		f := Fields{"name": ""}
+		if n > 1 && c.Revision == n {
+			f["revision"] = n - 1 // this revision did not take effect
+		}
+		if err := s.Store.SetCertificateFields(ctx, code, f); err != nil {
+			return err
+		}
+	}
+	if err := s.Blobs.Delete(ctx, ObjectKey(code)); err != nil {
+		return err
+	}
+	if err := s.Store.DeleteRevision(ctx, code, n); err != nil {
+		return err
+	}
+	return errs.E(errs.ECONFLICT, "The holder's personal data was erased; this certificate is kept for verification only.")
 }
 
 func (s *Service) document(c *Certificate, rev *Revision) Document {

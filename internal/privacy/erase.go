@@ -79,6 +79,15 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 			return nil, err
 		}
 	}
+	// Certificates are marked erased before their files go: a reissue
+	// running meanwhile then finds the mark and deletes what it made.
+	if !dryRun {
+		for _, code := range p.CertificateCodes {
+			if err := s.DB.SetFields(ctx, "certificates", code, bson.D{{Key: "name", Value: ""}, {Key: "name_erased", Value: true}, {Key: "pending_revision", Value: 0}}); err != nil {
+				return nil, err
+			}
+		}
+	}
 	// Files.
 	files, err := s.files(ctx, p)
 	if err != nil {
@@ -102,11 +111,6 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 			return nil, err
 		}
 		if !dryRun {
-			for _, code := range p.CertificateCodes {
-				if err := s.DB.SetFields(ctx, "certificates", code, bson.D{{Key: "name", Value: ""}, {Key: "name_erased", Value: true}, {Key: "pending_revision", Value: 0}}); err != nil {
-					return nil, err
-				}
-			}
 			if err := s.DB.UpdatePersonal(ctx, holding("certificate_revisions"), p, bson.D{{Key: "name", Value: ""}}); err != nil {
 				return nil, err
 			}

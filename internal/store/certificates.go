@@ -69,6 +69,12 @@ func (db *DB) SetCertificateFields(ctx context.Context, code string, f certifica
 	return db.updateByID(ctx, colCertificates, code, bson.D{{Key: "$set", Value: toD(f)}})
 }
 
+// DeleteRevision deletes revision n of a certificate (none is fine).
+func (db *DB) DeleteRevision(ctx context.Context, code string, n int) error {
+	_, err := db.coll(colCertRevs).DeleteOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("%s/%d", code, n)}})
+	return err
+}
+
 func toD(f map[string]any) bson.D {
 	d := make(bson.D, 0, len(f))
 	for k, v := range f {
