@@ -242,3 +242,11 @@ func TestCompletionSurvivesACrashBeforeItIsRecorded(t *testing.T) {
 		t.Fatal("My learning does not show the completed course and its CPD hours")
 	}
 }
+
+func TestCoursePageShowsWhenEachSourceWasChecked(t *testing.T) {
+	w := newWorld(t, sampleDir)
+	_, body := w.client(w.srv, "").do("GET", "/courses/sample-course", nil)
+	if want := `(checked <time datetime="2026-11-01">1 November 2026</time>)`; !strings.Contains(body, want) {
+		t.Fatalf("course page: want %s", want)
+	}
+}

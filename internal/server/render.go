@@ -206,6 +206,13 @@ func templateFuncs(assets *assets) template.FuncMap {
 			}
 			return t.In(london).Format("2 January 2006, 15:04")
 		},
+		"dayOf": func(iso string) string { // "2026-11-22" → "22 November 2026"
+			t, err := time.Parse(time.DateOnly, iso)
+			if err != nil {
+				return iso
+			}
+			return t.Format("2 January 2006")
+		},
 		"isodate": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
