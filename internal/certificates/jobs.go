@@ -16,7 +16,7 @@ import (
 )
 
 const (
-	jobBatch   = 64               // certificates per batch; progress is saved after each
+	jobBatch   = 256              // certificates per batch; progress is saved after each
 	jobWorkers = 12               // certificates reissued at once
 	jobStale   = 30 * time.Second // a job whose heartbeat is older was stopped
 )
@@ -74,6 +74,7 @@ func (s *Service) runJob(ctx context.Context, id string) error {
 	for from := 0; from < len(certs); from += jobBatch {
 		batch := certs[from:min(from+jobBatch, len(certs))]
 		revs := make([]*Revision, len(batch))
+		hashes := make([]*Hash, len(batch))
 		var wg sync.WaitGroup
 		var failed atomic.Int64
 		sem := make(chan struct{}, jobWorkers)
@@ -83,22 +84,28 @@ func (s *Service) runJob(ctx context.Context, id string) error {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				rev, err := s.reissueInJob(ctx, &batch[i], j)
+				rev, hash, err := s.reissueInJob(ctx, &batch[i], j)
 				if err != nil {
 					s.Log.Warn("bulk reissue: certificate failed", "job", j.ID, "code", batch[i].Code, "err", err)
 					failed.Add(1)
 				}
-				revs[i] = rev
+				revs[i], hashes[i] = rev, hash
 			}()
 		}
 		wg.Wait()
-		// The revisions' history, one write per batch (the certificate
-		// records carry what their current revision prints).
+		// The revisions' history and the new files' hashes, one write each
+		// per batch, before the cursor moves past it: after a crash, the
+		// batch is done again, and certificates this job already marked
+		// give their revision and hash again from their records.
 		var made []*Revision
-		for _, r := range revs {
+		var sums []*Hash
+		for i, r := range revs {
 			if r != nil {
-				made = append(made, r)
+				made, sums = append(made, r), append(sums, hashes[i])
 			}
+		}
+		if err := s.Store.PutHashes(ctx, sums); err != nil {
+			return s.failJob(ctx, j, err)
 		}
 		if err := s.Store.InsertRevisions(ctx, made); err != nil {
 			return s.failJob(ctx, j, err)
@@ -115,15 +122,20 @@ func (s *Service) runJob(ctx context.Context, id string) error {
 
 // reissueInJob renders the next revision of c for job j, with the name it
 // prints now (or the one its learner asked for), stores it and marks it
-// issued. It returns nil for certificates it leaves alone: revoked ones and
-// ones this job already reissued before a restart.
-func (s *Service) reissueInJob(ctx context.Context, c *Certificate, j *Job) (*Revision, error) {
-	if c.Revoked != nil || c.NameErased || c.LastJob == j.ID {
-		return nil, nil
+// issued. It returns the revision and the file's hash for the batch to
+// record (for a certificate this job marked before a restart, as its record
+// says), or nils for certificates it leaves alone.
+func (s *Service) reissueInJob(ctx context.Context, c *Certificate, j *Job) (*Revision, *Hash, error) {
+	if c.Revoked != nil || c.NameErased {
+		return nil, nil, nil
+	}
+	if c.LastJob == j.ID {
+		return &Revision{ID: revisionID(c.Code, c.Revision), Code: c.Code, N: c.Revision, Name: c.Name, IssuedAt: c.RevisedAt,
+			Reason: j.Reason, By: j.By + " job:" + j.ID}, &Hash{SHA256: c.SHA256, Code: c.Code, Revision: c.Revision}, nil
 	}
 	if c.Status != StatusIssued || c.PendingRevision > c.Revision {
 		if err := s.finish(ctx, c, nil); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	name := c.Name
@@ -134,13 +146,16 @@ func (s *Service) reissueInJob(ctx context.Context, c *Certificate, j *Job) (*Re
 		IssuedAt: s.Now().UTC(), Reason: j.Reason, By: j.By + " job:" + j.ID}
 	pdf, err := s.Renderer.Render(s.document(c, rev))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := s.Blobs.Put(ctx, ObjectKey(c.Code), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c.LastJob = j.ID
-	return rev, s.markIssued(ctx, c, rev, pdf, "")
+	if err := s.markIssued(ctx, c, rev, pdf, "", false); err != nil {
+		return nil, nil, err
+	}
+	return rev, &Hash{SHA256: c.SHA256, Code: c.Code, Revision: rev.N}, nil
 }
 
 func (s *Service) failJob(ctx context.Context, j *Job, err error) error {

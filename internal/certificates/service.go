@@ -255,15 +255,16 @@ func (s *Service) finish(ctx context.Context, c *Certificate, rev *Revision) err
 	if err := s.Blobs.Put(ctx, ObjectKey(c.Code), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf"); err != nil {
 		return err
 	}
-	if err := s.markIssued(ctx, c, rev, pdf, ""); err != nil {
+	if err := s.markIssued(ctx, c, rev, pdf, "", true); err != nil {
 		return err
 	}
 	return s.erasedMeanwhile(ctx, c.Code, rev.N)
 }
 
-// markIssued records the stored file's hash and marks the certificate
+// markIssued records the stored file's hash (unless withHash is false: a
+// bulk job records a batch's hashes in one write) and marks the certificate
 // issued at revision rev (and, when enrolmentID is set, hands it over).
-func (s *Service) markIssued(ctx context.Context, c *Certificate, rev *Revision, pdf []byte, enrolmentID string) error {
+func (s *Service) markIssued(ctx context.Context, c *Certificate, rev *Revision, pdf []byte, enrolmentID string, withHash bool) error {
 	if s.FaultAfterPut != nil {
 		if err := s.FaultAfterPut(c.Code); err != nil {
 			return err
@@ -281,7 +282,9 @@ func (s *Service) markIssued(ctx context.Context, c *Certificate, rev *Revision,
 		f["reissue_request"] = nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.Store.PutHash(gctx, &Hash{SHA256: sha, Code: c.Code, Revision: rev.N}) })
+	if withHash {
+		g.Go(func() error { return s.Store.PutHash(gctx, &Hash{SHA256: sha, Code: c.Code, Revision: rev.N}) })
+	}
 	g.Go(func() error { return s.Store.SetCertificateFields(gctx, c.Code, f) })
 	if enrolmentID != "" {
 		g.Go(func() error { return s.Enrolments.AttachCertificate(gctx, enrolmentID, c.Code) })
@@ -433,7 +436,8 @@ func (s *Service) VerifyFile(ctx context.Context, r io.Reader) (*FileCheck, erro
 	if _, err := io.Copy(h, io.LimitReader(r, 5<<20)); err != nil {
 		return nil, err
 	}
-	rec, err := s.Store.Hash(ctx, hex.EncodeToString(h.Sum(nil)))
+	sum := hex.EncodeToString(h.Sum(nil))
+	rec, err := s.Store.Hash(ctx, sum)
 	if errs.Is(err, errs.ENOTFOUND) {
 		return &FileCheck{}, nil
 	}
@@ -448,7 +452,10 @@ func (s *Service) VerifyFile(ctx context.Context, r io.Reader) (*FileCheck, erro
 		return nil, err
 	}
 	fc := &FileCheck{Ours: true, Certificate: c, State: StateOf(c, s.Now())}
-	if rec.Revision != c.Revision && fc.State != StateRevoked {
+	// A reissue that prints the same bytes (same name, same second) keeps
+	// the first revision's hash record: the file is current if it is the
+	// certificate's current file.
+	if rec.Revision != c.Revision && sum != c.SHA256 && fc.State != StateRevoked {
 		fc.State = StateReplaced
 	}
 	return fc, nil

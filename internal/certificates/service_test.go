@@ -313,6 +313,8 @@ func TestBulkReissueResumesWithoutDoubleRevisions(t *testing.T) {
 		}
 		codes = append(codes, c.Code)
 	}
+	first := f.object(t, codes[0])
+	f.advance(time.Hour)
 	job, err := f.certs.StartBulkReissue(ctx, "sample-course", "corrected title", f.admin)
 	if err != nil {
 		t.Fatal(err)
@@ -331,24 +333,46 @@ func TestBulkReissueResumesWithoutDoubleRevisions(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, code := range codes {
-		c, _ := f.env.DB.Certificate(ctx, code)
-		if c.Revision != 2 || c.SHA256 != sha(f.object(t, code)) {
-			t.Fatalf("%s: revision %d, hash matches %v", code, c.Revision, c.SHA256 == sha(f.object(t, code)))
+	// Each new file verifies by upload as ours and current.
+	verifies := func(when string) {
+		t.Helper()
+		for _, code := range codes {
+			c, _ := f.env.DB.Certificate(ctx, code)
+			if c.Revision != 2 || c.SHA256 != sha(f.object(t, code)) {
+				t.Fatalf("%s %s: revision %d, hash matches %v", when, code, c.Revision, c.SHA256 == sha(f.object(t, code)))
+			}
+			fc, err := f.certs.VerifyFile(ctx, bytes.NewReader(f.object(t, code)))
+			if err != nil || !fc.Ours || fc.State != certificates.StateValid {
+				t.Fatalf("%s %s: the new file verifies as %+v, %v; want ours and valid", when, code, fc, err)
+			}
+			if _, err := f.env.DB.Revision(ctx, code, 2); err != nil {
+				t.Fatalf("%s %s: revision 2 not recorded: %v", when, code, err)
+			}
 		}
 	}
-	// Running the same job again (a resume after a crash) adds nothing.
+	verifies("after the job")
+	if fc, err := f.certs.VerifyFile(ctx, bytes.NewReader(first)); err != nil || !fc.Ours || fc.State != certificates.StateReplaced {
+		t.Fatalf("the first revision's file verifies as %+v, %v; want replaced", fc, err)
+	}
+	// A crash after the certificates were marked but before the batch's
+	// hashes and revisions were written: the job resumes from the last
+	// saved cursor, adds no third revision, and records what was missing.
+	for _, code := range codes {
+		c, _ := f.env.DB.Certificate(ctx, code)
+		if _, err := f.env.DB.DB.Collection("certificate_hashes").DeleteOne(ctx, map[string]string{"_id": c.SHA256}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.env.DB.DeleteRevision(ctx, code, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := f.env.DB.SetJobFields(ctx, job.ID, certificates.Fields{"cursor": "", "done": 0}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.certs.RunJob(ctx, job.ID); err != nil {
 		t.Fatal(err)
 	}
-	for _, code := range codes {
-		if c, _ := f.env.DB.Certificate(ctx, code); c.Revision != 2 {
-			t.Fatalf("%s: revision %d after the job ran again, want 2", code, c.Revision)
-		}
-	}
+	verifies("after the job ran again")
 }
 
 // TestErasedHolderIsNotPrintedAgain: a reissue left pending when the

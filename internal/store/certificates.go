@@ -203,16 +203,27 @@ func (db *DB) ReissueRequests(ctx context.Context, limit int) ([]certificates.Ce
 // InsertRevisions inserts revisions in one write; ones that exist already
 // are left as they are.
 func (db *DB) InsertRevisions(ctx context.Context, rs []*certificates.Revision) error {
-	if len(rs) == 0 {
+	return insertManyOnce(ctx, db.coll(colCertRevs), rs, "revisions")
+}
+
+// PutHashes records issued files' hashes in one write (idempotent, as PutHash).
+func (db *DB) PutHashes(ctx context.Context, hs []*certificates.Hash) error {
+	return insertManyOnce(ctx, db.coll(colCertHashes), hs, "hashes")
+}
+
+// insertManyOnce inserts docs in one unordered write, leaving those whose
+// _id exists already as they are.
+func insertManyOnce[T any](ctx context.Context, c collection, docs []T, what string) error {
+	if len(docs) == 0 {
 		return nil
 	}
-	docs := make([]any, len(rs))
-	for i, r := range rs {
-		docs[i] = r
+	all := make([]any, len(docs))
+	for i, d := range docs {
+		all[i] = d
 	}
-	_, err := db.coll(colCertRevs).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	_, err := c.InsertMany(ctx, all, options.InsertMany().SetOrdered(false))
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
-		return fmt.Errorf("store: insert revisions: %w", err)
+		return fmt.Errorf("store: insert %s: %w", what, err)
 	}
 	return nil
 }
