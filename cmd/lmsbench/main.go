@@ -109,6 +109,8 @@ func run() error {
 		return benchCertificates(ctx, services, database)
 	case "compliance":
 		return benchCompliance(ctx, services, database, base)
+	case "outbox":
+		return benchOutbox(ctx, database)
 	}
 
 	// Home page: anonymous against signed in, alternating.
@@ -137,7 +139,10 @@ func run() error {
 	if err := benchCompliance(ctx, services, database, base); err != nil {
 		return err
 	}
-	return benchCertificates(ctx, services, database)
+	if err := benchCertificates(ctx, services, database); err != nil {
+		return err
+	}
+	return benchOutbox(ctx, database)
 }
 
 // enrolAndFetch enrols the signed-in learner on a course and returns the
