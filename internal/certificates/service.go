@@ -56,6 +56,17 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 	}
 	qrDone := make(chan qrResult, 1)
 	go func() { q, err := EncodeQR(s.VerifyURL(code)); qrDone <- qrResult{q, err} }()
+	// Likewise the learner: an enrolment's ID starts with its user's ID.
+	type userResult struct {
+		u   *auth.User
+		err error
+	}
+	userDone := make(chan userResult, 1)
+	go func() {
+		uid, _, _ := strings.Cut(enrolmentID, "/")
+		u, err := s.Accounts.User(ctx, uid)
+		userDone <- userResult{u, err}
+	}()
 	e, err := s.Enrolments.Enrolment(ctx, enrolmentID)
 	if err != nil {
 		return nil, err
@@ -110,7 +121,9 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 			}
 		}
 		defer signal(false)
-		if u, err = s.Accounts.User(gctx, e.UserID); err != nil {
+		if r := <-userDone; r.err == nil && r.u.ID == e.UserID {
+			u = r.u
+		} else if u, err = s.Accounts.User(gctx, e.UserID); err != nil {
 			return err
 		}
 		q := <-qrDone
