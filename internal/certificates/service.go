@@ -350,6 +350,11 @@ func (s *Service) document(c *Certificate, rev *Revision) Document {
 	return d
 }
 
+// ReconcileGrace is how long the reconciler leaves a new completion, or a
+// certificate being issued, to the request that started it, so that it does
+// not render and store the same certificate alongside that request.
+const ReconcileGrace = time.Minute
+
 // Reconcile finishes work a crash or a restart left: completions waiting
 // for a certificate, certificates claimed but not issued, reissues started
 // but not finished, and bulk jobs whose instance stopped.
@@ -360,6 +365,9 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	for _, e := range pending {
+		if e.Completion != nil && s.Now().Sub(e.Completion.At) < ReconcileGrace {
+			continue // the request that recorded it is issuing it
+		}
 		if _, err := s.Issue(ctx, e.ID); err != nil {
 			return fixed, fmt.Errorf("certificates: issue for %s: %w", e.ID, err)
 		}
@@ -370,6 +378,9 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 		return fixed, err
 	}
 	for i := range unfinished {
+		if c := &unfinished[i]; c.Status == StatusClaimed && s.Now().Sub(c.ClaimedAt) < ReconcileGrace {
+			continue // being issued right now
+		}
 		if err := s.finish(ctx, &unfinished[i], nil); err != nil {
 			return fixed, fmt.Errorf("certificates: finish %s: %w", unfinished[i].Code, err)
 		}
