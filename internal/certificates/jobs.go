@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"sync"
@@ -203,4 +205,10 @@ func (s *Service) addToZip(ctx context.Context, zw *zip.Writer, c *Certificate) 
 	}
 	_, err = io.Copy(f, r)
 	return err
+}
+
+func newJobID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -17,19 +17,16 @@ package certificates
 import (
 	"bytes"
 	"compress/zlib"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/boombuler/barcode/qr"
 	"github.com/jung-kurt/gofpdf"
 	"golang.org/x/text/encoding/charmap"
 )
@@ -53,38 +50,6 @@ type Document struct {
 	QR *QRCode
 }
 
-// QRCode is an encoded QR code: Size×Size modules, row by row.
-type QRCode struct {
-	URL     string `bson:"url"`
-	Size    int    `bson:"size"`
-	Modules []byte `bson:"modules"` // one bit per module, rows packed
-}
-
-// EncodeQR encodes url as a QR code (error correction level M).
-func EncodeQR(url string) (*QRCode, error) {
-	code, err := qr.Encode(url, qr.M, qr.Auto)
-	if err != nil {
-		return nil, fmt.Errorf("certificates: QR code: %w", err)
-	}
-	n := code.Bounds().Dx()
-	q := &QRCode{URL: url, Size: n, Modules: make([]byte, (n*n+7)/8)}
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
-			if r, _, _, _ := code.At(x, y).RGBA(); r < 0x8000 {
-				i := y*n + x
-				q.Modules[i/8] |= 1 << (i % 8)
-			}
-		}
-	}
-	return q, nil
-}
-
-// Dark reports whether the module at column x, row y is dark.
-func (q *QRCode) Dark(x, y int) bool {
-	i := y*q.Size + x
-	return q.Modules[i/8]&(1<<(i%8)) != 0
-}
-
 // codePage is one single-byte font: a code page and its font definitions.
 type codePage struct {
 	id      string // family name in documents, e.g. "cp1250"
@@ -104,12 +69,6 @@ type Renderer struct {
 	// it costs a fraction of the full font.
 	wide    map[string][]byte
 	wideSet map[rune]bool
-}
-
-// wideRanges are the Unicode blocks of the wide cut.
-var wideRanges = [][2]rune{
-	{0x0020, 0x024F}, {0x0250, 0x02FF}, {0x0300, 0x036F}, {0x0370, 0x03FF}, {0x0400, 0x052F},
-	{0x1E00, 0x1EFF}, {0x2000, 0x206F}, {0x20A0, 0x20CF},
 }
 
 // NewRenderer prepares the fonts once (about half a second).
@@ -245,54 +204,6 @@ func cutFont(ttf []byte, charset []rune) ([]byte, error) {
 	return cut, nil
 }
 
-// dropTables returns the TrueType font ttf without the named tables.
-func dropTables(ttf []byte, drop ...string) ([]byte, error) {
-	if len(ttf) < 12 {
-		return nil, errors.New("certificates: font too short")
-	}
-	n := int(binary.BigEndian.Uint16(ttf[4:]))
-	if len(ttf) < 12+16*n {
-		return nil, errors.New("certificates: font table directory truncated")
-	}
-	type table struct {
-		rec  []byte
-		data []byte
-	}
-	var keep []table
-	for i := 0; i < n; i++ {
-		rec := ttf[12+16*i : 28+16*i]
-		off, length := binary.BigEndian.Uint32(rec[8:]), binary.BigEndian.Uint32(rec[12:])
-		if int(off)+int(length) > len(ttf) {
-			return nil, errors.New("certificates: font table out of range")
-		}
-		if slices.Contains(drop, string(rec[:4])) {
-			continue
-		}
-		keep = append(keep, table{rec: rec, data: ttf[off : off+length]})
-	}
-	out := make([]byte, 12+16*len(keep))
-	copy(out, ttf[:12])
-	binary.BigEndian.PutUint16(out[4:], uint16(len(keep)))
-	entry := 1
-	for 1<<entry <= len(keep) {
-		entry++
-	}
-	entry--
-	binary.BigEndian.PutUint16(out[6:], uint16(16<<entry))
-	binary.BigEndian.PutUint16(out[8:], uint16(entry))
-	binary.BigEndian.PutUint16(out[10:], uint16(16*len(keep)-16<<entry))
-	for i, t := range keep {
-		rec := out[12+16*i : 28+16*i]
-		copy(rec, t.rec)
-		binary.BigEndian.PutUint32(rec[8:], uint32(len(out)))
-		out = append(out, t.data...)
-		for len(out)%4 != 0 {
-			out = append(out, 0)
-		}
-	}
-	return out, nil
-}
-
 // fontDef returns gofpdf's JSON font definition for this code page: widths
 // from the full font, glyph names uniXXXX for the upper half so viewers and
 // text extraction map each code to its Unicode character.
@@ -334,61 +245,6 @@ func (p *codePage) fontDef(m gofpdf.TtfType, style string, cutSize int) ([]byte,
 		"File": "dejavu-" + p.id + strings.ToLower(style) + ".z", "OriginalSize": cutSize,
 	}
 	return json.Marshal(def)
-}
-
-// subsetTag returns the six capital letters PDF uses to mark a font subset,
-// different for each code page and style.
-func subsetTag(key string) string {
-	h := uint32(2166136261)
-	for i := 0; i < len(key); i++ {
-		h = (h ^ uint32(key[i])) * 16777619
-	}
-	tag := make([]byte, 6)
-	for i := range tag {
-		tag[i] = byte('A' + h%26)
-		h /= 26
-	}
-	return string(tag)
-}
-
-// run is a piece of text in one code page, already encoded.
-type run struct {
-	page *codePage
-	text string
-}
-
-// runs splits s into runs, keeping each run in its code page as long as it
-// can; ok is false when a character is in none of them.
-func (r *Renderer) runs(s string) ([]run, bool) {
-	var out []run
-	var cur *codePage
-	var buf []byte
-	for _, ru := range s {
-		if cur != nil {
-			if b, ok := cur.encode[ru]; ok {
-				buf = append(buf, b)
-				continue
-			}
-		}
-		var next *codePage
-		for _, p := range r.pages {
-			if _, ok := p.encode[ru]; ok {
-				next = p
-				break
-			}
-		}
-		if next == nil {
-			return nil, false
-		}
-		if cur != nil {
-			out = append(out, run{cur, string(buf)})
-		}
-		cur, buf = next, []byte{next.encode[ru]}
-	}
-	if cur != nil {
-		out = append(out, run{cur, string(buf)})
-	}
-	return out, true
 }
 
 // writer draws text in the document's fonts: code-page runs, or the full
@@ -463,15 +319,6 @@ func (w *writer) centered(pageWidth, y float64, s, style string, size, maxWidth 
 		y += size * 0.5
 	}
 	return y
-}
-
-func splitInTwo(s string) []string {
-	words := strings.Fields(s)
-	half := len(words) / 2
-	if half == 0 {
-		return []string{s}
-	}
-	return []string{strings.Join(words[:half], " "), strings.Join(words[half:], " ")}
 }
 
 // Render returns the certificate as an A4 landscape PDF. The same document
@@ -605,13 +452,3 @@ func drawQR(pdf *gofpdf.Fpdf, code *QRCode, x, y, size float64) {
 		}
 	}
 }
-
-var london = func() *time.Location {
-	l, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
-
-func londonDate(t time.Time) string { return t.In(london).Format("2 January 2006") }

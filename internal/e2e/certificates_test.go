@@ -31,12 +31,7 @@ func passSampleCourse(t *testing.T, b *testenv.Browser) {
 // page says valid → uploading the file says unaltered → an admin revokes it
 // → the verify page says revoked.
 func TestJourneyCertificate(t *testing.T) {
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("pdftotext missing (CI=true): .ci/run must install poppler-utils")
-		}
-		t.Skip("pdftotext not installed: sudo apt-get install poppler-utils")
-	}
+	testenv.NeedCommand(t, "pdftotext", "poppler-utils")
 	s := startSite(t, map[string]string{"LMS_DEMO": "true", "LMS_COURSES_DIR": filepath.Join(testenv.RepoRoot(), "courses", "testdata"),
 		"LMS_COMPLIANCE_POLICY": filepath.Join(testenv.RepoRoot(), "internal", "compliance", "testdata", "sample-policy.yaml")})
 	b := testenv.NewBrowser(t, s.URL)

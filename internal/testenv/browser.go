@@ -31,10 +31,7 @@ type Browser struct {
 func NewBrowser(tb testing.TB, baseURL string) *Browser {
 	tb.Helper()
 	if _, err := os.Stat(ChromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("Chromium is missing at %s (CI=true): .ci/run must install it (apt-get install -y chromium)", ChromiumPath)
-		}
-		tb.Skipf("browser test skipped: Chromium not found at %s; install it with `sudo apt-get install -y chromium`", ChromiumPath)
+		missing(tb, "Chromium at "+ChromiumPath, "chromium")
 	}
 	profile := tb.TempDir()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -228,4 +229,24 @@ func GrepDataDir(tb testing.TB, needles []string) []string {
 		}
 	}
 	return found
+}
+
+// NeedCommand makes sure the command name (from the Debian package pkg) is
+// on PATH; see missing for what happens when it is not.
+func NeedCommand(tb testing.TB, name, pkg string) {
+	tb.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		missing(tb, name, pkg)
+	}
+}
+
+// missing fails the test when CI=true (.ci/run installs every tool, so a
+// missing one is a defect there) and skips it elsewhere, saying how to
+// install what is missing.
+func missing(tb testing.TB, what, pkg string) {
+	tb.Helper()
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("%s is missing (CI=true): .ci/run must install the Debian package %s", what, pkg)
+	}
+	tb.Skipf("skipped: %s is missing; install it with `sudo apt-get install -y %s`", what, pkg)
 }

@@ -1,0 +1,70 @@
+package certificates_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/family-advocacy/lms/internal/certificates"
+	"github.com/family-advocacy/lms/internal/errs"
+)
+
+// TestErasedHolderIsNotPrintedAgain: a reissue left pending when the
+// holder's data is erased is closed by the reconciler without printing a
+// file, so neither the name nor a PDF comes back.
+func TestErasedHolderIsNotPrintedAgain(t *testing.T) {
+	testRenderer(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.issued(t, f.user.ID)
+	// What erasure leaves, with a reissue of revision 1 still pending.
+	if err := f.env.DB.SetCertificateFields(ctx, c.Code, certificates.Fields{"name": "", "name_erased": true, "pending_revision": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.env.Blob.Delete(ctx, certificates.ObjectKey(c.Code)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.newService().Reconcile(ctx); err != nil || n != 1 {
+		t.Fatalf("reconcile: %d, %v; want the pending reissue closed", n, err)
+	}
+	if _, _, err := f.env.Blob.Open(ctx, certificates.ObjectKey(c.Code)); err == nil {
+		t.Fatal("the reconciler printed the erased holder's certificate again")
+	}
+	got, _ := f.env.DB.Certificate(ctx, c.Code)
+	if got.Name != "" || got.PendingRevision != 0 || got.Status != certificates.StatusIssued {
+		t.Fatalf("after reconcile: name %q, pending %d, status %s", got.Name, got.PendingRevision, got.Status)
+	}
+	if n, _ := f.newService().Reconcile(ctx); n != 0 {
+		t.Fatalf("a second reconcile did %d things, want 0", n)
+	}
+}
+
+// TestReissueRacingErasureLeavesNoName: the holder is erased while a
+// reissue is between storing its file and recording it. The reissue finds
+// the erasure mark and deletes its file and its revision, so no copy of the
+// name survives in the bucket or the revisions.
+func TestReissueRacingErasureLeavesNoName(t *testing.T) {
+	testRenderer(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.issued(t, f.user.ID)
+	racing := f.newService()
+	racing.FaultAfterPut = func(code string) error {
+		// What erasure does meanwhile: mark the certificate, delete the file.
+		if err := f.env.DB.SetCertificateFields(ctx, code, certificates.Fields{"name": "", "name_erased": true}); err != nil {
+			return err
+		}
+		return f.env.Blob.Delete(ctx, certificates.ObjectKey(code))
+	}
+	if _, err := racing.Reissue(ctx, c.Code, "typo in the name", f.admin); !errs.Is(err, errs.ECONFLICT) {
+		t.Fatalf("reissue during erasure: %v, want a conflict", err)
+	}
+	if _, _, err := f.env.Blob.Open(ctx, certificates.ObjectKey(c.Code)); err == nil {
+		t.Fatal("the reissue left its file, with the erased name, in the bucket")
+	}
+	if _, err := f.env.DB.Revision(ctx, c.Code, 2); !errs.Is(err, errs.ENOTFOUND) {
+		t.Fatalf("revision 2 with the name is still recorded: %v", err)
+	}
+	if got, _ := f.env.DB.Certificate(ctx, c.Code); got.Name != "" || !got.NameErased || got.Revision != 1 {
+		t.Fatalf("certificate after the race: name %q, erased %v, revision %d", got.Name, got.NameErased, got.Revision)
+	}
+}
