@@ -65,39 +65,50 @@ func (db *DB) MarkNotificationsRead(ctx context.Context, userID string, at time.
 	return err
 }
 
+// lease is who runs a scheduled job until when, and the last day it finished.
+type lease struct {
+	Name    string    `bson:"_id"`
+	Owner   string    `bson:"owner"`
+	Until   time.Time `bson:"until"`
+	Taken   time.Time `bson:"taken_at"`
+	DoneDay string    `bson:"done_day"`
+}
+
 // TakeLease gives owner the named job until the given time, unless another
 // owner holds an unexpired lease or the job is already done for day. One
 // conditional single-document update (or the first insert) decides.
 func (db *DB) TakeLease(ctx context.Context, name, owner, day string, now, until time.Time) (bool, error) {
-	c := db.coll(colLeases)
-	res, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: name}, {Key: "until", Value: bson.D{{Key: "$lt", Value: now}}}, {Key: "done_day", Value: bson.D{{Key: "$ne", Value: day}}}},
+	old, err := updateByIDIf(ctx, db, colLeases, name,
+		bson.D{{Key: "until", Value: bson.D{{Key: "$lt", Value: now}}}, {Key: "done_day", Value: bson.D{{Key: "$ne", Value: day}}}},
+		func(l *lease) bool { return l.Until.Before(now) && l.DoneDay != day },
 		bson.D{{Key: "$set", Value: bson.D{{Key: "owner", Value: owner}, {Key: "until", Value: until}, {Key: "taken_at", Value: now}}}})
 	if err != nil {
 		return false, fmt.Errorf("store: take lease %s: %w", name, err)
 	}
-	if res.MatchedCount == 1 {
+	if old != nil {
 		return true, nil
 	}
-	_, err = c.InsertOne(ctx, bson.D{{Key: "_id", Value: name}, {Key: "owner", Value: owner}, {Key: "until", Value: until}, {Key: "taken_at", Value: now}, {Key: "done_day", Value: ""}})
+	_, err = db.coll(colLeases).InsertOne(ctx, lease{Name: name, Owner: owner, Until: until, Taken: now})
 	if mongo.IsDuplicateKeyError(err) {
 		return false, nil // someone holds it, or it is done for the day
 	}
 	return err == nil, err
 }
 
+// ownedBy updates owner's lease; false when owner no longer holds it.
+func (db *DB) ownedBy(ctx context.Context, name, owner string, set bson.D) (bool, error) {
+	old, err := updateByIDIf(ctx, db, colLeases, name, bson.D{{Key: "owner", Value: owner}},
+		func(l *lease) bool { return l.Owner == owner }, bson.D{{Key: "$set", Value: set}})
+	return old != nil, err
+}
+
 // RenewLease extends owner's lease; false when owner no longer holds it.
 func (db *DB) RenewLease(ctx context.Context, name, owner string, until time.Time) (bool, error) {
-	res, err := db.coll(colLeases).UpdateOne(ctx, bson.D{{Key: "_id", Value: name}, {Key: "owner", Value: owner}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "until", Value: until}}}})
-	if err != nil {
-		return false, err
-	}
-	return res.MatchedCount == 1, nil
+	return db.ownedBy(ctx, name, owner, bson.D{{Key: "until", Value: until}})
 }
 
 // FinishLease records the job done for day and releases owner's lease.
 func (db *DB) FinishLease(ctx context.Context, name, owner, day string, now time.Time) error {
-	_, err := db.coll(colLeases).UpdateOne(ctx, bson.D{{Key: "_id", Value: name}, {Key: "owner", Value: owner}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "done_day", Value: day}, {Key: "until", Value: now}}}})
+	_, err := db.ownedBy(ctx, name, owner, bson.D{{Key: "done_day", Value: day}, {Key: "until", Value: now}})
 	return err
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -35,42 +34,15 @@ func (db *DB) InsertMessage(ctx context.Context, m *notify.Message) (bool, error
 // ClaimMessage takes a queued message whose next try has come for one
 // delivery attempt (a conditional single-document update).
 func (db *DB) ClaimMessage(ctx context.Context, id string, now, until time.Time) (*notify.Message, error) {
-	var m notify.Message
-	if db.wmu != nil {
-		// FerretDB answers only an exact {_id: v} filter from SQLite's key;
-		// the conditional filter below would scan the whole outbox, under
-		// the write lock. Read by _id and decide here, under the lock.
-		db.wmu.Lock()
-		defer db.wmu.Unlock()
-		raw := db.DB.Collection(colOutbox)
-		err := raw.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&m)
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("store: claim message: %w", err)
-		}
-		if m.Status != notify.StatusQueued || m.NextTry.After(now) {
-			return nil, nil
-		}
-		if _, err := raw.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "next_try", Value: until}, {Key: "attempts", Value: m.Attempts + 1}}}}); err != nil {
-			return nil, fmt.Errorf("store: claim message: %w", err)
-		}
-		m.NextTry, m.Attempts = until, m.Attempts+1
-		return &m, nil
+	m, err := updateByIDIf(ctx, db, colOutbox, id,
+		bson.D{{Key: "status", Value: notify.StatusQueued}, {Key: "next_try", Value: bson.D{{Key: "$lte", Value: now}}}},
+		func(m *notify.Message) bool { return m.Status == notify.StatusQueued && !m.NextTry.After(now) },
+		bson.D{{Key: "$set", Value: bson.D{{Key: "next_try", Value: until}}}, {Key: "$inc", Value: bson.D{{Key: "attempts", Value: 1}}}})
+	if err != nil || m == nil {
+		return nil, err
 	}
-	err := db.coll(colOutbox).FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: notify.StatusQueued}, {Key: "next_try", Value: bson.D{{Key: "$lte", Value: now}}}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "next_try", Value: until}}}, {Key: "$inc", Value: bson.D{{Key: "attempts", Value: 1}}}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&m)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: claim message: %w", err)
-	}
-	return &m, nil
+	m.NextTry, m.Attempts = until, m.Attempts+1
+	return m, nil
 }
 
 // FinishAttempt records the outcome of a delivery attempt.

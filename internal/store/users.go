@@ -56,13 +56,13 @@ func (db *DB) EmailClaim(ctx context.Context, email string) (string, time.Time, 
 
 // TakeOverEmail moves a dangling claim (its user was never created) to toUserID.
 func (db *DB) TakeOverEmail(ctx context.Context, email, fromUserID, toUserID string, now time.Time) error {
-	res, err := db.coll(colUserEmails).ReplaceOne(ctx,
-		bson.D{{Key: "_id", Value: email}, {Key: "user_id", Value: fromUserID}},
-		emailClaim{Email: email, UserID: toUserID, Claimed: now})
+	old, err := updateByIDIf(ctx, db, colUserEmails, email, bson.D{{Key: "user_id", Value: fromUserID}},
+		func(c *emailClaim) bool { return c.UserID == fromUserID },
+		bson.D{{Key: "$set", Value: bson.D{{Key: "user_id", Value: toUserID}, {Key: "claimed_at", Value: now}}}})
 	if err != nil {
 		return fmt.Errorf("store: take over email: %w", err)
 	}
-	if res.MatchedCount == 0 {
+	if old == nil {
 		return errs.E(errs.ECONFLICT, "email already registered")
 	}
 	return nil
