@@ -53,11 +53,8 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 	b.MustContain("main h1", "You passed")
 	b.CheckAccessibility() // the result
 	check("/courses/sample-course/print", "/my/learning", "/my/certificates", "/account", "/notifications", "/my/compliance")
+	b.Open("/my/certificates")
 	code := testenv.Eval[string](b, `(function(){const a=document.querySelector('a[href^="/verify/"]'); return a ? a.getAttribute("href") : ""})()`)
-	if code == "" {
-		b.Open("/my/certificates")
-		code = testenv.Eval[string](b, `(function(){const a=document.querySelector('a[href^="/verify/"]'); return a ? a.getAttribute("href") : ""})()`)
-	}
 	if !strings.HasPrefix(code, "/verify/") {
 		t.Fatal("no verification link on My certificates")
 	}
@@ -72,7 +69,8 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 	b.Follow(`form[action="/account/2fa"] button`)
 	check("/manage", "/manage/policy", "/manage/advocates/new")
 	b.Follow(`form[action="/manage/advocates"] button`) // nothing filled in
-	b.MustContain(".error-summary", "")
+	b.MustContain(".error-summary", "There is a problem")
+	b.MustContain(".error-summary", "Enter")
 	b.CheckAccessibility()
 	b.Open("/manage")
 	b.Follow(`#advocates tbody tr th a`)
