@@ -3,7 +3,9 @@ package certificates_test
 import (
 	"context"
 	"testing"
+	"time"
 
+	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/errs"
 )
@@ -66,5 +68,47 @@ func TestReissueRacingErasureLeavesNoName(t *testing.T) {
 	}
 	if got, _ := f.env.DB.Certificate(ctx, c.Code); got.Name != "" || !got.NameErased || got.Revision != 1 {
 		t.Fatalf("certificate after the race: name %q, erased %v, revision %d", got.Name, got.NameErased, got.Revision)
+	}
+}
+
+// TestBulkReissueRacingErasureLeavesNoName: one holder is erased while a
+// bulk reissue of their course is between storing their new file and
+// recording it. When the batch is recorded, the job finds the mark and
+// withdraws that revision — file, revision record and name — while the
+// other certificates are reissued as usual.
+func TestBulkReissueRacingErasureLeavesNoName(t *testing.T) {
+	testRenderer(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	other := f.addUser(t, "other@example.org", "Other Learner", auth.RoleLearner)
+	erased, kept := f.issued(t, f.user.ID), f.issued(t, other.ID)
+	f.advance(time.Hour)
+	racing := f.newService()
+	racing.FaultAfterPut = func(code string) error {
+		if code != erased.Code {
+			return nil
+		}
+		// What erasure does meanwhile: mark the certificate, delete the file.
+		if err := f.env.DB.SetCertificateFields(ctx, code, certificates.Fields{"name": "", "name_erased": true}); err != nil {
+			return err
+		}
+		return f.env.Blob.Delete(ctx, certificates.ObjectKey(code))
+	}
+	job, err := racing.StartBulkReissue(ctx, "sample-course", "corrected title", f.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitForJob(t, racing, job.ID)
+	if _, _, err := f.env.Blob.Open(ctx, certificates.ObjectKey(erased.Code)); err == nil {
+		t.Fatal("the bulk reissue left the erased holder's new file in the bucket")
+	}
+	if _, err := f.env.DB.Revision(ctx, erased.Code, 2); !errs.Is(err, errs.ENOTFOUND) {
+		t.Fatalf("revision 2 with the erased name is still recorded: %v", err)
+	}
+	if got, _ := f.env.DB.Certificate(ctx, erased.Code); got.Name != "" || !got.NameErased || got.Revision != 1 {
+		t.Fatalf("erased holder's certificate after the job: name %q, erased %v, revision %d", got.Name, got.NameErased, got.Revision)
+	}
+	if got, _ := f.env.DB.Certificate(ctx, kept.Code); got.Name != other.Name || got.Revision != 2 || got.SHA256 != sha(f.object(t, kept.Code)) {
+		t.Fatalf("the other certificate after the job: name %q, revision %d", got.Name, got.Revision)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/errs"
+	"golang.org/x/sync/errgroup"
 )
 
 const (
@@ -112,6 +113,9 @@ func (s *Service) runJob(ctx context.Context, id string) error {
 		if err := s.Store.InsertRevisions(ctx, made); err != nil {
 			return s.failJob(ctx, j, err)
 		}
+		if err := s.undoErased(ctx, j, made); err != nil {
+			return s.failJob(ctx, j, err)
+		}
 		j.Done += len(batch) - int(failed.Load())
 		j.Failed += int(failed.Load())
 		j.Cursor = batch[len(batch)-1].Code
@@ -158,6 +162,28 @@ func (s *Service) reissueInJob(ctx context.Context, c *Certificate, j *Job) (*Re
 		return nil, nil, err
 	}
 	return rev, &Hash{SHA256: c.SHA256, Code: c.Code, Revision: rev.N}, nil
+}
+
+// undoErased checks, once a batch is recorded, whether any of its holders
+// was erased while it ran, and undoes what the batch printed for them (see
+// erasedMeanwhile). Erasure marks certificates, then deletes their files,
+// then clears their revisions' names, so whichever order the two run in,
+// no copy of an erased name outlives this check: a holder erased after it
+// had the batch's file and revision already there to delete and clear.
+func (s *Service) undoErased(ctx context.Context, j *Job, made []*Revision) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(jobWorkers)
+	for _, r := range made {
+		g.Go(func() error {
+			err := s.erasedMeanwhile(gctx, r.Code, r.N)
+			if errs.Is(err, errs.ECONFLICT) {
+				s.Log.Info("bulk reissue: holder erased meanwhile; the new revision was withdrawn", "job", j.ID, "code", r.Code)
+				return nil
+			}
+			return err
+		})
+	}
+	return g.Wait()
 }
 
 func (s *Service) failJob(ctx context.Context, j *Job, err error) error {

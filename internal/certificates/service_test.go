@@ -257,19 +257,8 @@ func TestBulkReissueResumesWithoutDoubleRevisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		j, _ := f.certs.Job(ctx, job.ID)
-		if !j.Finished.IsZero() {
-			if j.Done != 5 || j.Failed != 0 || j.Total != 5 {
-				t.Fatalf("job: %+v", j)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("bulk reissue did not finish")
-		}
-		time.Sleep(50 * time.Millisecond)
+	if j := waitForJob(t, f.certs, job.ID); j.Done != 5 || j.Failed != 0 || j.Total != 5 {
+		t.Fatalf("job: %+v", j)
 	}
 	// Each new file verifies by upload as ours and current.
 	verifies := func(when string) {
@@ -311,4 +300,23 @@ func TestBulkReissueResumesWithoutDoubleRevisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	verifies("after the job ran again")
+}
+
+// waitForJob waits up to 30 s for a background job to finish and returns it.
+func waitForJob(t *testing.T, s *certificates.Service, id string) *certificates.Job {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		j, err := s.Job(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !j.Finished.IsZero() {
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s did not finish: %+v", id, j)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
