@@ -5,14 +5,17 @@ package certificates
 // is an import change here.
 //
 // Fonts. gofpdf's UTF-8 path parses and subsets the TrueType font for every
-// document (about 16 ms for DejaVu Sans). Instead, NewRenderer does that work
-// once: it has gofpdf cut DejaVu down to the characters of six Windows code
-// pages (Western, Central European, Baltic, Cyrillic, Greek, Turkish) and wraps the
-// cut font in one single-byte font definition per code page. A document then
-// embeds that small font file and writes each run of text in the first code
-// page that has all its characters, so names like "Zoë Łukasiewicz-Ørsted"
-// mix code pages within a line. Text with a character outside all six falls
-// back to gofpdf's UTF-8 path for the whole document: slower, still correct.
+// document (about 16 ms for DejaVu Sans). Instead, the renderer has gofpdf
+// cut DejaVu down, once, to the characters of six Windows code pages
+// (Western, Central European, Baltic, Cyrillic, Greek, Turkish) and of
+// extra pages holding every other Latin, Greek and Cyrillic letter and
+// combining accent DejaVu has, and wraps each cut in a single-byte font
+// definition whose glyph names (uniXXXX) let viewers and text extraction map
+// codes back to Unicode. A document embeds only the pages its text uses and
+// writes each run of text in the first page that has all its characters, so
+// names like "Zoë Łukasiewicz-Ørsted" or "Oluwaseun Adébáyọ̀" mix pages within
+// a line. Text in another script (Armenian, Georgian...) falls back to
+// gofpdf's UTF-8 path for the whole document: slower, still correct.
 
 import (
 	"bytes"
@@ -23,8 +26,10 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jung-kurt/gofpdf"
@@ -50,30 +55,58 @@ type Document struct {
 	QR *QRCode
 }
 
-// codePage is one single-byte font: a code page and its font definitions.
+// codePage is one single-byte font: up to 224 characters of DejaVu, one
+// code each. The first six are Windows code pages; the rest are made up of
+// the characters in extraRanges that none of those six has (Vietnamese and
+// Yoruba letters, combining accents, IPA, more Greek and Cyrillic), 128 to a
+// page beside ASCII in its usual place, so a run rarely changes font. A
+// page's fonts are cut the first time a document uses it.
 type codePage struct {
-	id      string // family name in documents, e.g. "cp1250"
-	cm      *charmap.Charmap
-	encode  map[rune]byte
+	id     string // family name in documents, e.g. "cp1250", "x1"
+	decode [256]rune
+	encode map[rune]byte // the characters the font has in both styles
+
+	once    sync.Once
+	err     error
 	defJSON map[string][]byte // by style: "" or "B"
-	cutZ    map[string][]byte // by style: the font cut to this code page, zlib-compressed
+	cutZ    map[string][]byte // by style: the font cut to this page, zlib-compressed
+}
+
+func newPage(id string) *codePage {
+	p := &codePage{id: id, encode: map[rune]byte{}}
+	for b := range p.decode {
+		p.decode[b] = '\ufffd'
+	}
+	return p
 }
 
 // Renderer renders certificates with DejaVu Sans (regular and bold).
 type Renderer struct {
-	regular, bold []byte // the full TrueType fonts, for the last-resort UTF-8 path
-	pages         []*codePage
-	// wide holds, by style, a cut of the font to the Latin, Greek and
-	// Cyrillic blocks and combining marks, for gofpdf's UTF-8 path when text
-	// mixes characters no code page has (Yoruba ọ̀, Vietnamese ệ): parsing
-	// it costs a fraction of the full font.
-	wide    map[string][]byte
-	wideSet map[rune]bool
+	fonts   map[string][]byte         // by style: the full TrueType font, for the last-resort UTF-8 path
+	metrics map[string]gofpdf.TtfType // by style
+	pages   []*codePage
 }
 
-// NewRenderer prepares the fonts once (about half a second).
+// NewRenderer parses the fonts and lays out the code pages once; each
+// page's fonts are cut when a document first needs them.
 func NewRenderer(regular, bold []byte) (*Renderer, error) {
-	r := &Renderer{regular: regular, bold: bold, wide: map[string][]byte{}, wideSet: map[rune]bool{}}
+	r := &Renderer{fonts: map[string][]byte{"": regular, "B": bold}, metrics: map[string]gofpdf.TtfType{}}
+	for style, ttf := range r.fonts {
+		m, err := parseMetrics(ttf)
+		if err != nil {
+			return nil, err
+		}
+		r.metrics[style] = m
+	}
+	inFont := func(ru rune) bool {
+		for _, m := range r.metrics {
+			if _, ok := m.Chars[uint16(ru)]; !ok || ru > 0xffff {
+				return false
+			}
+		}
+		return true
+	}
+	covered := map[rune]bool{}
 	for _, cp := range []struct {
 		id string
 		cm *charmap.Charmap
@@ -81,70 +114,72 @@ func NewRenderer(regular, bold []byte) (*Renderer, error) {
 		{"cp1252", charmap.Windows1252}, {"cp1250", charmap.Windows1250}, {"cp1257", charmap.Windows1257},
 		{"cp1251", charmap.Windows1251}, {"cp1253", charmap.Windows1253}, {"cp1254", charmap.Windows1254},
 	} {
-		p := &codePage{id: cp.id, cm: cp.cm, encode: map[rune]byte{}, defJSON: map[string][]byte{}, cutZ: map[string][]byte{}}
+		p := newPage(cp.id)
 		for b := 32; b < 256; b++ {
-			if ru := cp.cm.DecodeByte(byte(b)); ru != '\ufffd' {
-				p.encode[ru] = byte(b)
+			ru := cp.cm.DecodeByte(byte(b))
+			p.decode[b] = ru
+			if ru != '\ufffd' && inFont(ru) {
+				p.encode[ru], covered[ru] = byte(b), true
 			}
 		}
 		r.pages = append(r.pages, p)
 	}
-	for _, st := range []struct {
-		style string
-		ttf   []byte
-	}{{"", regular}, {"B", bold}} {
-		metrics, err := parseMetrics(st.ttf)
-		if err != nil {
-			return nil, err
-		}
-		var wide []rune
-		for _, rg := range wideRanges {
-			for ru := rg[0]; ru <= rg[1]; ru++ {
-				if _, ok := metrics.Chars[uint16(ru)]; ok {
-					wide = append(wide, ru)
-					if st.style == "" {
-						r.wideSet[ru] = true
-					}
-				}
+	var extra []rune
+	for _, rg := range extraRanges {
+		for ru := rg[0]; ru <= rg[1]; ru++ {
+			if !covered[ru] && inFont(ru) {
+				extra = append(extra, ru)
 			}
-		}
-		if r.wide[st.style], err = cutFont(st.ttf, wide); err != nil {
-			return nil, err
-		}
-		for _, p := range r.pages {
-			// Characters the font lacks cannot be written in this code page.
-			var charset []rune
-			for ru := range p.encode {
-				if _, ok := metrics.Chars[uint16(ru)]; !ok || ru > 0xffff {
-					delete(p.encode, ru)
-					continue
-				}
-				charset = append(charset, ru)
-			}
-			// Each code page gets its own cut: a document embeds only the
-			// code pages its text uses, about 20 KB each.
-			cut, err := cutFont(st.ttf, charset)
-			if err != nil {
-				return nil, err
-			}
-			// The name table (copyright and licence strings, 15 KB) is not
-			// needed to show the glyphs; the licence ships with the app.
-			if cut, err = dropTables(cut, "name"); err != nil {
-				return nil, err
-			}
-			var z bytes.Buffer
-			zw := zlib.NewWriter(&z)
-			zw.Write(cut)
-			zw.Close()
-			p.cutZ[st.style] = z.Bytes()
-			def, err := p.fontDef(metrics, st.style, len(cut))
-			if err != nil {
-				return nil, err
-			}
-			p.defJSON[st.style] = def
 		}
 	}
+	for i := 1; len(extra) > 0; i++ {
+		p := newPage("x" + strconv.Itoa(i))
+		for b := 32; b < 127; b++ {
+			p.decode[b], p.encode[rune(b)] = rune(b), byte(b)
+		}
+		n := min(len(extra), 128)
+		for j, ru := range extra[:n] {
+			p.decode[128+j], p.encode[ru] = ru, byte(128+j)
+		}
+		extra = extra[n:]
+		r.pages = append(r.pages, p)
+	}
 	return r, nil
+}
+
+// load cuts the page's fonts, once.
+func (p *codePage) load(r *Renderer) error {
+	p.once.Do(func() { p.err = p.cut(r) })
+	return p.err
+}
+
+func (p *codePage) cut(r *Renderer) error {
+	charset := make([]rune, 0, len(p.encode))
+	for ru := range p.encode {
+		charset = append(charset, ru)
+	}
+	slices.Sort(charset)
+	p.defJSON, p.cutZ = map[string][]byte{}, map[string][]byte{}
+	for style, ttf := range r.fonts {
+		cut, err := cutFont(ttf, charset)
+		if err != nil {
+			return err
+		}
+		// The name table (copyright and licence strings, 15 KB) is not
+		// needed to show the glyphs; the licence ships with the app.
+		if cut, err = dropTables(cut, "name"); err != nil {
+			return err
+		}
+		var z bytes.Buffer
+		zw := zlib.NewWriter(&z)
+		zw.Write(cut)
+		zw.Close()
+		p.cutZ[style] = z.Bytes()
+		if p.defJSON[style], err = p.fontDef(r.metrics[style], style, len(cut)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // parseMetrics reads the font's metrics with gofpdf's TrueType parser.
@@ -218,7 +253,7 @@ func (p *codePage) fontDef(m gofpdf.TtfType, style string, cutSize int) ([]byte,
 	cw := make([]int, 256)
 	var diff strings.Builder
 	for b := 0; b < 256; b++ {
-		ru := p.cm.DecodeByte(byte(b))
+		ru := p.decode[b]
 		if b < 32 || ru == '\ufffd' {
 			cw[b] = width(' ')
 			continue
@@ -256,33 +291,28 @@ type writer struct {
 	added map[string]bool
 }
 
-func (w *writer) setFont(family, style string, size float64) {
+func (w *writer) setFont(p *codePage, style string, size float64) {
 	if w.utf8 {
 		w.pdf.SetFont("utf8", style, size)
 		return
 	}
-	key := family + style
-	if !w.added[key] {
-		for _, p := range w.r.pages {
-			if p.id == family {
-				w.pdf.AddFontFromBytes(p.id, style, p.defJSON[style], p.cutZ[style])
-			}
-		}
+	if key := p.id + style; !w.added[key] {
+		w.pdf.AddFontFromBytes(p.id, style, p.defJSON[style], p.cutZ[style])
 		w.added[key] = true
 	}
-	w.pdf.SetFont(family, style, size)
+	w.pdf.SetFont(p.id, style, size)
 }
 
 // width returns the width of s in mm at the given style and size.
 func (w *writer) width(s, style string, size float64) float64 {
 	if w.utf8 {
-		w.setFont("", style, size)
+		w.setFont(nil, style, size)
 		return w.pdf.GetStringWidth(s)
 	}
 	rs, _ := w.r.runs(s)
 	total := 0.0
 	for _, rn := range rs {
-		w.setFont(rn.page.id, style, size)
+		w.setFont(rn.page, style, size)
 		total += w.pdf.GetStringWidth(rn.text)
 	}
 	return total
@@ -291,7 +321,7 @@ func (w *writer) width(s, style string, size float64) float64 {
 // text writes s with its left edge at x on the baseline box at y.
 func (w *writer) text(x, y float64, s, style string, size float64, link string) {
 	if w.utf8 {
-		w.setFont("", style, size)
+		w.setFont(nil, style, size)
 		w.pdf.SetXY(x, y)
 		w.pdf.CellFormat(w.pdf.GetStringWidth(s), size*0.5, s, "", 0, "L", false, 0, link)
 		return
@@ -299,7 +329,7 @@ func (w *writer) text(x, y float64, s, style string, size float64, link string) 
 	rs, _ := w.r.runs(s)
 	w.pdf.SetXY(x, y)
 	for _, rn := range rs {
-		w.setFont(rn.page.id, style, size)
+		w.setFont(rn.page, style, size)
 		w.pdf.CellFormat(w.pdf.GetStringWidth(rn.text), size*0.5, rn.text, "", 0, "L", false, 0, link)
 	}
 }
@@ -342,21 +372,20 @@ func (r *Renderer) Render(d Document) ([]byte, error) {
 	verifyLine := "Check it is genuine: " + d.VerifyURL
 	w := &writer{r: r, pdf: pdf, added: map[string]bool{}}
 	for _, s := range []string{d.Name, d.OrgName, d.CourseTitle, details, verifyLine, d.Code} {
-		if _, ok := r.runs(s); !ok {
+		rs, ok := r.runs(s)
+		if !ok {
 			w.utf8 = true
+			break
+		}
+		for _, rn := range rs {
+			if err := rn.page.load(r); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if w.utf8 {
-		regular, bold := r.wide[""], r.wide["B"]
-		for _, s := range []string{d.Name, d.OrgName, d.CourseTitle, details, verifyLine, d.Code} {
-			for _, ru := range s {
-				if !r.wideSet[ru] {
-					regular, bold = r.regular, r.bold
-				}
-			}
-		}
-		pdf.AddUTF8FontFromBytes("utf8", "", regular)
-		pdf.AddUTF8FontFromBytes("utf8", "B", bold)
+		pdf.AddUTF8FontFromBytes("utf8", "", r.fonts[""])
+		pdf.AddUTF8FontFromBytes("utf8", "B", r.fonts["B"])
 	}
 	pdf.AddPage()
 	const pw, ph = 297.0, 210.0

@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// wideRanges are the Unicode blocks of the wide cut.
-var wideRanges = [][2]rune{
+// extraRanges are the Unicode blocks whose characters, where the six
+// Windows code pages lack them, make up the extra code pages.
+var extraRanges = [][2]rune{
 	{0x0020, 0x024F}, {0x0250, 0x02FF}, {0x0300, 0x036F}, {0x0370, 0x03FF}, {0x0400, 0x052F},
 	{0x1E00, 0x1EFF}, {0x2000, 0x206F}, {0x20A0, 0x20CF},
 }
