@@ -251,12 +251,14 @@ func evalTraining(p *Policy, a *Advocate, title func(string) string, now time.Ti
 	courses := slices.Clone(a.MandatoryCourses)
 	sort.Strings(courses)
 	var worst *Requirement
+	var missing []string
 	for _, slug := range courses {
 		c := Requirement{Key: ReqTraining}
 		done, ok := a.Training[slug]
 		switch {
 		case !ok:
 			c.State, c.Reason = Missing, "Not completed: "+title(slug)
+			missing = append(missing, title(slug))
 		case months[slug] > 0:
 			due := addMonths(done, months[slug])
 			c.State, c.Due = byDate(now, due, p.DueSoon()), ptr(due)
@@ -272,6 +274,9 @@ func evalTraining(p *Policy, a *Advocate, title func(string) string, now time.Ti
 		r = *worst
 		if r.State == Met && len(courses) > 1 {
 			r.Reason = fmt.Sprintf("All %d mandatory courses completed", len(courses))
+		}
+		if len(missing) > 1 {
+			r.Reason = "Not completed: " + strings.Join(missing, "; ")
 		}
 	}
 	return r

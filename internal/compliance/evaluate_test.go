@@ -231,6 +231,14 @@ func TestEachRequirementAndClearance(t *testing.T) {
 			}
 		})
 	}
+	t.Run("EveryMissingCourseIsNamed", func(t *testing.T) {
+		a := good()
+		a.MandatoryCourses = append(a.MandatoryCourses, "advocacy-standards", "child-welfare-law")
+		got := Evaluate(p, a, title, now).Requirement(ReqTraining)
+		if want := "Not completed: " + title("advocacy-standards") + "; " + title("child-welfare-law"); got.State != Missing || got.Reason != want {
+			t.Fatalf("got %s %q, want missing %q", got.State, got.Reason, want)
+		}
+	})
 	t.Run("SWEPreviousYearUnmetIsOverdue", func(t *testing.T) {
 		a := good()
 		a.Profession, a.ContractStart, a.RegistrationDue = SocialWorker, dp("2024-01-01"), dp("2027-06-01")

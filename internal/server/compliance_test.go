@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -240,8 +241,20 @@ func TestMandatoryCourseCompletionBecomesCPDAndClears(t *testing.T) {
 	if a.Snapshot.Cleared || a.Snapshot.Requirement(compliance.ReqTraining).State != compliance.Missing {
 		t.Fatalf("before training: cleared %v, training %s", a.Snapshot.Cleared, a.Snapshot.Requirement(compliance.ReqTraining).State)
 	}
-	// The advocate passes the mandatory course.
+	completedLabel := regexp.MustCompile(`Sample course for tests – completed \d{1,2} [A-Z][a-z]+ \d{4}`)
+	if _, body := m.do("GET", "/manage/advocates/"+id, nil); strings.Contains(body, "– completed") {
+		t.Fatal("the advocate's page says a course is completed before it is")
+	}
+	// The advocate sees the course they must complete, with a link to it,
+	// and can read the policy they are checked against.
 	adv := w.client(w.srv, w.sessionFor(id))
+	if _, body := adv.do("GET", "/my/compliance", nil); !strings.Contains(body, `<a href="/courses/sample-course">Sample course for tests</a> – not completed yet`) {
+		t.Fatal("the advocate's own page does not list the mandatory course to complete")
+	}
+	if resp, body := adv.do("GET", "/my/compliance/policy", nil); resp.StatusCode != http.StatusOK || !strings.Contains(body, "Compliance policy") || !strings.Contains(body, `href="/my/compliance"`) {
+		t.Fatalf("the policy for the advocate: %d", resp.StatusCode)
+	}
+	// The advocate passes the mandatory course.
 	adv.post("/courses/sample-course/enrol", nil)
 	for _, l := range []string{"01-first-steps", "02-second-steps", "03-last-steps"} {
 		adv.post("/courses/sample-course/lessons/"+l+"/complete", nil)
@@ -256,6 +269,12 @@ func TestMandatoryCourseCompletionBecomesCPDAndClears(t *testing.T) {
 	}
 	if a.Snapshot.Requirement(compliance.ReqTraining).State != compliance.Met || !a.Snapshot.Cleared {
 		t.Fatalf("after the course: training %s, cleared %v (%+v)", a.Snapshot.Requirement(compliance.ReqTraining).State, a.Snapshot.Cleared, a.Snapshot.Requirements)
+	}
+	if _, body := m.do("GET", "/manage/advocates/"+id, nil); !completedLabel.MatchString(body) {
+		t.Fatal("the advocate's page does not show when the mandatory course was completed")
+	}
+	if _, body := adv.do("GET", "/my/compliance", nil); !regexp.MustCompile(`Sample course for tests</a> – completed \d{1,2} [A-Z][a-z]+ \d{4}`).MatchString(body) {
+		t.Fatal("the advocate's own page does not show the mandatory course as completed")
 	}
 	if _, body := adv.do("GET", "/my/compliance", nil); !strings.Contains(body, "Cleared for allocation") || !strings.Contains(body, "Sample course for tests") {
 		t.Fatal("the advocate's own page does not show the clearance and the CPD entry")

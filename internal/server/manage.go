@@ -119,11 +119,17 @@ type policyPage struct {
 	Policy      *compliance.Policy
 	Professions []struct{ Value, Label, Body string }
 	Titles      map[string]string
+	Back        string // where the page was reached from: the dashboard or the advocate's own page
 }
 
-// handlePolicy handles GET /manage/policy: the compliance policy, read-only.
+// handlePolicy handles GET /manage/policy and, for advocates,
+// /my/compliance/policy: the compliance policy, read-only.
 func (s *Server) handlePolicy(c *fiber.Ctx) error {
-	p := &policyPage{basePage: basePage{Title: "Compliance policy"}, Policy: s.comply.Policy, Professions: compliance.Professions, Titles: map[string]string{}}
+	p := &policyPage{basePage: basePage{Title: "Compliance policy"}, Policy: s.comply.Policy, Professions: compliance.Professions, Titles: map[string]string{},
+		Back: "/manage"}
+	if strings.HasPrefix(c.Path(), "/my/") {
+		p.Back = "/my/compliance"
+	}
 	for _, m := range s.comply.Policy.MandatoryCourses {
 		p.Titles[m.Course] = s.comply.CourseTitle(m.Course)
 	}

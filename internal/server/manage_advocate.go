@@ -32,8 +32,16 @@ type advocatePage struct {
 	Statuses     []string
 	Managers     []auth.User
 	Courses      []*courses.Course
+	MyCourses    []myCourse // on the advocate's own page: their mandatory courses
 	Lists        map[string][]string
 	Base         string // URL prefix of the record forms
+}
+
+// myCourse is one of an advocate's mandatory courses and when they last
+// completed it (zero: not yet).
+type myCourse struct {
+	Slug, Title string
+	Completed   time.Time
 }
 
 type requirementView struct {
@@ -73,6 +81,11 @@ func (s *Server) advocatePage(c *fiber.Ctx, a *compliance.Advocate, self bool) (
 	if self {
 		p.Base = "/my/compliance"
 		p.Title = "My compliance"
+		for _, co := range p.Courses {
+			if p.Mandatory(co.Slug) {
+				p.MyCourses = append(p.MyCourses, myCourse{Slug: co.Slug, Title: co.Title, Completed: a.Training[co.Slug]})
+			}
+		}
 	}
 	for _, r := range a.Snapshot.Requirements {
 		p.Requirements = append(p.Requirements, requirementView{Requirement: r, Label: compliance.RequirementLabels[r.Key]})

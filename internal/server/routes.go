@@ -85,6 +85,7 @@ func (s *Server) routeTable() []route {
 		{"GET", "/my/compliance", advocate, s.handleMyCompliance},
 		{"POST", "/my/compliance/cpd", advocate, s.handleAddCPD},
 		{"GET", "/my/compliance/cpd.csv", advocate, s.handleCPDCSV},
+		{"GET", "/my/compliance/policy", advocate, s.handlePolicy},
 		{"GET", "/my/compliance/cpd/:entry/evidence/:n", advocate, s.handleEvidence},
 		{"POST", "/my/compliance/:kind/:record/delete", advocate, s.handleDeleteRecord}, // own unverified CPD only
 
