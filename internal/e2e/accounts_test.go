@@ -44,6 +44,11 @@ func TestJourneyAccount(t *testing.T) {
 	signIn(b, "ZOE@example.org", "river kettle lantern meadow")
 	b.Open("/account")
 	b.MustContain("main h1", "Your account")
+	// The sessions list names the browser in words, not by its User-Agent header.
+	if got := b.Text(`[aria-label="Sessions"] tbody td`); !strings.HasPrefix(got, "Chrome ") || strings.Contains(got, "Mozilla/") {
+		t.Fatalf("sessions list shows the browser as %q, want e.g. \"Chrome 131 on Linux\"", got)
+	}
+	b.MustContain(`[aria-label="Sessions"]`, "This browser")
 	if got := testenv.Eval[string](b, `document.querySelector("#f-email").value`); got != "zoe@example.org" {
 		t.Fatalf("account email: got %q", got)
 	}

@@ -220,6 +220,7 @@ func templateFuncs(assets *assets) template.FuncMap {
 			return t.In(london).Format("2006-01-02")
 		},
 		"add":        func(a, b int) int { return a + b },
+		"browser":    browserOf,
 		"input":      input,
 		"stateLabel": func(s compliance.State) string { return s.Label() },
 		"label":      compliance.Label,
