@@ -84,12 +84,14 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 	secret = b.Text("#totp-secret")
 	b.Fill("#f-code", auth.CurrentCode(secret, s.Clock.Now()))
 	b.Follow(`form[action="/account/2fa"] button`)
-	check("/admin", "/admin/users", "/admin/organisations", "/admin/certificates", "/admin/audit", "/admin/outbox", "/admin/retention")
+	check("/admin", "/admin/users", "/admin/organisations", "/admin/certificates", "/admin/audit", "/admin/outbox", "/admin/retention",
+		"/admin/courses/sample-course/completions")
+	b.MustContain("#completions", "Amira Advocate") // who passed the course above
 	b.Open("/admin/users")
 	b.Follow(`main table tbody tr a`)
 	b.CheckAccessibility()
 
 	// On a phone, where wide tables scroll and the navigation wraps.
 	b.Viewport(375, 812)
-	check("/", "/courses/sample-course", "/admin/users", "/admin/audit", "/account")
+	check("/", "/courses/sample-course", "/admin/users", "/admin/audit", "/admin/courses/sample-course/completions", "/account")
 }

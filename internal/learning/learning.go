@@ -108,6 +108,7 @@ type Store interface {
 	SetOpenAttempt(ctx context.Context, id string, s AttemptSummary, at time.Time) error
 	RecordResult(ctx context.Context, id string, s AttemptSummary, c *Completion, pending []string, at time.Time) error
 	EnrolmentsWithOpenAttempt(ctx context.Context, limit int) ([]Enrolment, error)
+	CourseCompletions(ctx context.Context, course string) ([]Enrolment, error) // newest completion first
 
 	InsertAttempt(ctx context.Context, a *Attempt) error // ECONFLICT when it exists
 	Attempt(ctx context.Context, id string) (*Attempt, error)

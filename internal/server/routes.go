@@ -136,6 +136,8 @@ func (s *Server) routeTable() []route {
 		{"POST", "/admin/certificates/:code/reissue", admin, s.handleAdminCertificateReissue},
 		{"POST", "/admin/courses/:slug/certificates/reissue", admin, s.handleAdminBulkReissue},
 		{"GET", "/admin/courses/:slug/certificates.zip", admin, s.handleAdminCourseZip},
+		{"GET", "/admin/courses/:slug/completions", admin, s.handleAdminCompletions},
+		{"GET", "/admin/courses/:slug/completions.csv", admin, s.handleAdminCompletionsCSV},
 		{"GET", "/admin/jobs/:id", admin, s.handleAdminJob},
 		{"GET", "/admin/audit", admin, s.handleAudit},
 		{"GET", "/admin/outbox", admin, s.handleOutbox},

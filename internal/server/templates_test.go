@@ -114,7 +114,9 @@ func samplePages() map[string]page {
 		"notifications":   &notificationsPage{Inbox: &notify.Inbox{Items: []notify.Notification{{ID: "n1", At: now, Subject: "Reminder", Text: "Due soon", Link: "/my/compliance"}, {ID: "n2", At: now, Subject: "Old", ReadAt: &now}}}},
 		"admin_erase":     &erasePage{Account: sampleUser, Plan: &privacy.Plan{Steps: []privacy.Step{{What: "records deleted from sessions", Count: 2}}}, Policy: "keep-status", Form: withErrors("confirm_email")},
 		"admin_retention": &retentionPage{Due: []privacy.Due{{Job: "outbox", What: "3 copies of emails", Reason: "old"}}, EndedMonths: 72, OutDays: 365},
-		"admin_message":   &messagePage{Message: &notify.Message{ID: "m1", To: "a@b.org", Subject: "Hi", Text: "Body", Created: now}},
+		"admin_completions": &adminCompletionsPage{Course: course, Versions: []versionCount{{course.Version, 1}, {"2025-01-01", 2}}, Version: "2025-01-01",
+			Rows: []completionRow{{UserID: "u1", Name: "Sam", Email: "s@x.org", Org: "Org", Version: "2025-01-01", At: now, Percent: 80, Codes: []string{"ABCD"}}}, Pager: pager{Page: 1, PerPage: 50, Total: 1}},
+		"admin_message": &messagePage{Message: &notify.Message{ID: "m1", To: "a@b.org", Subject: "Hi", Text: "Body", Created: now}},
 	}
 }
 

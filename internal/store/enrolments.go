@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -114,6 +115,24 @@ func (db *DB) EnrolmentsWithOpenAttempt(ctx context.Context, limit int) ([]learn
 	}
 	var out []learning.Enrolment
 	return out, cur.All(ctx, &out)
+}
+
+// CourseCompletions returns the enrolments in a course that have a
+// completion, newest completion first, with only what the admin report
+// needs (a scan of the enrolments).
+func (db *DB) CourseCompletions(ctx context.Context, course string) ([]learning.Enrolment, error) {
+	filter := bson.D{{Key: "course", Value: course}, {Key: "completion", Value: bson.D{{Key: "$exists", Value: true}}}}
+	proj := bson.D{{Key: "user_id", Value: 1}, {Key: "course", Value: 1}, {Key: "completion", Value: 1}, {Key: "certificate_codes", Value: 1}}
+	cur, err := db.coll(colEnrolments).Find(ctx, filter, options.Find().SetProjection(proj))
+	if err != nil {
+		return nil, fmt.Errorf("store: completions of %s: %w", course, err)
+	}
+	var out []learning.Enrolment
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("store: completions of %s: %w", course, err)
+	}
+	slices.SortStableFunc(out, func(a, b learning.Enrolment) int { return b.Completion.At.Compare(a.Completion.At) })
+	return out, nil
 }
 
 // InsertAttempt inserts a drawn paper; ECONFLICT when attempt n exists.
