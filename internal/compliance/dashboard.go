@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/errs"
 )
 
@@ -42,10 +43,33 @@ func (s *Service) Recompute(ctx context.Context, id string) error {
 }
 
 func (s *Service) recompute(ctx context.Context, id string) (*Advocate, error) {
-	return s.update(ctx, nil, id, "", func(a *Advocate) (map[string]any, map[string]any, error) {
+	var cleared []string
+	a, err := s.update(ctx, nil, id, "", func(a *Advocate) (map[string]any, map[string]any, error) {
 		s.refreshTraining(ctx, a)
+		cleared = clearOldDecisionNotes(a, s.Now())
 		return nil, nil, nil
 	})
+	if err == nil && len(cleared) > 0 {
+		err = s.Audit.Record(ctx, audit.Event{ActorID: "system", Actor: "Retention job", OrgID: a.OrgID, Action: "dbs.notes_deleted", Target: "advocate:" + a.ID,
+			After: map[string]any{"checks": cleared}, Note: "DBS decision notes deleted six months after the decision"})
+	}
+	return a, err
+}
+
+// clearOldDecisionNotes deletes the notes on DBS decisions made more than
+// six months ago: after that, the record keeps only what an audit needs
+// (level, certificate number, issue date, decision, who saw it). It returns
+// the checks it changed.
+func clearOldDecisionNotes(a *Advocate, now time.Time) []string {
+	var ids []string
+	for i := range a.DBS {
+		d := &a.DBS[i]
+		if d.DecisionAt != nil && d.DecisionNotes != "" && !now.Before(d.DecisionAt.Add(ScanRetention)) {
+			d.DecisionNotes = ""
+			ids = append(ids, d.ID)
+		}
+	}
+	return ids
 }
 
 // RecomputeAll recomputes every advocate (the daily job).

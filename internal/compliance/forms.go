@@ -162,6 +162,31 @@ func (f StatusCheckForm) Check(now time.Time) (StatusCheck, error) {
 	return s, c.fe.Err()
 }
 
+// DecisionForm is a recruitment decision on a DBS check, as typed.
+type DecisionForm struct{ Decision, Notes string }
+
+// Check validates a decision.
+func (f DecisionForm) Check(now time.Time) (decision, notes string, err error) {
+	c := &checker{fe: errs.FieldErrors{}, now: now}
+	decision = c.choice("decision", f.Decision, "the decision", Decisions, true)
+	notes = c.text("decision_notes", f.Notes, "notes", false, 4000)
+	return decision, notes, c.fe.Err()
+}
+
+// OutcomeForm is a reference's receipt and outcome, as typed.
+type OutcomeForm struct{ ReceivedAt, Outcome string }
+
+// Check validates a reference's outcome.
+func (f OutcomeForm) Check(now time.Time) (time.Time, string, error) {
+	c := &checker{fe: errs.FieldErrors{}, now: now}
+	var at time.Time
+	if t := c.date("received_at", f.ReceivedAt, "Date received", true, true); t != nil {
+		at = *t
+	}
+	outcome := c.choice("outcome", f.Outcome, "the outcome", Outcomes, true)
+	return at, outcome, c.fe.Err()
+}
+
 // ReferenceForm is a reference as typed.
 type ReferenceForm struct {
 	Referee, Relationship, Organisation, Contact, RequestedAt, ReceivedAt, Outcome, Notes string

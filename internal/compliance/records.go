@@ -151,6 +151,82 @@ func (s *Service) AddStatusCheck(ctx context.Context, actor *auth.User, id, chec
 	})
 }
 
+// DecideDBS records the recruitment decision on a DBS check awaiting one
+// (or changes it, e.g. after a risk assessment). A scan of the certificate
+// is then scheduled for deletion six months after the first decision.
+func (s *Service) DecideDBS(ctx context.Context, actor *auth.User, id, checkID string, f DecisionForm) (*Advocate, error) {
+	now := s.Now().UTC()
+	decision, notes, err := f.Check(now)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Get(ctx, actor, id); err != nil {
+		return nil, err
+	}
+	var scan *ScanRecord
+	a, err := s.update(ctx, actor, id, "dbs.decision", func(a *Advocate) (map[string]any, map[string]any, error) {
+		for i := range a.DBS {
+			d := &a.DBS[i]
+			if d.ID != checkID {
+				continue
+			}
+			if decision == "clear-after-risk-assessment" && notes == "" && d.DecisionNotes == "" {
+				return nil, nil, errs.FieldErrors{"decision_notes": "Record the risk assessment in the notes"}.Err()
+			}
+			before := map[string]any{"check": checkID, "decision": d.Decision}
+			d.Decision = decision
+			if d.DecisionAt == nil {
+				d.DecisionAt = &now
+			}
+			if notes != "" {
+				d.DecisionNotes = s.sealed(id, "dbs-notes", d.ID, notes)
+			}
+			if d.ScanKey != "" && d.ScanDeleteAfter == nil {
+				del := d.DecisionAt.Add(ScanRetention)
+				d.ScanDeleteAfter = &del
+				scan = &ScanRecord{Key: d.ScanKey, AdvocateID: id, CheckID: d.ID, DeleteAfter: del}
+			}
+			return before, map[string]any{"check": checkID, "decision": decision, "notes_changed": notes != ""}, nil
+		}
+		return nil, nil, errs.E(errs.ENOTFOUND, "We could not find that DBS check.")
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The record says when the scan goes; the purge job works from this
+	// list. Inserting it again after a crash is harmless.
+	if scan != nil {
+		if err := s.Store.InsertScan(ctx, scan); err != nil && !errs.Is(err, errs.ECONFLICT) {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// RecordReferenceOutcome records that a requested reference has arrived,
+// and its outcome.
+func (s *Service) RecordReferenceOutcome(ctx context.Context, actor *auth.User, id, refID string, f OutcomeForm) (*Advocate, error) {
+	at, outcome, err := f.Check(s.Now())
+	if err != nil {
+		return nil, err
+	}
+	return s.update(ctx, actor, id, "reference.outcome", func(a *Advocate) (map[string]any, map[string]any, error) {
+		for i := range a.References {
+			r := &a.References[i]
+			if r.ID != refID {
+				continue
+			}
+			if r.RequestedAt != nil && at.Before(*r.RequestedAt) {
+				return nil, nil, errs.FieldErrors{"received_at": "Date received cannot be before the date requested"}.Err()
+			}
+			before := map[string]any{"reference": refID, "outcome": r.Outcome}
+			r.ReceivedAt, r.Outcome = &at, outcome
+			return before, map[string]any{"reference": refID, "outcome": outcome, "received_at": at.Format(time.DateOnly)}, nil
+		}
+		return nil, nil, errs.E(errs.ENOTFOUND, "We could not find that reference.")
+	})
+}
+
 // RevealDBSNumber decrypts a DBS certificate number for the actor; the view
 // is audited.
 func (s *Service) RevealDBSNumber(ctx context.Context, actor *auth.User, id, checkID string) (string, error) {
@@ -178,6 +254,9 @@ func (s *Service) RevealDBSNumber(ctx context.Context, actor *auth.User, id, che
 // Notes returns decrypted notes of a record for a manager's view of an
 // advocate (kind: dbs-notes, reference-notes, supervision-notes).
 func (s *Service) Notes(a *Advocate, kind, recordID, sealed string) string {
+	if sealed == "" {
+		return "" // none, or deleted under the retention rules
+	}
 	v, err := s.Box.Open(sealed, "advocate:"+a.ID+":"+kind+":"+recordID)
 	if err != nil {
 		return "(cannot be decrypted)"

@@ -261,6 +261,24 @@ func (s *Server) handleAddStatusCheck(c *fiber.Ctx) error {
 	})
 }
 
+// handleDecideDBS handles POST /manage/advocates/:id/dbs/:check/decision.
+func (s *Server) handleDecideDBS(c *fiber.Ctx) error {
+	f := newForm(c, "decision", "decision_notes")
+	return s.recordAction(c, "decision-"+c.Params("check"), f, "Decision recorded.", func(actor *auth.User, id string) error {
+		_, err := s.comply.DecideDBS(c.UserContext(), actor, id, c.Params("check"), compliance.DecisionForm{Decision: f.Get("decision"), Notes: f.Get("decision_notes")})
+		return err
+	})
+}
+
+// handleReferenceOutcome handles POST /manage/advocates/:id/references/:ref/outcome.
+func (s *Server) handleReferenceOutcome(c *fiber.Ctx) error {
+	f := newForm(c, "received_at", "outcome")
+	return s.recordAction(c, "outcome-"+c.Params("ref"), f, "Reference recorded as received.", func(actor *auth.User, id string) error {
+		_, err := s.comply.RecordReferenceOutcome(c.UserContext(), actor, id, c.Params("ref"), compliance.OutcomeForm{ReceivedAt: f.Get("received_at"), Outcome: f.Get("outcome")})
+		return err
+	})
+}
+
 // handleRevealDBS handles POST /manage/advocates/:id/dbs/:check/reveal: the
 // number is shown once, on this response, and the view is audited.
 func (s *Server) handleRevealDBS(c *fiber.Ctx) error {

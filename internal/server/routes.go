@@ -75,8 +75,10 @@ func (s *Server) routeTable() []route {
 		{"POST", "/manage/advocates/:id/dbs", manager, s.handleAddDBS},
 		{"POST", "/manage/advocates/:id/dbs/:check/status-check", manager, s.handleAddStatusCheck},
 		{"POST", "/manage/advocates/:id/dbs/:check/reveal", manager, s.handleRevealDBS}, // audited
+		{"POST", "/manage/advocates/:id/dbs/:check/decision", manager, s.handleDecideDBS},
 		{"POST", "/manage/advocates/:id/references", manager, s.handleAddReference},
 		{"POST", "/manage/advocates/:id/references/:ref/verify", manager, s.handleVerifyReference},
+		{"POST", "/manage/advocates/:id/references/:ref/outcome", manager, s.handleReferenceOutcome},
 		{"POST", "/manage/advocates/:id/cpd", manager, s.handleAddCPD},
 		{"POST", "/manage/advocates/:id/cpd/:entry/verify", manager, s.handleVerifyCPD},
 		{"GET", "/manage/advocates/:id/cpd/:entry/evidence/:n", manager, s.handleEvidence},
