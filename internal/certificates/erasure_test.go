@@ -1,7 +1,10 @@
 package certificates_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"io"
 	"testing"
 	"time"
 
@@ -110,5 +113,43 @@ func TestBulkReissueRacingErasureLeavesNoName(t *testing.T) {
 	}
 	if got, _ := f.env.DB.Certificate(ctx, kept.Code); got.Name != other.Name || got.Revision != 2 || got.SHA256 != sha(f.object(t, kept.Code)) {
 		t.Fatalf("the other certificate after the job: name %q, revision %d", got.Name, got.Revision)
+	}
+}
+
+// TestCourseZipLeavesOutErasedHolders: a course's ZIP holds every issued
+// certificate's file except those of erased holders, whose files are gone.
+func TestCourseZipLeavesOutErasedHolders(t *testing.T) {
+	testRenderer(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	other := f.addUser(t, "kept@example.org", "Kept Learner", auth.RoleLearner)
+	erased, kept := f.issued(t, f.user.ID), f.issued(t, other.ID)
+	// What erasure leaves under the keep-status policy.
+	if err := f.env.DB.SetCertificateFields(ctx, erased.Code, certificates.Fields{"name": "", "name_erased": true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.env.Blob.Delete(ctx, certificates.ObjectKey(erased.Code)); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := f.certs.WriteCourseZip(ctx, "sample-course", &buf); err != nil {
+		t.Fatalf("course ZIP with an erased holder: %v", err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zr.File) != 1 || zr.File[0].Name != certificates.FileName(kept) {
+		names := []string{}
+		for _, zf := range zr.File {
+			names = append(names, zf.Name)
+		}
+		t.Fatalf("ZIP holds %v, want only %s", names, certificates.FileName(kept))
+	}
+	rc, _ := zr.File[0].Open()
+	body, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(body, f.object(t, kept.Code)) {
+		t.Fatal("the ZIP's file is not the stored certificate")
 	}
 }

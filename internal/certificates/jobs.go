@@ -192,7 +192,8 @@ func (s *Service) failJob(ctx context.Context, j *Job, err error) error {
 }
 
 // WriteCourseZip streams a ZIP of every issued certificate of a course to w,
-// one stored PDF at a time.
+// one stored PDF at a time (certificates of erased holders have no file and
+// are left out).
 func (s *Service) WriteCourseZip(ctx context.Context, course string, w io.Writer) error {
 	zw := zip.NewWriter(w)
 	after := ""
@@ -207,8 +208,8 @@ func (s *Service) WriteCourseZip(ctx context.Context, course string, w io.Writer
 		for i := range batch {
 			c := &batch[i]
 			after = c.Code
-			if c.Status != StatusIssued {
-				continue
+			if c.Status != StatusIssued || c.NameErased {
+				continue // not finished, or kept for verification only, without a file
 			}
 			if err := s.addToZip(ctx, zw, c); err != nil {
 				return err

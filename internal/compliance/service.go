@@ -299,7 +299,8 @@ func (s *Service) RecordCourseCompletion(ctx context.Context, e *learning.Enrolm
 		return false, nil
 	}
 	entryID := "course:" + e.Course + ":" + strconv.Itoa(e.Completion.Attempt)
-	_, err := s.update(ctx, nil, e.UserID, "", func(a *Advocate) (map[string]any, map[string]any, error) {
+	added := false
+	a, err := s.update(ctx, nil, e.UserID, "", func(a *Advocate) (map[string]any, map[string]any, error) {
 		if a.Training == nil {
 			a.Training = map[string]time.Time{}
 		}
@@ -310,11 +311,17 @@ func (s *Service) RecordCourseCompletion(ctx context.Context, e *learning.Enrolm
 			a.CPD = append(a.CPD, CPDEntry{ID: entryID, Date: e.Completion.At, Title: e.Completion.CourseTitle, Type: "course",
 				Hours: e.Completion.CPDHours, Learnt: "Completed the course and passed its assessment (" + strconv.Itoa(e.Completion.Percent) + "%).",
 				Source: "course:" + e.Course, RecordedBy: "Family Advocacy Learning", RecordedAt: s.Now().UTC()})
+			added = true
 		}
 		return nil, nil, nil
 	})
 	if errs.Is(err, errs.ENOTFOUND) {
 		return false, nil
+	}
+	if err == nil && added {
+		err = s.Audit.Record(ctx, audit.Event{ActorID: "system", Actor: "Family Advocacy Learning", OrgID: a.OrgID, Action: "cpd.create",
+			Target: "advocate:" + a.ID, After: map[string]any{"entry": entryID, "title": e.Completion.CourseTitle, "hours": e.Completion.CPDHours,
+				"source": "course:" + e.Course, "version": e.Completion.CourseVersion}, Note: "Course completed in the LMS"})
 	}
 	return err == nil, err
 }

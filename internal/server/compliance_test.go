@@ -279,12 +279,19 @@ func TestMandatoryCourseCompletionBecomesCPDAndClears(t *testing.T) {
 	if _, body := adv.do("GET", "/my/compliance", nil); !strings.Contains(body, "Cleared for allocation") || !strings.Contains(body, "Sample course for tests") {
 		t.Fatal("the advocate's own page does not show the clearance and the CPD entry")
 	}
+	events, _, err := w.env.DB.Events(ctx, audit.Query{Target: "advocate:" + id, Action: "cpd.create", Limit: 10})
+	if err != nil || len(events) != 1 || events[0].ActorID != "system" || events[0].After["source"] != "course:sample-course" {
+		t.Fatalf("audit of the CPD entry the course added: %+v, %v", events, err)
+	}
 	// A second hand-over (the reconciler) adds nothing.
 	if _, err := w.svc.Comply.ReconcileCPD(ctx, w.env.DB); err != nil {
 		t.Fatal(err)
 	}
 	if a, _ = w.env.DB.Advocate(ctx, id); len(a.CPD) != 1 {
 		t.Fatalf("CPD entries after reconciling: %d", len(a.CPD))
+	}
+	if events, _, _ = w.env.DB.Events(ctx, audit.Query{Target: "advocate:" + id, Action: "cpd.create", Limit: 10}); len(events) != 1 {
+		t.Fatalf("audit events after reconciling: %d, want still 1", len(events))
 	}
 }
 
