@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -49,6 +50,12 @@ type Config struct {
 	ErasureCertificates     string // LMS_ERASURE_CERTIFICATES: keep-status (default) or delete
 	RetainEndedAdvocateMths int    // LMS_RETAIN_ENDED_ADVOCATE_MONTHS: compliance records after the contract ends (default 72)
 	RetainOutboxDays        int    // LMS_RETAIN_OUTBOX_DAYS: copies of sent emails (default 365)
+
+	// TrustedProxies (LMS_TRUSTED_PROXIES: comma-separated addresses or
+	// CIDR ranges) are the load balancers in front of the app; only from
+	// them is X-Forwarded-For believed when finding a client's address for
+	// sign-in throttling and rate limits.
+	TrustedProxies []netip.Prefix
 
 	ShutdownTimeout time.Duration // time allowed for in-flight requests on shutdown
 }
@@ -126,6 +133,16 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	}
 	envInt("LMS_RETAIN_ENDED_ADVOCATE_MONTHS", &c.RetainEndedAdvocateMths)
 	envInt("LMS_RETAIN_OUTBOX_DAYS", &c.RetainOutboxDays)
+	if v := strings.TrimSpace(getenv("LMS_TRUSTED_PROXIES")); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			prefix, err := parsePrefix(strings.TrimSpace(p))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("LMS_TRUSTED_PROXIES: %q is not an IP address or CIDR range", strings.TrimSpace(p)))
+				continue
+			}
+			c.TrustedProxies = append(c.TrustedProxies, prefix)
+		}
+	}
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -176,6 +193,20 @@ func (c *Config) validate() error {
 		errs = append(errs, fmt.Errorf("LMS_ERASURE_CERTIFICATES=%q: want keep-status or delete", c.ErasureCertificates))
 	}
 	return errors.Join(errs...)
+}
+
+// parsePrefix reads "10.0.0.0/8" or a single address ("10.0.0.5", "::1").
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // SecureCookies reports whether cookies must carry the Secure attribute.

@@ -55,7 +55,7 @@ func (s *Server) handleRegister(c *fiber.Ctx) error {
 		return err
 	}
 	// Sign the new account in straight away.
-	res, err := s.auth.Login(c.UserContext(), u.Email, f.Get("password"), c.IP(), c.Get(fiber.HeaderUserAgent))
+	res, err := s.auth.Login(c.UserContext(), u.Email, f.Get("password"), s.clientIP(c), c.Get(fiber.HeaderUserAgent))
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (s *Server) handleLoginForm(c *fiber.Ctx) error {
 func (s *Server) handleLogin(c *fiber.Ctx) error {
 	f := newForm(c, "email", "password")
 	next := safeNext(c.FormValue("next"), "")
-	res, err := s.auth.Login(c.UserContext(), f.Get("email"), f.Get("password"), c.IP(), c.Get(fiber.HeaderUserAgent))
+	res, err := s.auth.Login(c.UserContext(), f.Get("email"), f.Get("password"), s.clientIP(c), c.Get(fiber.HeaderUserAgent))
 	if err != nil {
 		if f.absorb(err) {
 			return s.render(c, statusFor(err), "login", &formPage{basePage: basePage{Title: "Sign in"}, Form: f, Next: next})

@@ -47,7 +47,7 @@ func (s *Server) handleVerifyCode(c *fiber.Ctx) error {
 // certificate — name, course, version, dates, CPD hours and its state.
 func (s *Server) handleVerifyResult(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	if err := s.certs.Allow(ctx, "verify:"+c.IP(), verifyPerMinute); err != nil {
+	if err := s.certs.Allow(ctx, "verify:"+s.clientIP(c), verifyPerMinute); err != nil {
 		return err
 	}
 	p := &verifyPage{basePage: basePage{Title: "Certificate check"}, Form: emptyForm(map[string]string{"code": c.Params("code")}), Code: c.Params("code")}
@@ -73,7 +73,7 @@ func (s *Server) handleVerifyResult(c *fiber.Ctx) error {
 // its SHA-256 against the files we issued. The file is not kept.
 func (s *Server) handleVerifyFile(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	if err := s.certs.Allow(ctx, "verify-file:"+c.IP(), uploadPerMinute); err != nil {
+	if err := s.certs.Allow(ctx, "verify-file:"+s.clientIP(c), uploadPerMinute); err != nil {
 		return err
 	}
 	p := &verifyPage{basePage: basePage{Title: "Certificate check"}, Form: emptyForm(nil)}
