@@ -77,7 +77,7 @@ type Advocate struct {
 	Status           string     `bson:"status"`
 	EndedAt          *time.Time `bson:"ended_at,omitempty"` // when the status became ended (retention runs from here)
 	ManagerID        string     `bson:"manager_id"`
-	MandatoryCourses []string   `bson:"mandatory_courses"`
+	MandatoryCourses []string   `bson:"mandatory_courses"` // as well as the policy's (see Policy.CoursesFor)
 	Created          time.Time  `bson:"created_at"`
 	Updated          time.Time  `bson:"updated_at"`
 

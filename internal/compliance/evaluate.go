@@ -248,7 +248,7 @@ func evalTraining(p *Policy, a *Advocate, title func(string) string, now time.Ti
 	for _, m := range p.MandatoryCourses {
 		months[m.Course] = m.RecertifyMonths
 	}
-	courses := slices.Clone(a.MandatoryCourses)
+	courses := p.CoursesFor(a)
 	sort.Strings(courses)
 	var worst *Requirement
 	var missing []string

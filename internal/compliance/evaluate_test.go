@@ -183,7 +183,7 @@ func TestEachRequirementAndClearance(t *testing.T) {
 				{Outcome: "satisfactory", VerifiedBy: "m", ReceivedAt: dp("2026-02-20")},
 			},
 			MandatoryCourses: []string{"child-protection-process"},
-			Training:         map[string]time.Time{"child-protection-process": d("2026-04-01")},
+			Training:         map[string]time.Time{"child-protection-process": d("2026-04-01"), "advocacy-standards-in-practice": d("2026-04-02")},
 			CPD:              []CPDEntry{entry("2026-05-01", "course", 16), entry("2026-06-01", "peer-reflection", 1)},
 			Supervisions:     []Supervision{{Date: d("2026-11-01")}},
 		}
@@ -231,6 +231,15 @@ func TestEachRequirementAndClearance(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ThePolicysCoursesApplyEvenIfNotChosen", func(t *testing.T) {
+		a := good()
+		a.MandatoryCourses = nil // the manager chose nothing extra
+		delete(a.Training, "advocacy-standards-in-practice")
+		got := Evaluate(p, a, title, now).Requirement(ReqTraining)
+		if got.State != Missing || got.Reason != "Not completed: "+title("advocacy-standards-in-practice") {
+			t.Fatalf("got %s %q, want the policy's course missing", got.State, got.Reason)
+		}
+	})
 	t.Run("EveryMissingCourseIsNamed", func(t *testing.T) {
 		a := good()
 		a.MandatoryCourses = append(a.MandatoryCourses, "advocacy-standards", "child-welfare-law")

@@ -161,3 +161,26 @@ func ParsePolicy(data []byte, courseExists func(string) bool) (*Policy, error) {
 
 // Rule returns the CPD rule of a profession.
 func (p *Policy) Rule(profession string) CPDRule { return p.CPD[profession] }
+
+// CoursesFor lists the courses an advocate must complete: every mandatory
+// course of the policy, then those their manager added, without repeats.
+func (p *Policy) CoursesFor(a *Advocate) []string {
+	var out []string
+	for _, m := range p.MandatoryCourses {
+		out = append(out, m.Course)
+	}
+	for _, c := range a.MandatoryCourses {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Requires reports whether the policy makes a course mandatory for every advocate.
+func (p *Policy) Requires(course string) bool {
+	if p == nil {
+		return false
+	}
+	return slices.ContainsFunc(p.MandatoryCourses, func(m MandatoryCourse) bool { return m.Course == course })
+}

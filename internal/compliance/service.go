@@ -261,7 +261,8 @@ func (s *Service) UpdateProfile(ctx context.Context, actor *auth.User, id string
 	})
 }
 
-// SetMandatoryCourses sets the courses this advocate must complete.
+// SetMandatoryCourses sets the courses this advocate must complete beyond
+// the policy's, which apply to everyone whatever is chosen here.
 func (s *Service) SetMandatoryCourses(ctx context.Context, actor *auth.User, id string, slugs []string) (*Advocate, error) {
 	var clean []string
 	for _, sl := range slugs {
@@ -283,7 +284,7 @@ func (s *Service) refreshTraining(ctx context.Context, a *Advocate) {
 	if a.Training == nil {
 		a.Training = map[string]time.Time{}
 	}
-	for _, slug := range a.MandatoryCourses {
+	for _, slug := range s.Policy.CoursesFor(a) {
 		e, err := s.Learning.Enrolment(ctx, learning.EnrolmentID(a.ID, slug))
 		if err == nil && e.Completion != nil && e.Completion.At.After(a.Training[slug]) {
 			a.Training[slug] = e.Completion.At

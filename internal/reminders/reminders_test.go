@@ -82,7 +82,8 @@ func (w *world) advocate(name string, dbsDue time.Time) *auth.User {
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	c := w.svc.Comply
 	if _, err := c.CreateForUser(ctx, w.manager, u, compliance.Advocate{Profession: compliance.OtherAdvocate, Status: compliance.StatusActive,
-		ContractStart: &start, ManagerID: w.manager.ID, MandatoryCourses: []string{}}); err != nil {
+		ContractStart: &start, ManagerID: w.manager.ID, MandatoryCourses: []string{},
+		Training: map[string]time.Time{"sample-course": time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}}); err != nil { // the policy's course, done
 		w.t.Fatal(err)
 	}
 	issue := dbsDue.AddDate(-3, 0, 0).Format(time.DateOnly)

@@ -33,6 +33,7 @@ type advocatePage struct {
 	Managers     []auth.User
 	Courses      []*courses.Course
 	MyCourses    []myCourse // on the advocate's own page: their mandatory courses
+	Policy       *compliance.Policy
 	Lists        map[string][]string
 	Base         string // URL prefix of the record forms
 }
@@ -64,6 +65,9 @@ func (p *advocatePage) Profile() profileView {
 
 // Mandatory reports whether a course is mandatory for this advocate.
 func (p *advocatePage) Mandatory(slug string) bool {
+	if p.Policy.Requires(slug) {
+		return true
+	}
 	for _, m := range p.A.MandatoryCourses {
 		if m == slug {
 			return true
@@ -74,7 +78,7 @@ func (p *advocatePage) Mandatory(slug string) bool {
 
 func (s *Server) advocatePage(c *fiber.Ctx, a *compliance.Advocate, self bool) (*advocatePage, error) {
 	p := &advocatePage{basePage: basePage{Title: a.Name}, A: a, Self: self, Forms: map[string]*formState{}, Revealed: map[string]string{}, Notes: map[string]string{},
-		Professions: compliance.Professions, Statuses: compliance.AdvocateStatuses, Courses: s.learn.Catalogue.All(),
+		Professions: compliance.Professions, Statuses: compliance.AdvocateStatuses, Courses: s.learn.Catalogue.All(), Policy: s.comply.Policy,
 		Lists: map[string][]string{"levels": compliance.DBSLevels, "workforces": compliance.Workforces, "results": compliance.CheckResults,
 			"decisions": compliance.Decisions, "outcomes": compliance.Outcomes, "cpdtypes": compliance.CPDTypes}}
 	p.Base = "/manage/advocates/" + a.ID

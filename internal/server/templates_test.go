@@ -62,7 +62,7 @@ func samplePages() map[string]page {
 	advPage := func(self bool) *advocatePage {
 		p := &advocatePage{A: adv, Self: self, Forms: map[string]*formState{"dbs": withErrors("level", "barred", "scan"), "cpd": withErrors("date", "evidence"),
 			"status-d1": withErrors("result"), "profile": withErrors("profession")}, Revealed: map[string]string{"d1": "001234561234"}, Notes: map[string]string{"r1": "n"},
-			Professions: compliance.Professions, Statuses: compliance.AdvocateStatuses, Courses: []*courses.Course{course}, Base: "/manage/advocates/a1",
+			Professions: compliance.Professions, Statuses: compliance.AdvocateStatuses, Courses: []*courses.Course{course}, Base: "/manage/advocates/a1", Policy: policy,
 			Lists: map[string][]string{"levels": compliance.DBSLevels, "workforces": compliance.Workforces, "results": compliance.CheckResults,
 				"decisions": compliance.Decisions, "outcomes": compliance.Outcomes, "cpdtypes": compliance.CPDTypes},
 			Progress: compliance.Progress(policy.Rule(adv.Profession), adv.CPD, now), CPDChart: barChart("c", []string{"a"}, []float64{1}, nil, "h")}
