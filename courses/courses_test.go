@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -261,4 +262,22 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestPaperFits(t *testing.T) {
+	c, _ := Load(sampleFS(t, nil), "c/sample-course")
+	p := Draw(&c.Assessment, rand.New(rand.NewPCG(3, 4)))
+	if !PaperFits(&c.Assessment, p) {
+		t.Fatal("a paper just drawn does not fit its bank")
+	}
+	gone := slices.Clone(p)
+	gone[0].QuestionID = "no-such-question"
+	if PaperFits(&c.Assessment, gone) {
+		t.Fatal("a paper naming a question no longer in the bank fits")
+	}
+	more := slices.Clone(p)
+	more[1].Order = append(slices.Clone(more[1].Order), len(more[1].Order))
+	if PaperFits(&c.Assessment, more) {
+		t.Fatal("a paper whose question now has a different number of options fits")
+	}
 }

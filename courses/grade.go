@@ -13,6 +13,20 @@ type PaperItem struct {
 	Order      []int  `bson:"order" json:"order"`
 }
 
+// PaperFits reports whether a drawn paper can still be graded against the
+// bank: every question on it is still there with as many options. A paper
+// drawn before a new version of the course removed or changed a question
+// does not fit.
+func PaperFits(a *Assessment, paper []PaperItem) bool {
+	for _, it := range paper {
+		q, ok := a.Question(it.QuestionID)
+		if !ok || len(q.Options) != len(it.Order) {
+			return false
+		}
+	}
+	return true
+}
+
 // Draw picks QuestionsPerAttempt questions from the bank at random and
 // shuffles each one's options (true/false keeps True before False).
 func Draw(a *Assessment, rng *rand.Rand) []PaperItem {

@@ -57,6 +57,9 @@ type AttemptSummary struct {
 	Total     int       `bson:"total"`
 	Percent   int       `bson:"percent"`
 	Passed    bool      `bson:"passed"`
+	// Void is set on an attempt withdrawn because a new version of the
+	// course changed its questions while it was open; it does not count.
+	Void bool `bson:"void,omitempty"`
 }
 
 // Completion records a pass: what was passed, when and with what score.
@@ -82,13 +85,15 @@ type Attempt struct {
 
 // Submission is a submitted attempt and its result; inserted once.
 type Submission struct {
-	ID      string          `bson:"_id"` // same as the attempt's
-	UserID  string          `bson:"user_id"`
-	Course  string          `bson:"course"`
-	No      int             `bson:"no"`
-	At      time.Time       `bson:"submitted_at"`
-	Answers courses.Answers `bson:"answers"`
-	Result  courses.Result  `bson:"result"`
+	ID     string    `bson:"_id"` // same as the attempt's
+	UserID string    `bson:"user_id"`
+	Course string    `bson:"course"`
+	No     int       `bson:"no"`
+	At     time.Time `bson:"submitted_at"`
+	// CourseVersion is the version the paper was drawn from (the attempt's).
+	CourseVersion string          `bson:"course_version,omitempty"`
+	Answers       courses.Answers `bson:"answers"`
+	Result        courses.Result  `bson:"result"`
 }
 
 // EnrolmentID returns the key of a learner's enrolment in a course.

@@ -135,7 +135,11 @@ type AssessmentState struct {
 	RetryAt    time.Time // when a new attempt may start, if waiting
 	NoAttempts bool      // all attempts used without a pass
 	Locked     bool      // lessons not all complete
+	Voided     bool      // an open paper was withdrawn just now: the course changed under it
 }
+
+// errPaperChanged is what submitting a withdrawn paper says.
+var errPaperChanged = errs.E(errs.ECONFLICT, "This course was updated while your paper was open and some of its questions changed, so that paper no longer counts. Please start a new one.")
 
 // Assessment returns the state of a learner's assessment.
 func (s *Service) Assessment(ctx context.Context, userID, slug string) (*AssessmentState, error) {
@@ -168,7 +172,18 @@ func (s *Service) Assessment(ctx context.Context, userID, slug string) (*Assessm
 		if st.Open, err = s.Store.Attempt(ctx, AttemptID(userID, slug, e.OpenAttempt)); err != nil {
 			return nil, err
 		}
-		return st, nil
+		if courses.PaperFits(&c.Assessment, st.Open.Paper) {
+			return st, nil
+		}
+		// A new version of the course changed questions on the open paper:
+		// withdraw it (it does not count as an attempt) and carry on as if
+		// none were open.
+		void := AttemptSummary{No: st.Open.No, Started: st.Open.Started, Void: true}
+		s.cache.drop(e.ID)
+		if err := s.Store.RecordResult(ctx, e.ID, void, nil, nil, s.Now().UTC()); err != nil {
+			return nil, err
+		}
+		e.Attempts[strconv.Itoa(void.No)], e.OpenAttempt, st.Open, st.Voided = void, 0, nil, true
 	}
 	if e.Completion != nil || st.Locked {
 		return st, nil
@@ -241,6 +256,12 @@ func (s *Service) Submit(ctx context.Context, userID, slug string, n int, answer
 	if err != nil {
 		return nil, err
 	}
+	if !courses.PaperFits(&c.Assessment, a.Paper) {
+		if _, err := s.Assessment(ctx, userID, slug); err != nil { // withdraws the paper
+			return nil, err
+		}
+		return nil, errPaperChanged
+	}
 	res, err := courses.Grade(&c.Assessment, a.Paper, answers)
 	if err != nil {
 		if _, ok := err.(*courses.AnswerError); ok {
@@ -248,7 +269,7 @@ func (s *Service) Submit(ctx context.Context, userID, slug string, n int, answer
 		}
 		return nil, err
 	}
-	sub := &Submission{ID: id, UserID: userID, Course: slug, No: n, At: s.Now().UTC(), Answers: answers, Result: res}
+	sub := &Submission{ID: id, UserID: userID, Course: slug, No: n, At: s.Now().UTC(), CourseVersion: a.CourseVersion, Answers: answers, Result: res}
 	if err := s.Store.InsertSubmission(ctx, sub); err != nil {
 		if !errs.Is(err, errs.ECONFLICT) {
 			return nil, err
@@ -279,7 +300,11 @@ func (s *Service) record(ctx context.Context, e *Enrolment, sub *Submission) err
 	var comp *Completion
 	var pending []string
 	if sub.Result.Passed && e.Completion == nil {
-		comp = &Completion{At: sub.At, CourseVersion: c.Version, CourseTitle: c.Title, Percent: sub.Result.Percent, CPDHours: c.CPDHours, Attempt: sub.No}
+		version := sub.CourseVersion // the version the paper was drawn from
+		if version == "" {
+			version = c.Version
+		}
+		comp = &Completion{At: sub.At, CourseVersion: version, CourseTitle: c.Title, Percent: sub.Result.Percent, CPDHours: c.CPDHours, Attempt: sub.No}
 		pending = []string{PendingCertificate, PendingCPD}
 	}
 	s.cache.drop(e.ID)

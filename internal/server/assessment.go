@@ -108,6 +108,9 @@ func (s *Server) handleAttemptSubmit(c *fiber.Ctx) error {
 	if errs.Is(err, errs.EINVALID) {
 		return s.renderAssessment(c, fiber.StatusUnprocessableEntity, answers, errs.MessageOf(err))
 	}
+	if errs.Is(err, errs.ECONFLICT) { // the course changed under the paper
+		return s.redirectWith(c, "/courses/"+slug+"/assessment", flash{Kind: "warning", Text: errs.MessageOf(err)})
+	}
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -248,5 +251,103 @@ func TestCoursePageShowsWhenEachSourceWasChecked(t *testing.T) {
 	_, body := w.client(w.srv, "").do("GET", "/courses/sample-course", nil)
 	if want := `(checked <time datetime="2026-11-01">1 November 2026</time>)`; !strings.Contains(body, want) {
 		t.Fatalf("course page: want %s", want)
+	}
+}
+
+// courseVersion writes a copy of the sample course as a new version into a
+// temporary catalogue; with changeQuestions, every single- and
+// multiple-choice question gains an option, so papers drawn from the old
+// version no longer fit.
+func courseVersion(t *testing.T, version string, changeQuestions bool) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "courses")
+	src := filepath.Join(sampleDir, "sample-course")
+	dst := filepath.Join(dir, "sample-course")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		switch e.Name() {
+		case "course.yaml":
+			s = regexp.MustCompile(`(?m)^version: .*$`).ReplaceAllString(s, "version: "+version)
+		case "assessment.yaml":
+			if changeQuestions {
+				var out []string
+				isTF := false
+				for _, line := range strings.Split(s, "\n") {
+					if strings.HasPrefix(strings.TrimSpace(line), "type:") {
+						isTF = strings.Contains(line, "true_false")
+					}
+					if strings.HasPrefix(line, "    explanation:") && !isTF {
+						out = append(out, "      - text: An option added in the new version")
+					}
+					out = append(out, line)
+				}
+				s = strings.Join(out, "\n")
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestANewCourseVersionDuringAnAttempt: a paper drawn before a new version
+// of the course is still graded if its questions did not change, and the
+// completion keeps the version it was drawn from; if they changed, the
+// paper is withdrawn without costing an attempt and a new one is drawn from
+// the new version.
+func TestANewCourseVersionDuringAnAttempt(t *testing.T) {
+	w := newWorld(t, sampleDir)
+	ctx := context.Background()
+	unchanged := w.readyLearner("learner")
+	n1, ids1 := w.paper(unchanged)
+	changed := w.readyLearner("learner2")
+	n2, ids2 := w.paper(changed)
+
+	// Same questions, new version: the open paper is graded as drawn.
+	w.courses = courseVersion(t, "2026-12-01", false)
+	srv, _ := w.newInstance()
+	c := w.client(srv, w.session("learner"))
+	if resp, _ := c.post(fmt.Sprintf("/courses/sample-course/assessment/%d", n1), answers(ids1, true)); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("submit after a new version with the same questions: %d", resp.StatusCode)
+	}
+	e, _ := w.env.DB.Enrolment(ctx, learning.EnrolmentID(w.users["learner"].ID, "sample-course"))
+	if e.Completion == nil || e.Completion.CourseVersion != "2026-11-01" {
+		t.Fatalf("completion: %+v, want the version the paper was drawn from", e.Completion)
+	}
+
+	// Changed questions: the paper is withdrawn, with a message.
+	w.courses = courseVersion(t, "2026-12-02", true)
+	srv, _ = w.newInstance()
+	c = w.client(srv, w.session("learner2"))
+	resp, _ := c.post(fmt.Sprintf("/courses/sample-course/assessment/%d", n2), answers(ids2, true))
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/courses/sample-course/assessment" {
+		t.Fatalf("submit after the questions changed: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, page := c.do("GET", "/courses/sample-course/assessment", nil)
+	if !strings.Contains(page, "some of its questions changed, so that paper no longer counts") || !strings.Contains(page, "Attempts left: 3") {
+		t.Fatalf("assessment page after the paper was withdrawn: %.3000s", page)
+	}
+	n3, ids3 := w.paper(c)
+	if n3 != n2+1 {
+		t.Fatalf("new paper is attempt %d, want %d", n3, n2+1)
+	}
+	if resp, _ := c.post(fmt.Sprintf("/courses/sample-course/assessment/%d", n3), answers(ids3, true)); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("submit the new paper: %d", resp.StatusCode)
+	}
+	e, _ = w.env.DB.Enrolment(ctx, learning.EnrolmentID(w.users["learner2"].ID, "sample-course"))
+	if e.Completion == nil || e.Completion.CourseVersion != "2026-12-02" || !e.Attempts[strconv.Itoa(n2)].Void {
+		t.Fatalf("after passing the new paper: completion %+v, attempt %d %+v", e.Completion, n2, e.Attempts[strconv.Itoa(n2)])
 	}
 }
