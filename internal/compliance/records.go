@@ -264,6 +264,12 @@ func (s *Service) Notes(a *Advocate, kind, recordID, sealed string) string {
 	return v
 }
 
+// NotesViewed records that the actor was shown the decrypted notes of
+// these records (DBS decisions, references, supervisions).
+func (s *Service) NotesViewed(ctx context.Context, actor *auth.User, a *Advocate, recordIDs []string) error {
+	return s.audit(ctx, actor, "advocate.notes_viewed", a, nil, map[string]any{"records": recordIDs}, "")
+}
+
 // AddReference records a reference.
 func (s *Service) AddReference(ctx context.Context, actor *auth.User, id string, f ReferenceForm) (*Advocate, error) {
 	now := s.Now().UTC()

@@ -158,6 +158,14 @@ func TestSensitiveFieldsAreEncryptedAtRestAndRevealsAudited(t *testing.T) {
 	if _, body := admin.do("GET", "/admin/audit?action=dbs.reveal", nil); !strings.Contains(body, "dbs.reveal_number") || !strings.Contains(body, "advocate:"+id) {
 		t.Fatal("the reveal is not in the audit log")
 	}
+	// Each showing of the decrypted notes is audited too, naming the records.
+	events, _, err := w.env.DB.Events(context.Background(), audit.Query{Action: "advocate.notes_viewed", Target: "advocate:" + id, Limit: 10})
+	if err != nil || len(events) < 2 || events[0].ActorID != w.users["manager"].ID {
+		t.Fatalf("views of the notes in the audit log: %d, %v", len(events), err)
+	}
+	if recs := fmt.Sprint(events[0].After["records"]); strings.Count(recs, " ") != 2 {
+		t.Fatalf("the audit event names %v, want the DBS check, the reference and the supervision", events[0].After["records"])
+	}
 }
 
 func TestUploadsAreCheckedByContentAndScansPurgedAfterSixMonths(t *testing.T) {

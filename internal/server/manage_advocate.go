@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"mime/multipart"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,6 +118,19 @@ func (s *Server) advocatePage(c *fiber.Ctx, a *compliance.Advocate, self bool) (
 		}
 		for _, sp := range a.Supervisions {
 			p.Notes[sp.ID] = s.comply.Notes(a, "supervision-notes", sp.ID, sp.Notes)
+		}
+		// Showing decrypted notes is a view of a sensitive field: audited.
+		var shown []string
+		for id, n := range p.Notes {
+			if n != "" {
+				shown = append(shown, id)
+			}
+		}
+		if len(shown) > 0 {
+			slices.Sort(shown)
+			if err := s.comply.NotesViewed(c.UserContext(), viewerOf(c).user, a, shown); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return p, nil
