@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -79,6 +80,16 @@ func TestVerifyIsPublicAndRateLimited(t *testing.T) {
 	// Only what the public may see: no email, no score.
 	if strings.Contains(body, "learner@example.org") || strings.Contains(body, "100%") {
 		t.Fatal("the verification page shows more than name, course, dates and CPD hours")
+	}
+	if strings.Contains(body, "corrected copy") {
+		t.Fatal("a certificate never reissued is said to have a corrected copy")
+	}
+	// After an admin reissues it, the code says a corrected copy exists.
+	if resp, _ := w.client(w.srv, w.session("admin")).post("/admin/certificates/"+code+"/reissue", url.Values{"reason": {"typo in the name"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reissue: %d", resp.StatusCode)
+	}
+	if _, body := anon.do("GET", "/verify/"+code, nil); !strings.Contains(body, "This certificate is valid") || !strings.Contains(body, "replaced by the corrected copy") {
+		t.Fatal("after a reissue, the verify page does not say a corrected copy was issued")
 	}
 	typo := code[:len(code)-1] + map[bool]string{true: "Z", false: "Y"}[!strings.HasSuffix(code, "Z")]
 	if resp, body := anon.do("GET", "/verify/"+typo, nil); resp.StatusCode != 422 || !strings.Contains(body, "typing mistake") {
