@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/family-advocacy/lms/internal/audit"
@@ -192,16 +193,24 @@ func (s *Service) Dashboard(ctx context.Context, orgID string, q DashboardQuery)
 	return d, nil
 }
 
+// matches applies the dashboard's filters to a row. With a requirement
+// chosen, the filters look at that requirement alone, and without a date
+// filter only advocates not meeting it are shown. "Due within N days"
+// means coming due in the next N days (met or due soon); what is already
+// overdue has its own filter.
 func matches(r Row, q DashboardQuery, now time.Time) bool {
+	keys := RequirementKeys
+	dated := strings.HasPrefix(q.Filter, "due")
 	if q.Requirement != "" {
-		st := r.States[q.Requirement]
-		if st == Met {
+		if !dated && r.States[q.Requirement] == Met {
 			return false
 		}
+		keys = []string{q.Requirement}
 	}
-	within := func(days int) bool {
-		for _, due := range r.Due {
-			if due != nil && !due.After(now.Add(time.Duration(days)*24*time.Hour)) {
+	dueWithin := func(days int) bool {
+		limit := now.AddDate(0, 0, days)
+		for _, k := range keys {
+			if due := r.Due[k]; due != nil && due.After(now) && !due.After(limit) && r.States[k] != Overdue {
 				return true
 			}
 		}
@@ -209,13 +218,18 @@ func matches(r Row, q DashboardQuery, now time.Time) bool {
 	}
 	switch q.Filter {
 	case "overdue":
-		return r.Overall == Overdue || r.Overall == Missing
+		for _, k := range keys {
+			if st := r.States[k]; st == Overdue || st == Missing {
+				return true
+			}
+		}
+		return false
 	case "due30":
-		return within(30)
+		return dueWithin(30)
 	case "due60":
-		return within(60)
+		return dueWithin(60)
 	case "due90":
-		return within(90)
+		return dueWithin(90)
 	case "not-cleared":
 		return !r.Cleared
 	}
