@@ -187,6 +187,11 @@ func (c *Config) validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("LMS_CERTIFICATE_DELIVERY=%q: want stream or presign", c.CertificateDelivery))
 	}
+	// Each reminder stage is recorded by its message in the outbox: keeping
+	// messages for less than the longest reminder cycle would send stages again.
+	if c.RetainOutboxDays < 90 {
+		errs = append(errs, fmt.Errorf("LMS_RETAIN_OUTBOX_DAYS=%d: keep copies of emails at least 90 days (each reminder stage is recorded by its email)", c.RetainOutboxDays))
+	}
 	switch c.ErasureCertificates {
 	case "keep-status", "delete":
 	default:

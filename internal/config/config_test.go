@@ -30,3 +30,20 @@ func TestTrustedProxies(t *testing.T) {
 		t.Fatalf("a bad entry: %v", err)
 	}
 }
+
+func TestRetentionPeriodsHaveFloors(t *testing.T) {
+	for _, tc := range []struct{ name, value, want string }{
+		{"LMS_RETAIN_OUTBOX_DAYS", "7", "keep copies of emails at least 90 days"},
+		{"LMS_RETAIN_ENDED_ADVOCATE_MONTHS", "0", "at least 1"},
+	} {
+		_, err := Load(nil, func(k string) string {
+			if k == tc.name {
+				return tc.value
+			}
+			return ""
+		}, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s=%s: %v", tc.name, tc.value, err)
+		}
+	}
+}
