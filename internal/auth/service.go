@@ -385,6 +385,9 @@ func (s *Service) UpdateProfile(ctx context.Context, u *User, name, email string
 		}
 	}
 	if err := s.Store.SetUserFields(ctx, u.ID, Fields{"name": name, "email": email, "updated_at": now}); err != nil {
+		if email != u.Email { // the account kept its old address: free the new one again
+			_ = s.Store.ReleaseEmail(context.WithoutCancel(ctx), email)
+		}
 		return err
 	}
 	if email != u.Email {

@@ -240,6 +240,28 @@ func TestTwoFactor(t *testing.T) {
 			t.Fatal("used recovery code accepted again")
 		}
 	})
+	t.Run("TwoRequestsWithOneRecoveryCodeAtOnce", func(t *testing.T) {
+		// Both requests read the account before either used the code.
+		u, _ := f.db.User(ctx, u.ID)
+		var sessions []string
+		for i := 0; i < 2; i++ {
+			res, _ := f.svc.Login(ctx, "sam@example.org", "correct horse battery staple", "10.0.0.1", "test")
+			sessions = append(sessions, res.Session.ID)
+		}
+		errc := make(chan error, 2)
+		for _, id := range sessions {
+			go func() { errc <- f.svc.VerifySecondFactor(ctx, id, u, codes[5]) }()
+		}
+		accepted := 0
+		for range sessions {
+			if <-errc == nil {
+				accepted++
+			}
+		}
+		if accepted != 1 {
+			t.Fatalf("one recovery code was accepted %d times at once, want once", accepted)
+		}
+	})
 }
 
 func TestDisablingEndsSessionsAndBlocksLogin(t *testing.T) {

@@ -48,6 +48,9 @@ type Store interface {
 	CountUsers(ctx context.Context) (int, error)
 	CountAdmins(ctx context.Context) (int, error)
 	UseTOTPStep(ctx context.Context, userID string, step int64) error // ECONFLICT when already used
+	// UseRecoveryCode removes one recovery code's hash from the user in one
+	// conditional write; false when the user does not have it (any more).
+	UseRecoveryCode(ctx context.Context, userID, hash string) (bool, error)
 
 	InsertOrg(ctx context.Context, o *Organisation) error
 	Org(ctx context.Context, id string) (*Organisation, error)

@@ -147,12 +147,12 @@ func (s *Service) VerifySecondFactor(ctx context.Context, sessionID string, u *U
 	}
 	if !ok {
 		h := s.Box.Hash(recoveryHashPrefix+u.ID, strings.ReplaceAll(code, "-", ""))
-		if i := slices.Index(u.RecoveryHashes, h); i >= 0 {
-			rest := slices.Delete(slices.Clone(u.RecoveryHashes), i, i+1)
-			if err := s.Store.SetUserFields(ctx, u.ID, Fields{"recovery_hashes": rest}); err != nil {
+		if slices.Contains(u.RecoveryHashes, h) {
+			used, err := s.Store.UseRecoveryCode(ctx, u.ID, h)
+			if err != nil {
 				return err
 			}
-			ok = true
+			ok = used // false: a concurrent request used it first
 		}
 	}
 	if !ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -149,6 +150,15 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 func (db *DB) CountAdmins(ctx context.Context) (int, error) {
 	n, err := db.coll(colUsers).CountDocuments(ctx, bson.D{{Key: "roles", Value: auth.RoleAdmin}, {Key: "disabled", Value: false}})
 	return int(n), err
+}
+
+// UseRecoveryCode removes a recovery code's hash if the user still has it:
+// of two requests using the same code at once, only one succeeds.
+func (db *DB) UseRecoveryCode(ctx context.Context, userID, hash string) (bool, error) {
+	before, err := updateByIDIf(ctx, db, colUsers, userID, bson.D{{Key: "recovery_hashes", Value: hash}},
+		func(u *auth.User) bool { return slices.Contains(u.RecoveryHashes, hash) },
+		bson.D{{Key: "$pull", Value: bson.D{{Key: "recovery_hashes", Value: hash}}}})
+	return before != nil, err
 }
 
 // UseTOTPStep records that a user's code for a time step was accepted;
