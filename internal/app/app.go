@@ -231,7 +231,15 @@ func serve(ctx context.Context, env Env, args []string) error {
 		env.Ready(ln.Addr().String())
 	}
 	err = srv.Serve(ctx, ln)
-	svc.Mail.Wait() // emails being handed to the SMTP server
+	// Emails being handed to the SMTP server get a second; any still going
+	// stay queued in the outbox and are sent after the next start.
+	mailDone := make(chan struct{})
+	go func() { svc.Mail.Wait(); close(mailDone) }()
+	select {
+	case <-mailDone:
+	case <-time.After(time.Second):
+		log.Warn("stopping with emails still being delivered; they stay queued and are sent after the next start")
+	}
 	log.Info("stopped serving; closing stores")
 	return err
 }

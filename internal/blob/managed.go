@@ -196,7 +196,8 @@ func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
-// Stop terminates the server: SIGTERM, then SIGKILL after 5 s. It waits for
+// Stop terminates the server: SIGTERM, then SIGKILL after 1.5 s (MinIO's
+// writes are crash-safe, and a stop must finish within 10 s). It waits for
 // the process to exit.
 func (s *Server) Stop() {
 	if s == nil || s.cmd == nil || s.cmd.Process == nil {
@@ -210,7 +211,7 @@ func (s *Server) Stop() {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.exited:
-	case <-time.After(5 * time.Second):
+	case <-time.After(1500 * time.Millisecond):
 		_ = s.cmd.Process.Kill()
 		<-s.exited
 	}

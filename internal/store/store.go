@@ -155,7 +155,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close disconnects and stops the embedded database if this DB started it.
 func (db *DB) Close(ctx context.Context) {
 	if db.Client != nil {
-		dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		dctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
 		_ = db.Client.Disconnect(dctx)
 		cancel()
 	}
