@@ -55,6 +55,9 @@ type Service struct {
 	// Queued, when set, is called after each message the run queues (the
 	// count so far); the run stops early if ctx is cancelled.
 	Queued func(n int)
+	// RenewEvery is how often a running job extends its lease (default a
+	// third of the lease), so a long run is not taken over half-way.
+	RenewEvery time.Duration
 }
 
 const leaseName, leaseFor = "reminders", 15 * time.Minute
@@ -75,7 +78,31 @@ func (s *Service) RunDaily(ctx context.Context) (Result, error) {
 	if err != nil || !ok {
 		return Result{}, err
 	}
-	n, err := s.Run(ctx)
+	// Keep the lease while the run lasts; if it is lost (this instance
+	// stalled past it and another took over), stop.
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	every := s.RenewEvery
+	if every <= 0 {
+		every = leaseFor / 3
+	}
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-t.C:
+			}
+			if held, err := s.Store.RenewLease(runCtx, leaseName, s.Owner, s.Now().UTC().Add(leaseFor)); err == nil && !held {
+				s.Log.Warn("reminder job: lease lost to another instance; stopping this run")
+				cancel()
+				return
+			}
+		}
+	}()
+	n, err := s.Run(runCtx)
 	if err != nil {
 		return Result{Ran: true, Queued: n}, err
 	}

@@ -346,3 +346,34 @@ func TestADueDateThatComesIntoTheWindowOvernightIsNotMissed(t *testing.T) {
 	}
 	w.expect(bea.Email, "Reminder: your DBS check is due on 31 January 2027")
 }
+
+// TestALongRunKeepsItsLease: a run that lasts longer than its lease renews
+// it as it goes, so a second instance does not start the job half-way.
+func TestALongRunKeepsItsLease(t *testing.T) {
+	w := newWorld(t)
+	for i := 0; i < 3; i++ {
+		w.advocate(fmt.Sprintf("Advocate %c", 'A'+i), time.Date(2026, 12, 10+i, 0, 0, 0, 0, time.UTC))
+	}
+	second := w.instance()
+	w.svc.Remind.RenewEvery = 10 * time.Millisecond
+	var during reminders.Result
+	w.svc.Remind.Queued = func(n int) {
+		if n != 1 {
+			return
+		}
+		w.clock.Advance(20 * time.Minute) // past the 15-minute lease it took
+		time.Sleep(200 * time.Millisecond)
+		var err error
+		if during, err = second.Remind.RunDaily(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}
+	if res := w.run(w.svc); !res.Ran || res.Queued != 4 {
+		t.Fatalf("the long run: %+v", res)
+	}
+	if during.Ran {
+		t.Fatal("a second instance started the job while the first was still running it")
+	}
+	second.Mail.Wait()
+	assertNoDuplicates(t, w.smtp.Mail(), 4) // 3 advocates and 1 digest
+}
