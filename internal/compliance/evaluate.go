@@ -358,6 +358,24 @@ func Progress(rule CPDRule, entries []CPDEntry, at time.Time) CPDProgress {
 	return pr
 }
 
+// rollingOverdueSince finds when a rolling rule stopped being met: the day
+// after the last day whose window was satisfied, or the end of the first
+// window if none was. A stable date, so a reminder about it goes once.
+func rollingOverdueSince(rule CPDRule, a *Advocate, now time.Time) time.Time {
+	floor := day(now).AddDate(0, -rule.Months, 0)
+	if a.ContractStart != nil {
+		if first := addMonths(*a.ContractStart, rule.Months); first.After(floor) {
+			floor = first
+		}
+	}
+	for t := day(now).AddDate(0, 0, -1); t.After(floor); t = t.AddDate(0, 0, -1) {
+		if Progress(rule, a.CPD, t).Satisfied {
+			return t.AddDate(0, 0, 1)
+		}
+	}
+	return floor
+}
+
 func percentOf(n, d int) int {
 	if d <= 0 {
 		return 100
@@ -392,7 +410,7 @@ func evalCPD(p *Policy, a *Advocate, now time.Time) Requirement {
 			r.Reason = cur.Summary + " so far; due by " + fmtDate(first)
 		default:
 			r.State, r.Reason = Overdue, cur.Summary+" in the last "+fmt.Sprint(rule.Months)+" months"
-			r.Due = nil
+			r.Due = ptr(rollingOverdueSince(rule, a, now))
 		}
 		return r
 	}

@@ -274,3 +274,27 @@ func TestLabelReadsAsWords(t *testing.T) {
 		}
 	}
 }
+
+// TestRollingCPDOverdueHasAStableDate: under the rolling rule, once hours
+// drop out of the window the requirement is overdue from the day after the
+// window was last met, whatever day it is looked at, so the reminder about
+// it goes once.
+func TestRollingCPDOverdueHasAStableDate(t *testing.T) {
+	p := testPolicy(t)
+	a := &Advocate{Profession: OtherAdvocate, ContractStart: dp("2024-01-01"),
+		CPD: []CPDEntry{entry("2025-03-10", "course", 15), entry("2025-03-10", "peer-reflection", 1)}}
+	// The entries leave the 12-month window after 9 March 2026 (the last
+	// window holding them ends then).
+	for _, on := range []string{"2026-04-01", "2026-06-15", "2026-11-22"} {
+		got := Evaluate(p, a, title, d(on)).Requirement(ReqCPD)
+		if got.State != Overdue || got.Due == nil || got.Due.In(London).Format(time.DateOnly) != "2026-03-10" {
+			t.Fatalf("on %s: %s, due %v; want overdue since 2026-03-10", on, got.State, got.Due)
+		}
+	}
+	// Never met since the first window ended (contract 1 Jan 2024 + 12 months).
+	a.CPD = nil
+	a.ContractStart = dp("2025-06-01")
+	if got := Evaluate(p, a, title, d("2026-08-01")).Requirement(ReqCPD); got.State != Overdue || got.Due == nil || got.Due.In(London).Format(time.DateOnly) != "2026-06-01" {
+		t.Fatalf("never met: %s, due %v; want overdue since 2026-06-01", got.State, got.Due)
+	}
+}

@@ -377,3 +377,46 @@ func TestALongRunKeepsItsLease(t *testing.T) {
 	second.Mail.Wait()
 	assertNoDuplicates(t, w.smtp.Mail(), 4) // 3 advocates and 1 digest
 }
+
+// TestLapsedRollingCPDIsEscalatedOnce: an advocate whose CPD hours have
+// left the rolling 12-month window is overdue from a fixed date, so their
+// manager is told once, not every day, and not at all again the next week.
+func TestLapsedRollingCPDIsEscalatedOnce(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	bo := w.advocate("Bo Lapsed", time.Date(2029, 6, 1, 0, 0, 0, 0, time.UTC)) // DBS well in date
+	a, _ := w.svc.Comply.Current(ctx, bo.ID)
+	for _, e := range a.CPD { // replace the fixture's recent CPD with last year's
+		if _, err := w.svc.Comply.DeleteRecord(ctx, w.manager, bo.ID, "cpd", e.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.svc.Comply.AddCPD(ctx, w.manager, bo.ID, compliance.CPDForm{Date: "2025-09-01", Title: "Conference", Type: "peer-reflection", Hours: "16",
+		Learnt: "Much.", Impact: "Some.", PeerName: "Sam", PeerDate: "2025-09-01"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Contracted for years, so the rolling window applies in full.
+	if _, err := w.env.DB.UpdateAdvocate(ctx, bo.ID, func(a *compliance.Advocate) error {
+		a.ContractStart = &[]time.Time{time.Date(2023, 1, 9, 0, 0, 0, 0, time.UTC)}[0]
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const escalation = "Overdue: Bo Lapsed's CPD"
+	for i, on := range []time.Time{time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)} {
+		w.clock.Set(on)
+		if _, err := w.svc.Comply.RecomputeAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		w.run(w.svc)
+		n := 0
+		for _, s := range w.subjects(w.manager.Email) {
+			if s == escalation {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("run %d (%s): the manager has %d escalations about Bo's CPD, want 1 (%v)", i+1, on.Format(time.DateOnly), n, w.subjects(w.manager.Email))
+		}
+	}
+}
