@@ -172,6 +172,21 @@ func TestDownloadMyDataHoldsEveryRecordAboutThePersonAndNothingAboutOthers(t *te
 	if !bytes.Contains(files["data/users.json"], []byte(ivy.email)) || !bytes.Contains(files["data/advocates.json"], []byte("Reading about Ivy Exportington")) {
 		t.Fatal("the export lacks Ivy's own details")
 	}
+
+	// The manager who kept both records downloads theirs: its audit trail
+	// says what they did, but nothing about the people they did it to.
+	// (Messages sent to the manager stay as they were received.)
+	_, body = w.client(w.srv, w.session("manager")).do("GET", "/account/export", nil)
+	files = unzip(t, []byte(body))
+	audit := files["data/audit_events.json"]
+	if !bytes.Contains(audit, []byte("reference.create")) {
+		t.Fatal("the manager's export does not list the actions they took")
+	}
+	for _, needle := range []string{ivy.id, ivy.name, ivy.email, kit.id, kit.name, kit.email, "Rosa Referee"} {
+		if bytes.Contains(audit, []byte(needle)) {
+			t.Errorf("the manager's audit trail contains %q", needle)
+		}
+	}
 }
 
 func keys(m map[string][]byte) []string {

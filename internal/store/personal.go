@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -41,6 +42,22 @@ func byCodes(field string) func(Person) bson.D {
 	return func(p Person) bson.D {
 		return bson.D{{Key: field, Value: bson.D{{Key: "$in", Value: append([]string{}, p.CertificateCodes...)}}}}
 	}
+}
+
+// auditForExport shortens an audit event the person made about someone
+// else to what it says about them: when they did what kind of thing. The
+// target's identity and the values changed belong to the other person.
+func auditForExport(doc bson.Raw, p Person) (bson.D, bool) {
+	target, _ := doc.Lookup("target").StringValueOK()
+	if target == "user:"+p.UserID || target == "advocate:"+p.UserID {
+		return nil, false // about the person: all of it
+	}
+	kind, _, _ := strings.Cut(target, ":")
+	at, _ := doc.Lookup("at").TimeOK()
+	action, _ := doc.Lookup("action").StringValueOK()
+	actor, _ := doc.Lookup("actor").StringValueOK()
+	return bson.D{{Key: "at", Value: at}, {Key: "actor", Value: actor}, {Key: "action", Value: action}, {Key: "target", Value: kind},
+		{Key: "note", Value: "An action you took on someone else's record; its details are theirs and are not included."}}, true
 }
 
 // Holdings lists every collection and how it relates to a person.
@@ -127,6 +144,11 @@ func (db *DB) EachPersonalDoc(ctx context.Context, h Holding, p Person, fn func(
 				return err
 			}
 			v = bson.D{{Key: "organisation", Value: d.OrgID}, {Key: "row", Value: row}}
+		}
+		if h.Collection == colAudit {
+			if e, ok := auditForExport(doc, p); ok {
+				v = e
+			}
 		}
 		b, err := bson.MarshalExtJSON(v, false, false)
 		if err != nil {
