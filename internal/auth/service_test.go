@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -125,6 +126,23 @@ func TestLoginThrottlesAfterFiveFailures(t *testing.T) {
 	if err != nil || res.Token == "" {
 		t.Fatalf("after the lock: %v", err)
 	}
+	t.Run("OneAddressGuessingManyAccounts", func(t *testing.T) {
+		// 20 failures from one address across different accounts (none
+		// reaching its own limit) lock that address, not the others.
+		var last error
+		for i := 0; i < auth.AddressFailureLimit; i++ {
+			_, last = f.svc.Login(ctx, fmt.Sprintf("guess%d@example.org", i), "whatever password", "192.0.2.50", "test")
+		}
+		if !errs.Is(last, errs.ETOOMANY) {
+			t.Fatalf("failure %d from one address: got %v, want the address locked", auth.AddressFailureLimit, last)
+		}
+		if _, err := f.svc.Login(ctx, "sam@example.org", "correct horse battery staple", "192.0.2.50", "test"); !errs.Is(err, errs.ETOOMANY) {
+			t.Fatalf("the right password from the locked address: got %v, want still locked", err)
+		}
+		if _, err := f.svc.Login(ctx, "sam@example.org", "correct horse battery staple", "192.0.2.51", "test"); err != nil {
+			t.Fatalf("from another address: %v", err)
+		}
+	})
 	t.Run("UnknownAccountsAreThrottledAlike", func(t *testing.T) {
 		var last error
 		for i := 0; i < 5; i++ {

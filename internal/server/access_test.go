@@ -35,7 +35,8 @@ type world struct {
 	orgA    *auth.Organisation
 	orgB    *auth.Organisation
 	persona []string
-	courses string // course catalogue directory; "" = the embedded catalogue
+	courses string               // course catalogue directory; "" = the embedded catalogue
+	config  func(*config.Config) // changes to the configuration of new instances
 }
 
 func (w *world) clock() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.now }
@@ -97,6 +98,9 @@ func (w *world) newInstance() (*server.Server, *app.Services) {
 	if w.courses != "" {
 		cfg.CoursesDir = w.courses
 		cfg.CompliancePolicy = "../compliance/testdata/sample-policy.yaml"
+	}
+	if w.config != nil {
+		w.config(&cfg)
 	}
 	cat, err := app.LoadCatalogue(w.courses)
 	if err != nil {
@@ -393,9 +397,17 @@ func TestSessionCookieLifetimeIsRelative(t *testing.T) {
 		if !strings.Contains(lower, "max-age=43200") || strings.Contains(lower, "expires=") {
 			t.Fatalf("session cookie %q: want max-age=43200 and no expires", h)
 		}
+		if !strings.Contains(lower, "httponly") || !strings.Contains(lower, "samesite=lax") || strings.Contains(lower, "secure") {
+			t.Fatalf("session cookie %q: want HttpOnly, SameSite=Lax, and not Secure on plain http", h)
+		}
 	}
 	if !found {
 		t.Fatal("no session cookie on sign-in")
+	}
+	// Signing in again makes a new session (no fixation): another cookie value.
+	first := c.cookies["lms_session"]
+	if resp, _ := c.post("/login", form); resp.StatusCode != http.StatusSeeOther || c.cookies["lms_session"] == first || c.cookies["lms_session"] == "" {
+		t.Fatalf("second sign-in: %d, cookie changed %v", resp.StatusCode, c.cookies["lms_session"] != first)
 	}
 	if resp, body := c.do("GET", "/account", nil); resp.StatusCode != 200 || !strings.Contains(body, "Your account") {
 		t.Fatalf("after sign-in: %d", resp.StatusCode)
