@@ -104,6 +104,21 @@ func TestDownloadMyDataHoldsEveryRecordAboutThePersonAndNothingAboutOthers(t *te
 	ivy := w.fullPerson("Ivy Exportington", "ivy.exportington@example.org")
 	kit := w.fullPerson("Kit Otherperson", "kit.otherperson@example.org")
 
+	// Every collection the code has written to on the way (this database
+	// starts empty, without the schema) says what it holds about people,
+	// so a new collection cannot be left out of the export unnoticed.
+	names, err := w.env.DB.Collections(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 15 {
+		t.Fatalf("only %d collections written: %v", len(names), names)
+	}
+	for _, name := range names {
+		if _, ok := store.HoldingOf(name); !ok {
+			t.Errorf("collection %s is used but has no Holding in store.Holdings", name)
+		}
+	}
 	u, _ := w.env.DB.User(ctx, ivy.id)
 	p := store.Person{UserID: ivy.id, Email: u.Email, CertificateCodes: ivy.codes}
 	counts := map[string]int{}
