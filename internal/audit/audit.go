@@ -28,6 +28,7 @@ type Event struct {
 // Query selects events for the audit view.
 type Query struct {
 	Action, Target, ActorID, OrgID string
+	Actor                          string // part of the actor's name, any case
 	From, To                       time.Time
 	Offset, Limit                  int
 }

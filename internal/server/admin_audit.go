@@ -19,10 +19,11 @@ type auditPage struct {
 	Form   *formState
 }
 
-// handleAudit handles GET /admin/audit?action=&target=&from=&to=&page=.
+// handleAudit handles GET /admin/audit?action=&actor=&target=&from=&to=&page=.
 func (s *Server) handleAudit(c *fiber.Ctx) error {
-	f := emptyForm(map[string]string{"action": c.Query("action"), "target": c.Query("target"), "from": c.Query("from"), "to": c.Query("to")})
-	q := audit.Query{Action: strings.TrimSpace(c.Query("action")), Target: strings.TrimSpace(c.Query("target")), Offset: pageOffset(c, eventsPerPage), Limit: eventsPerPage}
+	f := emptyForm(map[string]string{"action": c.Query("action"), "actor": c.Query("actor"), "target": c.Query("target"), "from": c.Query("from"), "to": c.Query("to")})
+	q := audit.Query{Action: strings.TrimSpace(c.Query("action")), Actor: strings.TrimSpace(c.Query("actor")), Target: strings.TrimSpace(c.Query("target")),
+		Offset: pageOffset(c, eventsPerPage), Limit: eventsPerPage}
 	if t, ok := compliance.ParseDate(c.Query("from")); !ok {
 		f.Errors["from"] = "From must be a date"
 	} else if t != nil {

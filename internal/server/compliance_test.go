@@ -474,3 +474,35 @@ func TestDecisionAndReferenceRecordedLater(t *testing.T) {
 		t.Fatal("the page still shows decision notes after six months")
 	}
 }
+
+// TestAuditViewFilters: the admin's audit view filters by action, by who
+// acted, by record and by date.
+func TestAuditViewFilters(t *testing.T) {
+	w := newWorld(t, sampleDir)
+	id := w.createAdvocate("Audrey Audit", "audrey@example.org")
+	m := w.client(w.srv, w.session("manager"))
+	if resp, _ := m.post("/manage/advocates/"+id+"/supervisions", url.Values{"sup_date": {"2026-11-01"}, "supervisor": {"Maya"}, "kind": {"individual"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("supervision: %d", resp.StatusCode)
+	}
+	admin := w.client(w.srv, w.session("admin"))
+	rows := func(query string) int {
+		t.Helper()
+		resp, page := admin.do("GET", "/admin/audit?"+query, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", query, resp.StatusCode)
+		}
+		return strings.Count(page, "<tr><td>")
+	}
+	if n := rows("action=supervision&actor=manager+PERSON&target=advocate:" + id); n != 1 {
+		t.Fatalf("the manager's supervision on Audrey's record: %d rows, want 1", n)
+	}
+	if n := rows("action=supervision&actor=nobody"); n != 0 {
+		t.Fatalf("another actor: %d rows, want 0", n)
+	}
+	if n := rows("action=supervision&from=2026-11-23"); n != 0 {
+		t.Fatalf("from the next day: %d rows, want 0", n)
+	}
+	if resp, page := admin.do("GET", "/admin/audit?from=yesterday", nil); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "From must be a date") {
+		t.Fatalf("a bad date: %d", resp.StatusCode)
+	}
+}

@@ -31,6 +31,9 @@ func (db *DB) Events(ctx context.Context, q audit.Query) ([]audit.Event, int, er
 	if q.Target != "" {
 		f = append(f, bson.E{Key: "target", Value: q.Target})
 	}
+	if q.Actor != "" {
+		f = append(f, bson.E{Key: "actor", Value: bson.Regex{Pattern: regexp.QuoteMeta(q.Actor), Options: "i"}})
+	}
 	if q.ActorID != "" {
 		f = append(f, bson.E{Key: "actor_id", Value: q.ActorID})
 	}
