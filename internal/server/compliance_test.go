@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"image"
 	"image/png"
@@ -10,7 +11,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -504,5 +509,50 @@ func TestAuditViewFilters(t *testing.T) {
 	}
 	if resp, page := admin.do("GET", "/admin/audit?from=yesterday", nil); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "From must be a date") {
 		t.Fatalf("a bad date: %d", resp.StatusCode)
+	}
+}
+
+// TestDashboardExportsAndReports: the dashboard's CSV has a row per
+// advocate with every requirement's state and due date; the organisation's
+// and an advocate's PDF reports render (checked with pdftotext).
+func TestDashboardExportsAndReports(t *testing.T) {
+	w := newWorld(t, sampleDir)
+	id := w.createAdvocate("Rowena Report", "rowena@example.org")
+	w.createAdvocate("Silas Second", "silas@example.org")
+	m := w.client(w.srv, w.session("manager"))
+	resp, body := m.do("GET", "/manage/advocates.csv", nil)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("CSV: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("CSV: %d rows, %v; want a header and 2 advocates", len(rows), err)
+	}
+	if rows[0][0] != "Name" || !slices.Contains(rows[0], "DBS check") || !slices.Contains(rows[0], "DBS check due") {
+		t.Fatalf("CSV header: %v", rows[0])
+	}
+	names := []string{rows[1][0], rows[2][0]}
+	slices.Sort(names)
+	if names[0] != "Rowena Report" || names[1] != "Silas Second" {
+		t.Fatalf("CSV names: %v", names)
+	}
+	// The other organisation's manager sees neither.
+	if _, body := w.client(w.srv, w.session("other-manager")).do("GET", "/manage/advocates.csv", nil); strings.Contains(body, "Rowena") {
+		t.Fatal("another organisation's manager sees Rowena in their CSV")
+	}
+	testenv.NeedCommand(t, "pdftotext", "poppler-utils")
+	for path, want := range map[string]string{"/manage/report.pdf": "Silas Second", "/manage/advocates/" + id + "/report.pdf": "Rowena Report"} {
+		resp, body := m.do("GET", path, nil)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		file := filepath.Join(t.TempDir(), "r.pdf")
+		if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		text, err := exec.Command("pdftotext", "-enc", "UTF-8", file, "-").Output()
+		if err != nil || !strings.Contains(string(text), want) || !strings.Contains(string(text), "DBS") {
+			t.Fatalf("%s: pdftotext %v, text lacks %q:\n%.500s", path, err, want, text)
+		}
 	}
 }
