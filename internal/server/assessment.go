@@ -202,6 +202,6 @@ func (s *Server) handOver(c *fiber.Ctx, enrolmentID string) {
 		return
 	}
 	if err := s.learnMarks.ClearPending(ctx, enrolmentID, learning.PendingCPD); err != nil {
-		s.log.Warn("CPD hand-over marker not cleared; the reconciler will retry", "err", err)
+		s.log.Warn("CPD hand-over marker not cleared; the reconciler will retry", "err", err, "request_id", requestID(c))
 	}
 }

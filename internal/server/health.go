@@ -23,7 +23,7 @@ func (s *Server) handleReadyz(c *fiber.Ctx) error {
 	var failed []string
 	for _, ch := range s.checks {
 		if err := ch.Ping(ctx); err != nil {
-			s.log.Warn("readiness check failed", "check", ch.Name, "err", err)
+			s.log.Warn("readiness check failed", "check", ch.Name, "err", err, "request_id", requestID(c))
 			failed = append(failed, ch.Name+": unreachable")
 		}
 	}

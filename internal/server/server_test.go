@@ -1,11 +1,17 @@
 package server
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/family-advocacy/lms/content"
@@ -145,3 +151,46 @@ func TestMarkdownIsRenderedSafely(t *testing.T) {
 		}
 	}
 }
+
+// TestLogLinesCarryTheRequestID: every line logged about a request names
+// the ID returned to the client in X-Request-ID.
+func TestLogLinesCarryTheRequestID(t *testing.T) {
+	var buf syncBuffer
+	cfg := config.Default()
+	cfg.BaseURL = "http://localhost:8080"
+	failing := Check{"object storage", func(context.Context) error { return errors.New("connection refused") }}
+	s, err := New(Deps{Config: cfg, Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), Checks: []Check{failing},
+		Learn: &learning.Service{Catalogue: learning.NewCatalogue(nil)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"/readyz", "/no-such-page"} {
+		buf.Reset()
+		resp, _ := do(t, s, "GET", target)
+		id := resp.Header.Get("X-Request-ID")
+		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+		if id == "" || len(lines) == 0 || (target == "/readyz" && len(lines) < 2) {
+			t.Fatalf("%s: request ID %q, %d log lines", target, id, len(lines))
+		}
+		for _, l := range lines {
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(l), &rec); err != nil || rec["request_id"] != id {
+				t.Errorf("%s: log line without the request ID %s: %s", target, id, l)
+			}
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Reset()         { s.mu.Lock(); defer s.mu.Unlock(); s.b.Reset() }
