@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -417,6 +418,95 @@ func TestLapsedRollingCPDIsEscalatedOnce(t *testing.T) {
 		}
 		if n != 1 {
 			t.Fatalf("run %d (%s): the manager has %d escalations about Bo's CPD, want 1 (%v)", i+1, on.Format(time.DateOnly), n, w.subjects(w.manager.Email))
+		}
+	}
+}
+
+// TestEachKindOfDueItemIsRemindedOnce: supervision, mandatory training
+// coming up for renewal and an Update Service status check each get their
+// reminder once in the last week, to the advocate, and each is escalated to
+// the manager once when it is missed.
+func TestEachKindOfDueItemIsRemindedOnce(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	c := w.svc.Comply
+	sam := w.advocate("Sam Supervised", time.Date(2029, 6, 1, 0, 0, 0, 0, time.UTC))    // supervision 20 Nov + 6 weeks = 1 Jan 2027
+	tia := w.advocate("Tia Training", time.Date(2029, 6, 1, 0, 0, 0, 0, time.UTC))      // the sample course, done 1 Nov 2026, renewed every 12 months
+	uma := w.advocate("Uma Updateservice", time.Date(2029, 6, 1, 0, 0, 0, 0, time.UTC)) // given an Update Service check below
+	// Tia and Uma keep up their supervision; Sam and Uma have renewed their training.
+	// (Written straight to the records: the forms refuse future dates.)
+	for _, u := range []*auth.User{tia, uma} {
+		if _, err := w.env.DB.UpdateAdvocate(ctx, u.ID, func(a *compliance.Advocate) error {
+			for d := time.Date(2026, 12, 30, 0, 0, 0, 0, time.UTC); d.Year() < 2028; d = d.AddDate(0, 0, 35) {
+				a.Supervisions = append(a.Supervisions, compliance.Supervision{ID: d.Format("s20060102"), Date: d, Supervisor: "Maya Manager", Kind: "group"})
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range []*auth.User{sam, uma} {
+		if _, err := w.env.DB.UpdateAdvocate(ctx, u.ID, func(a *compliance.Advocate) error {
+			a.Training["sample-course"] = time.Date(2027, 12, 1, 0, 0, 0, 0, time.UTC)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Uma's certificate is on the Update Service: her check is due a year
+	// after the last status check, 10 March 2027.
+	if _, err := c.AddDBS(ctx, w.manager, uma.ID, compliance.DBSForm{Level: "enhanced", Workforce: "child", BarredChildren: true, CertificateNumber: "001234567891",
+		IssueDate: "2021-01-04", OriginalSeenBy: "Maya Manager", OriginalSeenAt: "2021-01-04", Decision: "clear", UpdateService: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := c.Current(ctx, uma.ID)
+	for _, d := range a.DBS {
+		if d.UpdateService {
+			if _, err := c.AddStatusCheck(ctx, w.manager, uma.ID, d.ID, compliance.StatusCheckForm{Date: "2026-03-10", Result: "no-new-information"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := w.env.DB.UpdateAdvocate(ctx, uma.ID, func(a *compliance.Advocate) error { // only the Update Service check counts
+		a.DBS = slices.DeleteFunc(a.DBS, func(d compliance.DBSCheck) bool { return !d.UpdateService })
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	items := []struct {
+		who                  *auth.User
+		reminder, overdue    string
+		weekBefore, dayAfter time.Time
+	}{
+		{sam, "Reminder: your supervision is due on 1 January 2027", "Overdue: Sam Supervised's supervision",
+			time.Date(2026, 12, 27, 9, 0, 0, 0, time.UTC), time.Date(2027, 1, 2, 9, 0, 0, 0, time.UTC)},
+		{uma, "Reminder: your DBS check is due on 10 March 2027", "Overdue: Uma Updateservice's DBS check",
+			time.Date(2027, 3, 5, 9, 0, 0, 0, time.UTC), time.Date(2027, 3, 11, 9, 0, 0, 0, time.UTC)},
+		{tia, "Reminder: your mandatory training is due on 1 November 2027", "Overdue: Tia Training's mandatory training",
+			time.Date(2027, 10, 27, 9, 0, 0, 0, time.UTC), time.Date(2027, 11, 2, 9, 0, 0, 0, time.UTC)},
+	}
+	count := func(addr, subject string) int {
+		n := 0
+		for _, s := range w.subjects(addr) {
+			if s == subject {
+				n++
+			}
+		}
+		return n
+	}
+	for _, it := range items { // in date order: the clock only moves forward
+		for _, on := range []time.Time{it.weekBefore, it.weekBefore.AddDate(0, 0, 1), it.dayAfter, it.dayAfter.AddDate(0, 0, 1)} {
+			w.clock.Set(on)
+			if _, err := c.RecomputeAll(ctx); err != nil {
+				t.Fatal(err)
+			}
+			w.run(w.svc)
+		}
+		if n := count(it.who.Email, it.reminder); n != 1 {
+			t.Errorf("%s: %d of %q, want 1 (got %v)", it.who.Name, n, it.reminder, w.subjects(it.who.Email))
+		}
+		if n := count(w.manager.Email, it.overdue); n != 1 {
+			t.Errorf("manager: %d of %q, want 1", n, it.overdue)
 		}
 	}
 }
