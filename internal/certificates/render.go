@@ -8,14 +8,16 @@ package certificates
 // document (about 16 ms for DejaVu Sans). Instead, the renderer has gofpdf
 // cut DejaVu down, once, to the characters of six Windows code pages
 // (Western, Central European, Baltic, Cyrillic, Greek, Turkish) and of
-// extra pages holding every other Latin, Greek and Cyrillic letter and
+// extra pages holding every other Latin, Greek, Cyrillic, Hebrew and Arabic letter and
 // combining accent DejaVu has, and wraps each cut in a single-byte font
 // definition whose glyph names (uniXXXX) let viewers and text extraction map
 // codes back to Unicode. A document embeds only the pages its text uses and
 // writes each run of text in the first page that has all its characters, so
 // names like "Zoë Łukasiewicz-Ørsted" or "Oluwaseun Adébáyọ̀" mix pages within
-// a line. Text in another script (Armenian, Georgian...) falls back to
-// gofpdf's UTF-8 path for the whole document: slower, still correct.
+// a line; Hebrew and Arabic names are first put into visual order, Arabic
+// letters joined (bidi.go). Text in another script (Armenian, Georgian...)
+// falls back to gofpdf's UTF-8 path for the whole document: slower, still
+// correct.
 
 import (
 	"bytes"
@@ -371,7 +373,10 @@ func (r *Renderer) Render(d Document) ([]byte, error) {
 	details := fmt.Sprintf("Course version %s  ·  Completed on %s  ·  %s CPD hours", d.CourseVersion, londonDate(d.Completed), strconv.FormatFloat(d.CPDHours, 'f', -1, 64))
 	verifyLine := "Check it is genuine: " + d.VerifyURL
 	w := &writer{r: r, pdf: pdf, added: map[string]bool{}}
-	for _, s := range []string{d.Name, d.OrgName, d.CourseTitle, details, verifyLine, d.Code} {
+	// Drawn in visual order (right-to-left names reversed and joined); the
+	// metadata above keeps the logical order, for search and extraction.
+	name, org, title := visual(d.Name), visual(d.OrgName), visual(d.CourseTitle)
+	for _, s := range []string{name, org, title, details, verifyLine, d.Code} {
 		rs, ok := r.runs(s)
 		if !ok {
 			w.utf8 = true
@@ -401,17 +406,17 @@ func (r *Renderer) Render(d Document) ([]byte, error) {
 	ink, brand, muted := [3]int{27, 31, 36}, [3]int{29, 79, 145}, [3]int{74, 83, 94}
 	const wide = pw - 50
 	color(brand)
-	w.centered(pw, 24, d.OrgName, "B", 14, wide)
+	w.centered(pw, 24, org, "B", 14, wide)
 	color(ink)
 	w.centered(pw, 38, "Certificate of completion", "B", 30, wide)
 	color(muted)
 	w.centered(pw, 60, "This is to certify that", "", 13, wide)
 	color(ink)
-	w.centered(pw, 72, d.Name, "B", 28, wide)
+	w.centered(pw, 72, name, "B", 28, wide)
 	color(muted)
 	w.centered(pw, 93, "has successfully completed the course", "", 13, wide)
 	color(brand)
-	y := w.centered(pw, 104, d.CourseTitle, "B", 19, wide)
+	y := w.centered(pw, 104, title, "B", 19, wide)
 	color(ink)
 	y = w.centered(pw, y+5, details, "", 12, wide)
 	if !d.Expires.IsZero() {
