@@ -361,14 +361,27 @@ func Progress(rule CPDRule, entries []CPDEntry, at time.Time) CPDProgress {
 // rollingOverdueSince finds when a rolling rule stopped being met: the day
 // after the last day whose window was satisfied, or the end of the first
 // window if none was. A stable date, so a reminder about it goes once.
+// What a window holds changes only when an entry enters or leaves it, so
+// only the days around those are tried, latest first.
 func rollingOverdueSince(rule CPDRule, a *Advocate, now time.Time) time.Time {
-	floor := day(now).AddDate(0, -rule.Months, 0)
+	today := day(now)
+	floor := today.AddDate(0, -rule.Months, 0)
 	if a.ContractStart != nil {
 		if first := addMonths(*a.ContractStart, rule.Months); first.After(floor) {
 			floor = first
 		}
 	}
-	for t := day(now).AddDate(0, 0, -1); t.After(floor); t = t.AddDate(0, 0, -1) {
+	var candidates []time.Time
+	for _, e := range a.CPD {
+		leaves := addMonths(day(e.Date), rule.Months)
+		for _, t := range []time.Time{leaves, leaves.AddDate(0, 0, -1), leaves.AddDate(0, 0, -2), day(e.Date)} {
+			if t.Before(today) && t.After(floor) {
+				candidates = append(candidates, t)
+			}
+		}
+	}
+	slices.SortFunc(candidates, func(x, y time.Time) int { return y.Compare(x) })
+	for _, t := range slices.Compact(candidates) {
 		if Progress(rule, a.CPD, t).Satisfied {
 			return t.AddDate(0, 0, 1)
 		}
