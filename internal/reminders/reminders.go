@@ -266,6 +266,11 @@ func (r *run) organisation(ru compliance.Rollup) error {
 			if q.State != compliance.Met {
 				digest = append(digest, notify.Item{Text: a.Name + ": " + compliance.RequirementLabels[q.Key] + " (" + q.State.Label() + ")", Detail: q.Reason})
 			}
+			if q.Key == compliance.ReqTraining && q.State == compliance.Missing {
+				if err := r.coursesToDo(a); err != nil {
+					return err
+				}
+			}
 			if q.Due == nil || q.State == compliance.Met {
 				continue // only what is due soon (by the policy's window) or late
 			}
@@ -275,6 +280,27 @@ func (r *run) organisation(ru compliance.Rollup) error {
 		}
 	}
 	return r.digests(ru.OrgID, digest)
+}
+
+// coursesToDo asks an advocate, once per course, to complete the mandatory
+// courses they have never completed (there is no due date to count down
+// to; their manager sees it on the dashboard and in the weekly summary).
+func (r *run) coursesToDo(a *compliance.Advocate) error {
+	for _, slug := range r.Comply.Policy.CoursesFor(a) {
+		if _, done := a.Training[slug]; done {
+			continue
+		}
+		title := r.Comply.CourseTitle(slug)
+		if err := r.send(note{id: messageID(a.ID, "training-to-do", slug), to: r.user(a.ID), kind: "reminder", link: "/courses/" + slug,
+			subject: "Please complete the course " + title,
+			email: notify.Email{Paragraphs: []string{
+				"Our standards ask every advocate to complete " + title + ". You have not completed it yet, so you are not yet cleared to work with families.",
+				"The course is online; your progress is saved as you go, and passing it adds its CPD hours to your record.",
+			}, Action: &notify.Action{Label: "Go to the course"}}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // requirement sends the reminder for one requirement's current stage.

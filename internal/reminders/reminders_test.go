@@ -510,3 +510,35 @@ func TestEachKindOfDueItemIsRemindedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestAMandatoryCourseNeverDoneIsAskedForOnce: an advocate who has never
+// completed a mandatory course is asked to, once, with a link to it.
+func TestAMandatoryCourseNeverDoneIsAskedForOnce(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	nia := w.advocate("Nia New", time.Date(2029, 6, 1, 0, 0, 0, 0, time.UTC))
+	if _, err := w.env.DB.UpdateAdvocate(ctx, nia.ID, func(a *compliance.Advocate) error { a.Training = nil; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	const subject = "Please complete the course Sample course for tests"
+	for _, on := range []time.Time{time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)} {
+		w.clock.Set(on)
+		if _, err := w.svc.Comply.RecomputeAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		w.run(w.svc)
+	}
+	got := w.smtp.To(nia.Email)
+	n := 0
+	for _, m := range got {
+		if m.Subject == subject {
+			n++
+			if !strings.Contains(m.Text, "https://lms.example/courses/sample-course") {
+				t.Fatal("the email does not link to the course")
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("Nia got %d of %q, want 1 (%v)", n, subject, w.subjects(nia.Email))
+	}
+}
