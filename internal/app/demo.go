@@ -99,6 +99,12 @@ func seedDemoAdvocates(ctx context.Context, svc *Services, users map[string]*aut
 				return err
 			}
 		}
+		if d.references < 2 { // one more asked for, not back yet
+			if _, err := svc.Comply.AddReference(ctx, manager, u.ID, compliance.ReferenceForm{Referee: "Alex Green",
+				Relationship: "Former team leader", Contact: "alex.green@example.org", RequestedAt: date(-1)}); err != nil {
+				return err
+			}
+		}
 		if _, err := svc.Comply.AddSupervision(ctx, manager, u.ID, compliance.SupervisionForm{Date: now.AddDate(0, 0, -20).Format("2006-01-02"),
 			Supervisor: manager.Name, Kind: "individual", Notes: "Demo supervision."}); err != nil {
 			return err
