@@ -1,6 +1,7 @@
 package certificates
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -47,44 +48,35 @@ func visual(s string) string {
 		}
 	}
 	// Levels: right-to-left letters odd, left-to-right letters and digits
-	// even; a neutral between two letters of one direction takes it, any
+	// even; a neutral between two characters of one direction takes it, any
 	// other takes the paragraph's.
-	dir := make([]int, len(classes)) // 0 left-to-right, 1 right-to-left, -1 neutral
+	strongDir := make([]int, len(classes)) // 0 left to right, 1 right to left, -1 neutral
 	for i, c := range classes {
 		switch {
 		case rtl(c):
-			dir[i] = 1
+			strongDir[i] = 1
 		case c == bidi.L || c == bidi.EN || c == bidi.AN:
-			dir[i] = 0
+			strongDir[i] = 0
 		default:
-			dir[i] = -1
+			strongDir[i] = -1
 		}
 	}
-	for i := range dir {
-		if dir[i] >= 0 {
-			continue
-		}
-		before, after := base, base
-		for j := i - 1; j >= 0; j-- {
-			if dir[j] >= 0 {
-				before = dir[j]
-				break
+	nearest := func(i, step int) int {
+		for j := i + step; j >= 0 && j < len(strongDir); j += step {
+			if strongDir[j] >= 0 {
+				return strongDir[j]
 			}
 		}
-		for j := i + 1; j < len(dir); j++ {
-			if classes[j] == bidi.L || rtl(classes[j]) || classes[j] == bidi.EN || classes[j] == bidi.AN {
-				if rtl(classes[j]) {
-					after = 1
-				} else {
-					after = 0
-				}
-				break
+		return base
+	}
+	dir := slices.Clone(strongDir)
+	for i, d := range strongDir {
+		if d < 0 {
+			if before := nearest(i, -1); before == nearest(i, 1) {
+				dir[i] = before
+			} else {
+				dir[i] = base
 			}
-		}
-		if before == after {
-			dir[i] = before
-		} else {
-			dir[i] = base
 		}
 	}
 	levels := make([]int, len(dir))

@@ -160,18 +160,37 @@ func (s *Service) DecideDBS(ctx context.Context, actor *auth.User, id, checkID s
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Get(ctx, actor, id); err != nil {
+	cur, err := s.Get(ctx, actor, id)
+	if err != nil {
 		return nil, err
 	}
-	var scan *ScanRecord
-	a, err := s.update(ctx, actor, id, "dbs.decision", func(a *Advocate) (map[string]any, map[string]any, error) {
+	i := slices.IndexFunc(cur.DBS, func(d DBSCheck) bool { return d.ID == checkID })
+	if i < 0 {
+		return nil, errs.E(errs.ENOTFOUND, "We could not find that DBS check.")
+	}
+	if decision == "clear-after-risk-assessment" && notes == "" && cur.DBS[i].DecisionNotes == "" {
+		return nil, errs.FieldErrors{"decision_notes": "Record the risk assessment in the notes"}.Err()
+	}
+	// A scan awaiting the decision is scheduled for deletion first, so a
+	// crash after this point cannot leave it kept for ever (scheduling it
+	// again is harmless).
+	var deleteAfter *time.Time
+	if d := cur.DBS[i]; d.ScanKey != "" && d.ScanDeleteAfter == nil {
+		at := now
+		if d.DecisionAt != nil {
+			at = *d.DecisionAt
+		}
+		del := at.Add(ScanRetention)
+		if err := s.Store.InsertScan(ctx, &ScanRecord{Key: d.ScanKey, AdvocateID: id, CheckID: d.ID, DeleteAfter: del}); err != nil {
+			return nil, err
+		}
+		deleteAfter = &del
+	}
+	return s.update(ctx, actor, id, "dbs.decision", func(a *Advocate) (map[string]any, map[string]any, error) {
 		for i := range a.DBS {
 			d := &a.DBS[i]
 			if d.ID != checkID {
 				continue
-			}
-			if decision == "clear-after-risk-assessment" && notes == "" && d.DecisionNotes == "" {
-				return nil, nil, errs.FieldErrors{"decision_notes": "Record the risk assessment in the notes"}.Err()
 			}
 			before := map[string]any{"check": checkID, "decision": d.Decision}
 			d.Decision = decision
@@ -182,25 +201,12 @@ func (s *Service) DecideDBS(ctx context.Context, actor *auth.User, id, checkID s
 				d.DecisionNotes = s.sealed(id, "dbs-notes", d.ID, notes)
 			}
 			if d.ScanKey != "" && d.ScanDeleteAfter == nil {
-				del := d.DecisionAt.Add(ScanRetention)
-				d.ScanDeleteAfter = &del
-				scan = &ScanRecord{Key: d.ScanKey, AdvocateID: id, CheckID: d.ID, DeleteAfter: del}
+				d.ScanDeleteAfter = deleteAfter
 			}
 			return before, map[string]any{"check": checkID, "decision": decision, "notes_changed": notes != ""}, nil
 		}
 		return nil, nil, errs.E(errs.ENOTFOUND, "We could not find that DBS check.")
 	})
-	if err != nil {
-		return nil, err
-	}
-	// The record says when the scan goes; the purge job works from this
-	// list. Inserting it again after a crash is harmless.
-	if scan != nil {
-		if err := s.Store.InsertScan(ctx, scan); err != nil && !errs.Is(err, errs.ECONFLICT) {
-			return nil, err
-		}
-	}
-	return a, nil
 }
 
 // RecordReferenceOutcome records that a requested reference has arrived,

@@ -107,6 +107,21 @@ func statusFor(err error) int {
 // inputView is what the "input" partial renders.
 type inputView struct {
 	Name, Label, Type, Value, Error, Hint, Autocomplete string
+	ID                                                  string // element id; "" = f-<name>
+}
+
+// FieldID is the element's id: f-<name>, unless a page with several forms
+// of one kind gave it another.
+func (v inputView) FieldID() string { return fieldID(v.ID, v.Name) }
+
+// WithID gives the field an id of its own (template helper).
+func (v inputView) WithID(id string) inputView { v.ID = id; return v }
+
+func fieldID(id, name string) string {
+	if id != "" {
+		return id
+	}
+	return "f-" + name
 }
 
 // input builds an inputView from a form (template helper).
@@ -172,7 +187,14 @@ func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 type selectView struct {
 	Name, Label, Value, Error string
 	Options                   []string
+	ID                        string // element id; "" = f-<name>
 }
+
+// FieldID is the element's id (see inputView.FieldID).
+func (v selectView) FieldID() string { return fieldID(v.ID, v.Name) }
+
+// WithID gives the field an id of its own (template helper).
+func (v selectView) WithID(id string) selectView { v.ID = id; return v }
 
 // checkView is what the "check" partial renders.
 type checkView struct {

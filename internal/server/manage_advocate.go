@@ -112,6 +112,7 @@ func (s *Server) advocatePage(c *fiber.Ctx, a *compliance.Advocate, self bool) (
 		}
 		for _, d := range a.DBS {
 			p.Notes[d.ID] = s.comply.Notes(a, "dbs-notes", d.ID, d.DecisionNotes)
+			p.Forms["decision-"+d.ID] = emptyForm(map[string]string{"decision": d.Decision}) // the decision form shows the current one
 		}
 		for _, r := range a.References {
 			p.Notes[r.ID] = s.comply.Notes(a, "reference-notes", r.ID, r.Notes)
