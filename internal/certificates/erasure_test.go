@@ -54,11 +54,7 @@ func TestReissueRacingErasureLeavesNoName(t *testing.T) {
 	c := f.issued(t, f.user.ID)
 	racing := f.newService()
 	racing.FaultAfterPut = func(code string) error {
-		// What erasure does meanwhile: mark the certificate, delete the file.
-		if err := f.env.DB.SetCertificateFields(ctx, code, certificates.Fields{"name": "", "name_erased": true}); err != nil {
-			return err
-		}
-		return f.env.Blob.Delete(ctx, certificates.ObjectKey(code))
+		return f.eraseHolder(ctx, code) // what erasure does meanwhile
 	}
 	if _, err := racing.Reissue(ctx, c.Code, "typo in the name", f.admin); !errs.Is(err, errs.ECONFLICT) {
 		t.Fatalf("reissue during erasure: %v, want a conflict", err)
@@ -91,11 +87,7 @@ func TestBulkReissueRacingErasureLeavesNoName(t *testing.T) {
 		if code != erased.Code {
 			return nil
 		}
-		// What erasure does meanwhile: mark the certificate, delete the file.
-		if err := f.env.DB.SetCertificateFields(ctx, code, certificates.Fields{"name": "", "name_erased": true}); err != nil {
-			return err
-		}
-		return f.env.Blob.Delete(ctx, certificates.ObjectKey(code))
+		return f.eraseHolder(ctx, code) // what erasure does meanwhile
 	}
 	job, err := racing.StartBulkReissue(ctx, "sample-course", "corrected title", f.admin)
 	if err != nil {
@@ -124,11 +116,7 @@ func TestCourseZipLeavesOutErasedHolders(t *testing.T) {
 	ctx := context.Background()
 	other := f.addUser(t, "kept@example.org", "Kept Learner", auth.RoleLearner)
 	erased, kept := f.issued(t, f.user.ID), f.issued(t, other.ID)
-	// What erasure leaves under the keep-status policy.
-	if err := f.env.DB.SetCertificateFields(ctx, erased.Code, certificates.Fields{"name": "", "name_erased": true}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.env.Blob.Delete(ctx, certificates.ObjectKey(erased.Code)); err != nil {
+	if err := f.eraseHolder(ctx, erased.Code); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
@@ -152,4 +140,13 @@ func TestCourseZipLeavesOutErasedHolders(t *testing.T) {
 	if !bytes.Equal(body, f.object(t, kept.Code)) {
 		t.Fatal("the ZIP's file is not the stored certificate")
 	}
+}
+
+// eraseHolder does to a certificate what erasure does under the keep-status
+// policy: marks it erased, without the name, and deletes its file.
+func (f *fixture) eraseHolder(ctx context.Context, code string) error {
+	if err := f.env.DB.SetCertificateFields(ctx, code, certificates.Fields{"name": "", "name_erased": true}); err != nil {
+		return err
+	}
+	return f.env.Blob.Delete(ctx, certificates.ObjectKey(code))
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -55,10 +56,7 @@ func (w *world) fullPerson(name, email string) *person {
 		w.t.Fatalf("cpd: %d %s", resp.StatusCode, body)
 	}
 	m := w.client(w.srv, w.session("manager"))
-	fields := map[string]string{}
-	for k, v := range dbsFields {
-		fields[k] = v
-	}
+	fields := maps.Clone(dbsFields)
 	if resp, body := m.postMultipart("/manage/advocates/"+p.id+"/dbs", fields, "scan", "scan.png", pngBytes()); resp.StatusCode != http.StatusSeeOther {
 		w.t.Fatalf("dbs: %d %s", resp.StatusCode, body)
 	}
