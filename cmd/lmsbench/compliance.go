@@ -29,7 +29,7 @@ func benchCompliance(ctx context.Context, svc *app.Services, db *store.DB, base 
 	if err != nil {
 		return err
 	}
-	if err := db.SetUserFields(ctx, manager.ID, auth.Fields{"totp_enabled": true}); err != nil {
+	if err := db.UpdateUser(ctx, manager.ID, auth.UserUpdate{TOTPEnabled: new(true)}); err != nil {
 		return err
 	}
 	token, sid := auth.NewToken()

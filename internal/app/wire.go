@@ -74,7 +74,7 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 	}
 	svc.Certs = &certificates.Service{Store: db, Blobs: bs, Accounts: db, Enrolments: db, Catalogue: cat, Renderer: r,
 		Audit: al, Now: clock, Log: log, BaseURL: cfg.BaseURL, OrgName: cfg.OrgName}
-	svc.Rights = &privacy.Service{DB: db, Blobs: bs, Audit: al, Now: clock, Log: log, ErasureCertificates: cfg.ErasureCertificates,
+	svc.Rights = &privacy.Service{DB: db, Blobs: bs, Audit: al, Certs: svc.Certs, Now: clock, Log: log, ErasureCertificates: cfg.ErasureCertificates,
 		RetainEndedAdvocate: cfg.RetainEndedAdvocateMths, RetainOutbox: cfg.RetainOutboxDays, PurgeScans: svc.Comply.PurgeScans}
 	svc.Remind = &reminders.Service{Store: db, Comply: svc.Comply, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Owner: instanceID(), Log: log}
 	return svc, nil

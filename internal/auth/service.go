@@ -337,7 +337,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) (*U
 }
 
 func (s *Service) setPassword(ctx context.Context, u *User, password string) error {
-	return s.Store.SetUserFields(ctx, u.ID, Fields{"password_hash": HashPassword(password), "updated_at": s.Now().UTC()})
+	return s.Store.UpdateUser(ctx, u.ID, UserUpdate{PasswordHash: new(HashPassword(password)), Updated: new(s.Now().UTC())})
 }
 
 // ChangePassword checks the current password and sets a new one, ending the
@@ -384,7 +384,7 @@ func (s *Service) UpdateProfile(ctx context.Context, u *User, name, email string
 			return err
 		}
 	}
-	if err := s.Store.SetUserFields(ctx, u.ID, Fields{"name": name, "email": email, "updated_at": now}); err != nil {
+	if err := s.Store.UpdateUser(ctx, u.ID, UserUpdate{Name: &name, Email: &email, Updated: &now}); err != nil {
 		if email != u.Email { // the account kept its old address: free the new one again
 			_ = s.Store.ReleaseEmail(context.WithoutCancel(ctx), email)
 		}
@@ -415,12 +415,12 @@ func (s *Service) SetRolesAndOrg(ctx context.Context, id string, roles []Role, o
 		return err
 	}
 	slices.SortFunc(clean, func(a, b Role) int { return slices.Index(AllRoles, a) - slices.Index(AllRoles, b) })
-	return s.Store.SetUserFields(ctx, id, Fields{"roles": clean, "org_id": orgID, "updated_at": s.Now().UTC()})
+	return s.Store.UpdateUser(ctx, id, UserUpdate{Roles: &clean, OrgID: &orgID, Updated: new(s.Now().UTC())})
 }
 
 // SetDisabled disables or enables an account. Disabling ends its sessions.
 func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) error {
-	if err := s.Store.SetUserFields(ctx, id, Fields{"disabled": disabled, "updated_at": s.Now().UTC()}); err != nil {
+	if err := s.Store.UpdateUser(ctx, id, UserUpdate{Disabled: &disabled, Updated: new(s.Now().UTC())}); err != nil {
 		return err
 	}
 	if disabled {

@@ -5,8 +5,26 @@ import (
 	"time"
 )
 
-// Fields names user fields (by their stored names) to set in one update.
-type Fields map[string]any
+// UserUpdate changes some fields of an account in one write: each non-nil
+// field is set to what it points to; the rest stay as they are. Its fields
+// are named as User's.
+type UserUpdate struct {
+	Name           *string
+	Email          *string
+	OrgID          *string
+	Roles          *[]Role
+	Updated        *time.Time
+	PasswordHash   *string
+	Disabled       *bool
+	TOTPSecret     *string
+	TOTPPending    *string
+	TOTPEnabled    *bool
+	RecoveryHashes *[]string
+	NotifyOptional *bool
+	Erasure        *Erasure
+	ClearErasure   bool // removes Erasure (when Erasure is nil)
+	ErasedAt       *time.Time
+}
 
 // UserQuery selects a page of users for the admin list.
 type UserQuery struct {
@@ -43,7 +61,8 @@ type Store interface {
 
 	InsertUser(ctx context.Context, u *User) error
 	User(ctx context.Context, id string) (*User, error)
-	SetUserFields(ctx context.Context, id string, f Fields) error
+	// UpdateUser applies u to the account and increases its version.
+	UpdateUser(ctx context.Context, id string, u UserUpdate) error
 	ListUsers(ctx context.Context, q UserQuery) ([]User, int, error)
 	CountUsers(ctx context.Context) (int, error)
 	CountAdmins(ctx context.Context) (int, error)

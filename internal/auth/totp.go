@@ -44,7 +44,7 @@ func (s *Service) BeginTOTP(ctx context.Context, u *User) (*TOTPSetup, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.SetUserFields(ctx, u.ID, Fields{"totp_pending": s.Box.Seal(key.Secret(), totpSecretContext+u.ID)}); err != nil {
+	if err := s.Store.UpdateUser(ctx, u.ID, UserUpdate{TOTPPending: new(s.Box.Seal(key.Secret(), totpSecretContext+u.ID))}); err != nil {
 		return nil, err
 	}
 	return setupFor(key.Secret(), otpauthURL(u.Email, key.Secret()))
@@ -106,9 +106,9 @@ func (s *Service) ConfirmTOTP(ctx context.Context, u *User, code string) ([]stri
 	}
 	_ = s.Store.UseTOTPStep(ctx, u.ID, step)
 	codes, hashes := s.newRecoveryCodes(u.ID)
-	err = s.Store.SetUserFields(ctx, u.ID, Fields{
-		"totp_secret": u.TOTPPending, "totp_pending": "", "totp_enabled": true,
-		"recovery_hashes": hashes, "updated_at": s.Now().UTC(),
+	err = s.Store.UpdateUser(ctx, u.ID, UserUpdate{
+		TOTPSecret: new(u.TOTPPending), TOTPPending: new(""), TOTPEnabled: new(true),
+		RecoveryHashes: &hashes, Updated: new(s.Now().UTC()),
 	})
 	return codes, err
 }
@@ -118,7 +118,7 @@ func (s *Service) DisableTOTP(ctx context.Context, u *User) error {
 	if u.NeedsTwoFactor() {
 		return errs.E(errs.ECONFLICT, "Two-factor authentication is required for managers and administrators, so it cannot be turned off.")
 	}
-	return s.Store.SetUserFields(ctx, u.ID, Fields{"totp_secret": "", "totp_enabled": false, "recovery_hashes": []string{}, "updated_at": s.Now().UTC()})
+	return s.Store.UpdateUser(ctx, u.ID, UserUpdate{TOTPSecret: new(""), TOTPEnabled: new(false), RecoveryHashes: &[]string{}, Updated: new(s.Now().UTC())})
 }
 
 // RegenerateRecoveryCodes replaces the recovery codes.
@@ -127,7 +127,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, u *User) ([]strin
 		return nil, errs.E(errs.ECONFLICT, "Turn on two-factor authentication first.")
 	}
 	codes, hashes := s.newRecoveryCodes(u.ID)
-	return codes, s.Store.SetUserFields(ctx, u.ID, Fields{"recovery_hashes": hashes})
+	return codes, s.Store.UpdateUser(ctx, u.ID, UserUpdate{RecoveryHashes: &hashes})
 }
 
 // VerifySecondFactor completes a sign-in waiting for a code: a TOTP code

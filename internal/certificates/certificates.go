@@ -125,8 +125,37 @@ type Job struct {
 	Error     string    `bson:"error,omitempty"`
 }
 
-// Fields names certificate fields to set in one update.
-type Fields map[string]any
+// CertificateUpdate changes some fields of a certificate in one write: each
+// non-nil field is set to what it points to; the rest stay as they are. Its
+// fields are named as Certificate's.
+type CertificateUpdate struct {
+	Name                *string
+	NameErased          *bool
+	OrgID               *string
+	Status              *string
+	IssuedAt            *time.Time
+	Revision            *int
+	RevisedAt           *time.Time
+	LastJob             *string
+	SHA256              *string
+	Size                *int64
+	PendingRevision     *int
+	Revoked             *Revocation
+	ReissueRequest      *ReissueRequest
+	ClearReissueRequest bool // removes ReissueRequest (when ReissueRequest is nil)
+}
+
+// JobUpdate changes some fields of a job in one write, as CertificateUpdate
+// does for certificates. Its fields are named as Job's.
+type JobUpdate struct {
+	Done      *int
+	Failed    *int
+	Cursor    *string
+	Runs      *int
+	Heartbeat *time.Time
+	Finished  *time.Time
+	Error     *string
+}
 
 // Store is the persistence certificates need.
 type Store interface {
@@ -134,9 +163,9 @@ type Store interface {
 	Claim(ctx context.Context, key string) (*Claim, error)
 	InsertCertificate(ctx context.Context, c *Certificate) error // ECONFLICT when it exists
 	Certificate(ctx context.Context, code string) (*Certificate, error)
-	SetCertificateFields(ctx context.Context, code string, f Fields) error
-	InsertRevision(ctx context.Context, r *Revision) error     // ECONFLICT when it exists
-	InsertRevisions(ctx context.Context, rs []*Revision) error // existing ones are left as they are
+	UpdateCertificate(ctx context.Context, code string, u CertificateUpdate) error // ENOTFOUND when there is none
+	InsertRevision(ctx context.Context, r *Revision) error                         // ECONFLICT when it exists
+	InsertRevisions(ctx context.Context, rs []*Revision) error                     // existing ones are left as they are
 	Revision(ctx context.Context, code string, n int) (*Revision, error)
 	DeleteRevision(ctx context.Context, code string, n int) error
 	PutHash(ctx context.Context, h *Hash) error
@@ -149,7 +178,7 @@ type Store interface {
 
 	InsertJob(ctx context.Context, j *Job) error
 	Job(ctx context.Context, id string) (*Job, error)
-	SetJobFields(ctx context.Context, id string, f Fields) error
+	UpdateJob(ctx context.Context, id string, u JobUpdate) error // ENOTFOUND when there is none
 	UnfinishedJobs(ctx context.Context) ([]Job, error)
 
 	CountHit(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)

@@ -22,7 +22,7 @@ func TestErasedHolderIsNotPrintedAgain(t *testing.T) {
 	ctx := context.Background()
 	c := f.issued(t, f.user.ID)
 	// What erasure leaves, with a reissue of revision 1 still pending.
-	if err := f.env.DB.SetCertificateFields(ctx, c.Code, certificates.Fields{"name": "", "name_erased": true, "pending_revision": 1}); err != nil {
+	if err := f.env.DB.UpdateCertificate(ctx, c.Code, certificates.CertificateUpdate{Name: new(""), NameErased: new(true), PendingRevision: new(1)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.env.Blob.Delete(ctx, certificates.ObjectKey(c.Code)); err != nil {
@@ -145,7 +145,7 @@ func TestCourseZipLeavesOutErasedHolders(t *testing.T) {
 // eraseHolder does to a certificate what erasure does under the keep-status
 // policy: marks it erased, without the name, and deletes its file.
 func (f *fixture) eraseHolder(ctx context.Context, code string) error {
-	if err := f.env.DB.SetCertificateFields(ctx, code, certificates.Fields{"name": "", "name_erased": true}); err != nil {
+	if err := f.env.DB.UpdateCertificate(ctx, code, certificates.CertificateUpdate{Name: new(""), NameErased: new(true)}); err != nil {
 		return err
 	}
 	return f.env.Blob.Delete(ctx, certificates.ObjectKey(code))

@@ -67,7 +67,7 @@ func (s *Service) runJob(ctx context.Context, id string) error {
 		return err
 	}
 	j.Runs++
-	if err := s.Store.SetJobFields(ctx, j.ID, Fields{"runs": j.Runs, "heartbeat_at": s.Now().UTC()}); err != nil {
+	if err := s.Store.UpdateJob(ctx, j.ID, JobUpdate{Runs: new(j.Runs), Heartbeat: new(s.Now().UTC())}); err != nil {
 		return err
 	}
 	certs, err := s.Store.CourseCertificates(ctx, j.Course, j.Cursor, 0)
@@ -119,11 +119,11 @@ func (s *Service) runJob(ctx context.Context, id string) error {
 		j.Done += len(batch) - int(failed.Load())
 		j.Failed += int(failed.Load())
 		j.Cursor = batch[len(batch)-1].Code
-		if err := s.Store.SetJobFields(ctx, j.ID, Fields{"done": j.Done, "failed": j.Failed, "cursor": j.Cursor, "heartbeat_at": s.Now().UTC()}); err != nil {
+		if err := s.Store.UpdateJob(ctx, j.ID, JobUpdate{Done: new(j.Done), Failed: new(j.Failed), Cursor: new(j.Cursor), Heartbeat: new(s.Now().UTC())}); err != nil {
 			return err
 		}
 	}
-	return s.Store.SetJobFields(ctx, j.ID, Fields{"finished_at": s.Now().UTC(), "heartbeat_at": s.Now().UTC()})
+	return s.Store.UpdateJob(ctx, j.ID, JobUpdate{Finished: new(s.Now().UTC()), Heartbeat: new(s.Now().UTC())})
 }
 
 // reissueInJob renders the next revision of c for job j, with the name it
@@ -187,7 +187,7 @@ func (s *Service) undoErased(ctx context.Context, j *Job, made []*Revision) erro
 }
 
 func (s *Service) failJob(ctx context.Context, j *Job, err error) error {
-	_ = s.Store.SetJobFields(ctx, j.ID, Fields{"error": err.Error(), "finished_at": s.Now().UTC()})
+	_ = s.Store.UpdateJob(ctx, j.ID, JobUpdate{Error: new(err.Error()), Finished: new(s.Now().UTC())})
 	return err
 }
 

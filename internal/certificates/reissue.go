@@ -22,7 +22,7 @@ func (s *Service) Revoke(ctx context.Context, code, reason, note string, actor *
 		return errs.E(errs.ECONFLICT, "This certificate is already revoked.")
 	}
 	rv := &Revocation{At: s.Now().UTC(), Reason: reason, Note: note, By: actor.ID}
-	if err := s.Store.SetCertificateFields(ctx, code, Fields{"revoked": rv}); err != nil {
+	if err := s.Store.UpdateCertificate(ctx, code, CertificateUpdate{Revoked: rv}); err != nil {
 		return err
 	}
 	return s.Audit.Record(ctx, audit.Event{ActorID: actor.ID, Actor: actor.Name, OrgID: c.OrgID, Action: "certificate.revoke",
@@ -79,7 +79,7 @@ func (s *Service) reissue(ctx context.Context, c *Certificate, reason, by string
 			return errs.E(errs.ECONFLICT, "This certificate is being reissued already.")
 		}
 	}
-	if err := s.Store.SetCertificateFields(ctx, c.Code, Fields{"pending_revision": n}); err != nil {
+	if err := s.Store.UpdateCertificate(ctx, c.Code, CertificateUpdate{PendingRevision: &n}); err != nil {
 		return err
 	}
 	c.PendingRevision, c.OrgID = n, u.OrgID
@@ -102,7 +102,7 @@ func (s *Service) RequestReissue(ctx context.Context, code string, who *auth.Use
 	if c.Revoked != nil {
 		return errs.E(errs.ECONFLICT, "A revoked certificate cannot be reissued.")
 	}
-	return s.Store.SetCertificateFields(ctx, code, Fields{"reissue_request": &ReissueRequest{At: s.Now().UTC(), Name: who.Name}})
+	return s.Store.UpdateCertificate(ctx, code, CertificateUpdate{ReissueRequest: &ReissueRequest{At: s.Now().UTC(), Name: who.Name}})
 }
 
 // ReissueRequests lists certificates whose learners asked for a new copy.

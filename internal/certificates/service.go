@@ -193,8 +193,8 @@ func (s *Service) markNewIssued(ctx context.Context, cert *Certificate) (*Certif
 			return nil, err
 		}
 	}
-	if err := s.Store.SetCertificateFields(ctx, cert.Code, Fields{"status": StatusIssued, "revision": 1, "pending_revision": 0,
-		"issued_at": cert.ClaimedAt, "revised_at": cert.ClaimedAt}); err != nil {
+	if err := s.Store.UpdateCertificate(ctx, cert.Code, CertificateUpdate{Status: new(StatusIssued), Revision: new(1), PendingRevision: new(0),
+		IssuedAt: new(cert.ClaimedAt), RevisedAt: new(cert.ClaimedAt)}); err != nil {
 		return nil, err
 	}
 	cert.Status, cert.Revision, cert.PendingRevision, cert.IssuedAt, cert.RevisedAt = StatusIssued, 1, 0, cert.ClaimedAt, cert.ClaimedAt
@@ -234,7 +234,7 @@ func (s *Service) finish(ctx context.Context, c *Certificate, rev *Revision) err
 		// The holder was erased while this was pending: the record stays for
 		// verification, but no file is printed again.
 		c.Status, c.PendingRevision = StatusIssued, 0
-		return s.Store.SetCertificateFields(ctx, c.Code, Fields{"status": StatusIssued, "pending_revision": 0})
+		return s.Store.UpdateCertificate(ctx, c.Code, CertificateUpdate{Status: new(StatusIssued), PendingRevision: new(0)})
 	}
 	n := c.PendingRevision
 	if n == 0 {
@@ -288,16 +288,14 @@ func (s *Service) markIssued(ctx context.Context, c *Certificate, rev *Revision,
 	if issuedAt.IsZero() {
 		issuedAt = rev.IssuedAt
 	}
-	f := Fields{"status": StatusIssued, "revision": rev.N, "pending_revision": 0, "sha256": sha, "size": int64(len(pdf)),
-		"name": rev.Name, "issued_at": issuedAt, "revised_at": rev.IssuedAt, "org_id": c.OrgID, "last_job": c.LastJob}
-	if c.ReissueRequest != nil && rev.N > 1 {
-		f["reissue_request"] = nil
-	}
+	f := CertificateUpdate{Status: new(StatusIssued), Revision: new(rev.N), PendingRevision: new(0), SHA256: &sha, Size: new(int64(len(pdf))),
+		Name: new(rev.Name), IssuedAt: &issuedAt, RevisedAt: new(rev.IssuedAt), OrgID: new(c.OrgID), LastJob: new(c.LastJob),
+		ClearReissueRequest: c.ReissueRequest != nil && rev.N > 1}
 	g, gctx := errgroup.WithContext(ctx)
 	if withHash {
 		g.Go(func() error { return s.Store.PutHash(gctx, &Hash{SHA256: sha, Code: c.Code, Revision: rev.N}) })
 	}
-	g.Go(func() error { return s.Store.SetCertificateFields(gctx, c.Code, f) })
+	g.Go(func() error { return s.Store.UpdateCertificate(gctx, c.Code, f) })
 	if enrolmentID != "" {
 		g.Go(func() error { return s.Enrolments.AttachCertificate(gctx, enrolmentID, c.Code) })
 	}
@@ -323,11 +321,11 @@ func (s *Service) erasedMeanwhile(ctx context.Context, code string, n int) error
 	}
 	ctx = context.WithoutCancel(ctx)
 	if err == nil {
-		f := Fields{"name": ""}
+		f := CertificateUpdate{Name: new("")}
 		if n > 1 && c.Revision == n {
-			f["revision"] = n - 1 // this revision did not take effect
+			f.Revision = new(n - 1) // this revision did not take effect
 		}
-		if err := s.Store.SetCertificateFields(ctx, code, f); err != nil {
+		if err := s.Store.UpdateCertificate(ctx, code, f); err != nil {
 			return err
 		}
 	}

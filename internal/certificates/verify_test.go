@@ -42,7 +42,7 @@ func TestVerificationStates(t *testing.T) {
 	check("an altered file", altered, false, "")
 
 	// A name change and a reissue: the old file is replaced, the new one ours.
-	if err := f.env.DB.SetUserFields(ctx, f.user.ID, auth.Fields{"name": "Zoë Ørsted-Łukasiewicz"}); err != nil {
+	if err := f.env.DB.UpdateUser(ctx, f.user.ID, auth.UserUpdate{Name: new("Zoë Ørsted-Łukasiewicz")}); err != nil {
 		t.Fatal(err)
 	}
 	f.advance(time.Hour)

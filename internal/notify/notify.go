@@ -55,9 +55,19 @@ type OutboxStore interface {
 	// attempt, moving NextTry to until; nil when another attempt has it.
 	ClaimMessage(ctx context.Context, id string, now, until time.Time) (*Message, error)
 	// FinishAttempt records an attempt's outcome.
-	FinishAttempt(ctx context.Context, id string, set map[string]any) error
+	FinishAttempt(ctx context.Context, id string, o AttemptOutcome) error
 	// DueMessages lists queued messages whose NextTry has come.
 	DueMessages(ctx context.Context, now time.Time, limit int) ([]string, error)
+}
+
+// AttemptOutcome is what a delivery attempt leaves on its message: the new
+// status and error ("" when delivered), and when it was sent or, when it
+// was not, when to try again. Its fields are named as Message's.
+type AttemptOutcome struct {
+	Status  string
+	Sent    *time.Time // nil: unchanged
+	NextTry *time.Time // nil: unchanged
+	Error   string
 }
 
 // OutboxReader reads the outbox for the admin pages.
@@ -138,19 +148,19 @@ func (m *Mailer) deliver(ctx context.Context, id string) {
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	err = m.Sender.Send(sctx, msg)
 	cancel()
-	set := map[string]any{"status": StatusSent, "sent_at": m.Now().UTC(), "error": ""}
+	out := AttemptOutcome{Status: StatusSent, Sent: new(m.Now().UTC())}
 	if err != nil {
 		// Back off 1, 2, 4 … minutes, at most an hour, then give up.
 		wait := min(time.Minute<<(msg.Attempts-1), time.Hour)
-		set = map[string]any{"status": StatusQueued, "next_try": m.Now().UTC().Add(wait), "error": err.Error()}
+		out = AttemptOutcome{Status: StatusQueued, NextTry: new(m.Now().UTC().Add(wait)), Error: err.Error()}
 		if msg.Attempts >= MaxAttempts {
-			set["status"] = StatusFailed
+			out.Status = StatusFailed
 		}
 		if m.Log != nil {
 			m.Log.Warn("email not delivered", "message", id, "kind", msg.Kind, "attempt", msg.Attempts, "err", err)
 		}
 	}
-	if err := m.Outbox.FinishAttempt(ctx, id, set); err != nil && m.Log != nil {
+	if err := m.Outbox.FinishAttempt(ctx, id, out); err != nil && m.Log != nil {
 		m.Log.Warn("recording a delivery attempt failed", "message", id, "err", err)
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/errs"
@@ -75,17 +73,15 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 	p.Email = er.Email
 	if !dryRun {
 		// First, remember what to look for and stop the account being used.
-		if err := s.DB.SetUserFields(ctx, u.ID, auth.Fields{"erasure": er, "disabled": true}); err != nil {
+		if err := s.DB.UpdateUser(ctx, u.ID, auth.UserUpdate{Erasure: er, Disabled: new(true)}); err != nil {
 			return nil, err
 		}
 	}
 	// Certificates are marked erased before their files go: a reissue
 	// running meanwhile then finds the mark and deletes what it made.
 	if !dryRun {
-		for _, code := range p.CertificateCodes {
-			if err := s.DB.SetFields(ctx, "certificates", code, bson.D{{Key: "name", Value: ""}, {Key: "name_erased", Value: true}, {Key: "pending_revision", Value: 0}}); err != nil {
-				return nil, err
-			}
+		if err := s.Certs.EraseHolderName(ctx, p.CertificateCodes); err != nil {
+			return nil, err
 		}
 	}
 	// Files.
@@ -111,7 +107,7 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 			return nil, err
 		}
 		if !dryRun {
-			if err := s.DB.UpdatePersonal(ctx, holding("certificate_revisions"), p, bson.D{{Key: "name", Value: ""}}); err != nil {
+			if err := s.DB.ClearRevisionNames(ctx, p.CertificateCodes); err != nil {
 				return nil, err
 			}
 		}
@@ -156,9 +152,9 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 		}
 		plan.add("other records where their name or email was replaced by "+erasedMention, n)
 		// Last, the account itself.
-		if err := s.DB.SetUserFields(ctx, u.ID, auth.Fields{"name": ErasedName, "email": "erased-" + u.ID + "@erased.invalid", "password_hash": "",
-			"totp_secret": "", "totp_pending": "", "totp_enabled": false, "recovery_hashes": []string{}, "disabled": true, "notify_optional": false,
-			"erased_at": s.Now().UTC(), "erasure": nil}); err != nil {
+		if err := s.DB.UpdateUser(ctx, u.ID, auth.UserUpdate{Name: new(ErasedName), Email: new("erased-" + u.ID + "@erased.invalid"), PasswordHash: new(""),
+			TOTPSecret: new(""), TOTPPending: new(""), TOTPEnabled: new(false), RecoveryHashes: &[]string{}, Disabled: new(true), NotifyOptional: new(false),
+			ErasedAt: new(s.Now().UTC()), ClearErasure: true}); err != nil {
 			return nil, err
 		}
 		plan.Done = true

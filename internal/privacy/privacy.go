@@ -17,6 +17,7 @@ import (
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/blob"
+	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/errs"
 	"github.com/family-advocacy/lms/internal/store"
@@ -33,6 +34,7 @@ type Service struct {
 	DB    *store.DB
 	Blobs *blob.Store
 	Audit *audit.Log
+	Certs *certificates.Service // marks certificates whose holder is erased
 	Now   func() time.Time
 	Log   *slog.Logger
 

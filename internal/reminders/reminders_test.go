@@ -337,7 +337,7 @@ func TestCertificateRenewalRemindersRespectTheOptOut(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := w.env.DB.SetUserFields(ctx, learners["Omar Optout"].ID, auth.Fields{"notify_optional": false}); err != nil {
+	if err := w.env.DB.UpdateUser(ctx, learners["Omar Optout"].ID, auth.UserUpdate{NotifyOptional: new(false)}); err != nil {
 		t.Fatal(err)
 	}
 	w.run(w.svc)

@@ -81,7 +81,7 @@ func newWorld(t *testing.T, coursesDir ...string) *world {
 			t.Fatal(err)
 		}
 		if u.NeedsTwoFactor() { // managers and admins have 2FA set up
-			if err := w.env.DB.SetUserFields(ctx, u.ID, auth.Fields{"totp_enabled": true}); err != nil {
+			if err := w.env.DB.UpdateUser(ctx, u.ID, auth.UserUpdate{TOTPEnabled: new(true)}); err != nil {
 				t.Fatal(err)
 			}
 		}

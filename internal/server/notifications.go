@@ -35,7 +35,7 @@ func (s *Server) handleNotificationsRead(c *fiber.Ctx) error {
 func (s *Server) handleReminderPrefs(c *fiber.Ctx) error {
 	v := viewerOf(c)
 	on := c.FormValue("optional") == "yes"
-	if err := s.auth.Store.SetUserFields(c.UserContext(), v.ID, auth.Fields{"notify_optional": on}); err != nil {
+	if err := s.auth.Store.UpdateUser(c.UserContext(), v.ID, auth.UserUpdate{NotifyOptional: &on}); err != nil {
 		return err
 	}
 	s.sessions.dropUser(v.ID)

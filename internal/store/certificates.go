@@ -64,23 +64,15 @@ func (db *DB) Certificate(ctx context.Context, code string) (*certificates.Certi
 	return findByID[certificates.Certificate](ctx, db.coll(colCertificates), code, "certificate")
 }
 
-// SetCertificateFields sets fields of one certificate.
-func (db *DB) SetCertificateFields(ctx context.Context, code string, f certificates.Fields) error {
-	return db.updateByID(ctx, colCertificates, code, bson.D{{Key: "$set", Value: toD(f)}})
+// UpdateCertificate applies u to one certificate.
+func (db *DB) UpdateCertificate(ctx context.Context, code string, u certificates.CertificateUpdate) error {
+	return db.updateByID(ctx, colCertificates, code, certificateUpdate(u).doc())
 }
 
 // DeleteRevision deletes revision n of a certificate (none is fine).
 func (db *DB) DeleteRevision(ctx context.Context, code string, n int) error {
 	_, err := db.coll(colCertRevs).DeleteOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("%s/%d", code, n)}})
 	return err
-}
-
-func toD(f map[string]any) bson.D {
-	d := make(bson.D, 0, len(f))
-	for k, v := range f {
-		d = append(d, bson.E{Key: k, Value: v})
-	}
-	return d
 }
 
 // InsertRevision inserts a revision; ECONFLICT when it exists.
@@ -158,9 +150,9 @@ func (db *DB) Job(ctx context.Context, id string) (*certificates.Job, error) {
 	return findByID[certificates.Job](ctx, db.coll(colJobs), id, "job")
 }
 
-// SetJobFields updates a job's progress.
-func (db *DB) SetJobFields(ctx context.Context, id string, f certificates.Fields) error {
-	return db.updateByID(ctx, colJobs, id, bson.D{{Key: "$set", Value: toD(f)}})
+// UpdateJob applies u (a job's progress) to one job.
+func (db *DB) UpdateJob(ctx context.Context, id string, u certificates.JobUpdate) error {
+	return db.updateByID(ctx, colJobs, id, jobUpdate(u).doc())
 }
 
 // UnfinishedJobs returns jobs that have not finished (a short list).

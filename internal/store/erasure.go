@@ -48,16 +48,22 @@ func (db *DB) DeletePersonal(ctx context.Context, h Holding, p Person) (int, err
 	return int(res.DeletedCount), nil
 }
 
-// UpdatePersonal sets fields on a person's documents in one collection.
-func (db *DB) UpdatePersonal(ctx context.Context, h Holding, p Person, set bson.D) error {
-	if h.Filter == nil {
+// ClearRevisionNames removes the name from every revision of the
+// certificates (erasure, when certificates are kept for verification).
+func (db *DB) ClearRevisionNames(ctx context.Context, codes []string) error {
+	if len(codes) == 0 {
 		return nil
 	}
-	_, err := db.coll(h.Collection).UpdateMany(ctx, h.Filter(p), bson.D{{Key: "$set", Value: set}})
-	return err
+	revisions := byCodes("code")(Person{CertificateCodes: codes}) // as in Holdings
+	_, err := db.coll(colCertRevs).UpdateMany(ctx, revisions, bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: ""}}}})
+	if err != nil {
+		return fmt.Errorf("store: clear revision names: %w", err)
+	}
+	return nil
 }
 
-// SetFields sets fields of one document (for erasure).
+// SetFields sets fields of one document (for tests that arrange a state
+// the app cannot reach on its own).
 func (db *DB) SetFields(ctx context.Context, collection, id string, set bson.D) error {
 	_, err := db.coll(collection).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}})
 	return err

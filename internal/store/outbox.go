@@ -46,8 +46,8 @@ func (db *DB) ClaimMessage(ctx context.Context, id string, now, until time.Time)
 }
 
 // FinishAttempt records the outcome of a delivery attempt.
-func (db *DB) FinishAttempt(ctx context.Context, id string, set map[string]any) error {
-	_, err := db.coll(colOutbox).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}})
+func (db *DB) FinishAttempt(ctx context.Context, id string, o notify.AttemptOutcome) error {
+	_, err := db.coll(colOutbox).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, attemptOutcome(o).doc())
 	return err
 }
 

@@ -90,14 +90,10 @@ func (db *DB) User(ctx context.Context, id string) (*auth.User, error) {
 	return &u, nil
 }
 
-// SetUserFields sets fields of one account and increases its version.
-func (db *DB) SetUserFields(ctx context.Context, id string, f auth.Fields) error {
-	set := bson.D{}
-	for k, v := range f {
-		set = append(set, bson.E{Key: k, Value: v})
-	}
+// UpdateUser applies u to one account and increases its version.
+func (db *DB) UpdateUser(ctx context.Context, id string, u auth.UserUpdate) error {
 	res, err := db.coll(colUsers).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
+		userUpdate(u).doc(bson.E{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}))
 	if err != nil {
 		return fmt.Errorf("store: update user %s: %w", id, err)
 	}
