@@ -41,19 +41,20 @@ type Services struct {
 // NewServices builds the domain services. bs may be nil for commands that
 // do not touch files (then there is no certificate service).
 func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Store, box *secrets.Box, clock func() time.Time, log *slog.Logger) (*Services, error) {
-	mail := &notify.Mailer{Outbox: db, Now: clock, Log: log}
+	var sender notify.Sender // none: messages are only recorded in the outbox
 	if cfg.SMTPURL != "" {
 		smtp, err := notify.ParseSMTPURL(cfg.SMTPURL, cfg.SMTPFrom)
 		if err != nil {
 			return nil, err
 		}
-		mail.Sender = smtp
+		sender = smtp
 	}
-	al := &audit.Log{Store: db, Now: clock}
+	mail := notify.NewMailer(db, sender, clock, log)
+	al := audit.NewLog(db, clock)
 	svc := &Services{
-		Auth:  &auth.Service{Store: db, Box: box, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Log: log},
+		Auth:  auth.NewService(db, auth.Deps{Box: box, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Log: log}),
 		Mail:  mail,
-		Learn: &learning.Service{Store: db, Catalogue: cat, Now: clock, Log: log},
+		Learn: learning.NewService(db, cat, clock, log),
 		Audit: al,
 	}
 	if bs == nil {
@@ -63,8 +64,8 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 	if err != nil {
 		return nil, err
 	}
-	svc.Comply = &compliance.Service{Store: db, Policy: policy, Blobs: bs, Box: box, Audit: al, Auth: svc.Auth, Learning: db,
-		Catalogue: cat, Now: clock, Log: log}
+	svc.Comply = compliance.NewService(db, compliance.Deps{Policy: policy, Blobs: bs, Box: box, Audit: al, Auth: svc.Auth, Learning: db,
+		Catalogue: cat, Now: clock, Log: log})
 	if svc.Comply.Fonts, err = reportFonts(); err != nil {
 		return nil, err
 	}
@@ -72,11 +73,11 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 	if err != nil {
 		return nil, err
 	}
-	svc.Certs = &certificates.Service{Store: db, Blobs: bs, Accounts: db, Enrolments: db, Catalogue: cat, Renderer: r,
-		Audit: al, Now: clock, Log: log, BaseURL: cfg.BaseURL, OrgName: cfg.OrgName}
+	svc.Certs = certificates.NewService(db, certificates.Deps{Blobs: bs, Accounts: db, Enrolments: db, Catalogue: cat, Renderer: r,
+		Audit: al, Now: clock, Log: log, BaseURL: cfg.BaseURL, OrgName: cfg.OrgName})
 	svc.Rights = &privacy.Service{DB: db, Blobs: bs, Audit: al, Certs: svc.Certs, Now: clock, Log: log, ErasureCertificates: cfg.ErasureCertificates,
 		RetainEndedAdvocate: cfg.RetainEndedAdvocateMths, RetainOutbox: cfg.RetainOutboxDays, PurgeScans: svc.Comply.PurgeScans}
-	svc.Remind = &reminders.Service{Store: db, Comply: svc.Comply, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Owner: instanceID(), Log: log}
+	svc.Remind = reminders.NewService(db, reminders.Deps{Comply: svc.Comply, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Owner: instanceID(), Log: log})
 	return svc, nil
 }
 

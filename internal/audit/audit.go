@@ -39,10 +39,19 @@ type Store interface {
 	Events(ctx context.Context, q Query) ([]Event, int, error)
 }
 
-// Log writes audit events.
+// Log writes audit events and reads them back for the audit view. Its
+// store stays inside: other packages use the methods.
 type Log struct {
-	Store Store
+	store Store
 	Now   func() time.Time
+}
+
+// NewLog returns the log on st.
+func NewLog(st Store, now func() time.Time) *Log { return &Log{store: st, Now: now} }
+
+// Events returns a page of events, newest first, and the total matching.
+func (l *Log) Events(ctx context.Context, q Query) ([]Event, int, error) {
+	return l.store.Events(ctx, q)
 }
 
 // Record writes one event. It fills in the ID and time.
@@ -55,5 +64,5 @@ func (l *Log) Record(ctx context.Context, e Event) error {
 	if e.At.IsZero() {
 		e.At = l.Now().UTC()
 	}
-	return l.Store.InsertEvent(ctx, &e)
+	return l.store.InsertEvent(ctx, &e)
 }

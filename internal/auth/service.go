@@ -31,15 +31,24 @@ const (
 	danglingClaimAge    = time.Minute
 )
 
-// Service implements accounts, sign-in and sessions.
-type Service struct {
-	Store   Store
+// Deps are what a Service uses besides its store.
+type Deps struct {
 	Box     *secrets.Box
 	Mail    *notify.Mailer
 	Now     func() time.Time
 	BaseURL string
 	Log     *slog.Logger
 }
+
+// Service implements accounts, sign-in and sessions. Its store stays
+// inside: other packages use the methods.
+type Service struct {
+	Deps
+	store Store
+}
+
+// NewService returns the service on st.
+func NewService(st Store, d Deps) *Service { return &Service{Deps: d, store: st} }
 
 // NewID returns a random identifier of 16 bytes in hex.
 func NewID() string {
@@ -69,7 +78,7 @@ func TokenID(token string) string {
 
 // Register creates an account with the learner role.
 func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
-	if err := r.Validate(func(id string) bool { _, err := s.Store.Org(ctx, id); return err == nil }); err != nil {
+	if err := r.Validate(func(id string) bool { _, err := s.store.Org(ctx, id); return err == nil }); err != nil {
 		return nil, err
 	}
 	return s.CreateUser(ctx, r.Email, r.Name, HashPassword(r.Password), r.OrgID, r.JobRole, []Role{RoleLearner})
@@ -86,24 +95,24 @@ func (s *Service) CreateUser(ctx context.Context, email, name, hash, orgID strin
 	if err := s.claimEmail(ctx, email, u.ID, now); err != nil {
 		return nil, err
 	}
-	if err := s.Store.InsertUser(ctx, u); err != nil {
-		_ = s.Store.ReleaseEmail(ctx, email)
+	if err := s.store.InsertUser(ctx, u); err != nil {
+		_ = s.store.ReleaseEmail(ctx, email)
 		return nil, fmt.Errorf("auth: insert user: %w", err)
 	}
 	return u, nil
 }
 
 func (s *Service) claimEmail(ctx context.Context, email, userID string, now time.Time) error {
-	err := s.Store.ClaimEmail(ctx, email, userID, now)
+	err := s.store.ClaimEmail(ctx, email, userID, now)
 	if !errs.Is(err, errs.ECONFLICT) {
 		return err
 	}
-	owner, claimed, cerr := s.Store.EmailClaim(ctx, email)
+	owner, claimed, cerr := s.store.EmailClaim(ctx, email)
 	if cerr != nil {
 		return cerr
 	}
-	if _, uerr := s.Store.User(ctx, owner); errs.Is(uerr, errs.ENOTFOUND) && now.Sub(claimed) > danglingClaimAge {
-		return s.Store.TakeOverEmail(ctx, email, owner, userID, now)
+	if _, uerr := s.store.User(ctx, owner); errs.Is(uerr, errs.ENOTFOUND) && now.Sub(claimed) > danglingClaimAge {
+		return s.store.TakeOverEmail(ctx, email, owner, userID, now)
 	}
 	return errs.FieldErrors{"email": "An account with this email address already exists. Sign in, or reset your password if you have forgotten it."}.Err()
 }
@@ -111,11 +120,11 @@ func (s *Service) claimEmail(ctx context.Context, email, userID string, now time
 // UserByEmail returns the account with this email.
 func (s *Service) UserByEmail(ctx context.Context, email string) (*User, error) {
 	email, _ = NormaliseEmail(email)
-	owner, _, err := s.Store.EmailClaim(ctx, email)
+	owner, _, err := s.store.EmailClaim(ctx, email)
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.User(ctx, owner)
+	return s.store.User(ctx, owner)
 }
 
 // LoginResult is the outcome of a successful password check.
@@ -153,7 +162,7 @@ func (s *Service) Login(ctx context.Context, email, password, addr, userAgent st
 	if u.Disabled {
 		return nil, errs.E(errs.EFORBIDDEN, "This account has been disabled. Please contact an administrator.")
 	}
-	_ = s.Store.ClearThrottle(ctx, acctKey)
+	_ = s.store.ClearThrottle(ctx, acctKey)
 	token, sess, err := s.startSession(ctx, u, userAgent, u.TOTPEnabled)
 	if err != nil {
 		return nil, err
@@ -168,7 +177,7 @@ func (s *Service) startSession(ctx context.Context, u *User, userAgent string, m
 		userAgent = userAgent[:200]
 	}
 	sess := &Session{ID: id, UserID: u.ID, Created: now, LastSeen: now, Expires: now.Add(SessionAbsolute), MFAPending: mfaPending, UserAgent: userAgent}
-	if err := s.Store.InsertSession(ctx, sess); err != nil {
+	if err := s.store.InsertSession(ctx, sess); err != nil {
 		return "", nil, fmt.Errorf("auth: insert session: %w", err)
 	}
 	return token, sess, nil
@@ -177,7 +186,7 @@ func (s *Service) startSession(ctx context.Context, u *User, userAgent string, m
 // checkLocked returns ETOOMANY when any key is locked now.
 func (s *Service) checkLocked(ctx context.Context, now time.Time, keys ...string) error {
 	for _, k := range keys {
-		t, err := s.Store.Throttle(ctx, k)
+		t, err := s.store.Throttle(ctx, k)
 		if errs.Is(err, errs.ENOTFOUND) {
 			continue
 		}
@@ -207,13 +216,13 @@ func (s *Service) fail(ctx context.Context, now time.Time, acctKey, addrKey stri
 		key   string
 		limit int
 	}{{acctKey, AccountFailureLimit}, {addrKey, AddressFailureLimit}} {
-		t, err := s.Store.RecordFailure(ctx, k.key, now, FailureWindow)
+		t, err := s.store.RecordFailure(ctx, k.key, now, FailureWindow)
 		if err != nil {
 			return err
 		}
 		if t.Failures >= k.limit {
 			d := lockDuration(t.Failures - k.limit)
-			if err := s.Store.LockThrottle(ctx, k.key, now.Add(d)); err != nil {
+			if err := s.store.LockThrottle(ctx, k.key, now.Add(d)); err != nil {
 				return err
 			}
 			lockFor = max(lockFor, d)
@@ -237,16 +246,16 @@ func lockDuration(past int) time.Duration {
 // SessionUser returns a live session and its user; ENOTFOUND when the
 // session is unknown, expired or the account disabled.
 func (s *Service) SessionUser(ctx context.Context, token string) (*Session, *User, error) {
-	sess, err := s.Store.Session(ctx, TokenID(token))
+	sess, err := s.store.Session(ctx, TokenID(token))
 	if err != nil {
 		return nil, nil, err
 	}
 	now := s.Now().UTC()
 	if !sess.Alive(now) {
-		_ = s.Store.DeleteSession(ctx, sess.ID)
+		_ = s.store.DeleteSession(ctx, sess.ID)
 		return nil, nil, errs.E(errs.ENOTFOUND, "session expired")
 	}
-	u, err := s.Store.User(ctx, sess.UserID)
+	u, err := s.store.User(ctx, sess.UserID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -254,7 +263,7 @@ func (s *Service) SessionUser(ctx context.Context, token string) (*Session, *Use
 		return nil, nil, errs.E(errs.ENOTFOUND, "account disabled")
 	}
 	if now.Sub(sess.LastSeen) > touchEvery {
-		if err := s.Store.TouchSession(ctx, sess.ID, now); err == nil {
+		if err := s.store.TouchSession(ctx, sess.ID, now); err == nil {
 			sess.LastSeen = now
 		}
 	}
@@ -263,7 +272,7 @@ func (s *Service) SessionUser(ctx context.Context, token string) (*Session, *Use
 
 // Logout ends a session.
 func (s *Service) Logout(ctx context.Context, sessionID string) error {
-	return s.Store.DeleteSession(ctx, sessionID)
+	return s.store.DeleteSession(ctx, sessionID)
 }
 
 // RequestPasswordReset emails a single-use link if the address has an
@@ -285,7 +294,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	}
 	now := s.Now().UTC()
 	token, id := NewToken()
-	if err := s.Store.InsertReset(ctx, &Reset{ID: id, UserID: u.ID, Created: now, Expires: now.Add(ResetTokenLifetime)}); err != nil {
+	if err := s.store.InsertReset(ctx, &Reset{ID: id, UserID: u.ID, Created: now, Expires: now.Add(ResetTokenLifetime)}); err != nil {
 		return err
 	}
 	link := s.BaseURL + "/password/reset?token=" + token
@@ -304,11 +313,11 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 
 // ResetUser returns the account a reset token belongs to, if it is valid.
 func (s *Service) ResetUser(ctx context.Context, token string) (*User, error) {
-	r, err := s.Store.Reset(ctx, TokenID(token))
+	r, err := s.store.Reset(ctx, TokenID(token))
 	if err != nil || s.Now().After(r.Expires) {
 		return nil, errs.E(errs.ENOTFOUND, "This password reset link has expired or has already been used. Ask for a new one.")
 	}
-	return s.Store.User(ctx, r.UserID)
+	return s.store.User(ctx, r.UserID)
 }
 
 // ResetPassword sets a new password with a reset token, which is then used
@@ -321,7 +330,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) (*U
 	if msg := CheckPassword(password, u.Email, u.Name); msg != "" {
 		return nil, errs.FieldErrors{"password": msg}.Err()
 	}
-	deleted, err := s.Store.DeleteReset(ctx, TokenID(token))
+	deleted, err := s.store.DeleteReset(ctx, TokenID(token))
 	if err != nil {
 		return nil, err
 	}
@@ -331,13 +340,13 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) (*U
 	if err := s.setPassword(ctx, u, password); err != nil {
 		return nil, err
 	}
-	_ = s.Store.DeleteUserSessions(ctx, u.ID, "")
-	_ = s.Store.ClearThrottle(ctx, "acct:"+u.Email)
+	_ = s.store.DeleteUserSessions(ctx, u.ID, "")
+	_ = s.store.ClearThrottle(ctx, "acct:"+u.Email)
 	return u, nil
 }
 
 func (s *Service) setPassword(ctx context.Context, u *User, password string) error {
-	return s.Store.UpdateUser(ctx, u.ID, UserUpdate{PasswordHash: new(HashPassword(password)), Updated: new(s.Now().UTC())})
+	return s.store.UpdateUser(ctx, u.ID, UserUpdate{PasswordHash: new(HashPassword(password)), Updated: new(s.Now().UTC())})
 }
 
 // ChangePassword checks the current password and sets a new one, ending the
@@ -358,7 +367,7 @@ func (s *Service) ChangePassword(ctx context.Context, u *User, sessionID, curren
 	if err := s.setPassword(ctx, u, next); err != nil {
 		return err
 	}
-	return s.Store.DeleteUserSessions(ctx, u.ID, sessionID)
+	return s.store.DeleteUserSessions(ctx, u.ID, sessionID)
 }
 
 // UpdateProfile changes name and email. A new email is claimed before the
@@ -384,14 +393,14 @@ func (s *Service) UpdateProfile(ctx context.Context, u *User, name, email string
 			return err
 		}
 	}
-	if err := s.Store.UpdateUser(ctx, u.ID, UserUpdate{Name: &name, Email: &email, Updated: &now}); err != nil {
+	if err := s.store.UpdateUser(ctx, u.ID, UserUpdate{Name: &name, Email: &email, Updated: &now}); err != nil {
 		if email != u.Email { // the account kept its old address: free the new one again
-			_ = s.Store.ReleaseEmail(context.WithoutCancel(ctx), email)
+			_ = s.store.ReleaseEmail(context.WithoutCancel(ctx), email)
 		}
 		return err
 	}
 	if email != u.Email {
-		_ = s.Store.ReleaseEmail(ctx, u.Email)
+		_ = s.store.ReleaseEmail(ctx, u.Email)
 	}
 	return nil
 }
@@ -408,23 +417,23 @@ func (s *Service) SetRolesAndOrg(ctx context.Context, id string, roles []Role, o
 	if len(clean) == 0 {
 		fe.Add("roles", "Select at least one role")
 	}
-	if _, err := s.Store.Org(ctx, orgID); err != nil {
+	if _, err := s.store.Org(ctx, orgID); err != nil {
 		fe.Add("org", "Select an organisation")
 	}
 	if err := fe.Err(); err != nil {
 		return err
 	}
 	slices.SortFunc(clean, func(a, b Role) int { return slices.Index(AllRoles, a) - slices.Index(AllRoles, b) })
-	return s.Store.UpdateUser(ctx, id, UserUpdate{Roles: &clean, OrgID: &orgID, Updated: new(s.Now().UTC())})
+	return s.store.UpdateUser(ctx, id, UserUpdate{Roles: &clean, OrgID: &orgID, Updated: new(s.Now().UTC())})
 }
 
 // SetDisabled disables or enables an account. Disabling ends its sessions.
 func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) error {
-	if err := s.Store.UpdateUser(ctx, id, UserUpdate{Disabled: &disabled, Updated: new(s.Now().UTC())}); err != nil {
+	if err := s.store.UpdateUser(ctx, id, UserUpdate{Disabled: &disabled, Updated: new(s.Now().UTC())}); err != nil {
 		return err
 	}
 	if disabled {
-		return s.Store.DeleteUserSessions(ctx, id, "")
+		return s.store.DeleteUserSessions(ctx, id, "")
 	}
 	return nil
 }
@@ -443,7 +452,7 @@ func (s *Service) CreateOrg(ctx context.Context, name string, kind OrgKind) (*Or
 		return nil, err
 	}
 	o := &Organisation{ID: slug(name) + "-" + NewID()[:6], Name: name, Kind: kind, Created: s.Now().UTC()}
-	return o, s.Store.InsertOrg(ctx, o)
+	return o, s.store.InsertOrg(ctx, o)
 }
 
 func slug(s string) string {

@@ -42,7 +42,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{db: e.DB, now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
-	f.svc = &auth.Service{Store: e.DB, Box: box, Mail: &notify.Mailer{Outbox: e.DB, Now: f.clock}, Now: f.clock, BaseURL: "https://lms.example"}
+	f.svc = auth.NewService(e.DB, auth.Deps{Box: box, Mail: notify.NewMailer(e.DB, nil, f.clock, nil), Now: f.clock, BaseURL: "https://lms.example"})
 	f.org, err = f.svc.CreateOrg(context.Background(), "Test Agency", auth.OrgPartner)
 	if err != nil {
 		t.Fatal(err)

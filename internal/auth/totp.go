@@ -44,7 +44,7 @@ func (s *Service) BeginTOTP(ctx context.Context, u *User) (*TOTPSetup, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.UpdateUser(ctx, u.ID, UserUpdate{TOTPPending: new(s.Box.Seal(key.Secret(), totpSecretContext+u.ID))}); err != nil {
+	if err := s.store.UpdateUser(ctx, u.ID, UserUpdate{TOTPPending: new(s.Box.Seal(key.Secret(), totpSecretContext+u.ID))}); err != nil {
 		return nil, err
 	}
 	return setupFor(key.Secret(), otpauthURL(u.Email, key.Secret()))
@@ -104,9 +104,9 @@ func (s *Service) ConfirmTOTP(ctx context.Context, u *User, code string) ([]stri
 	if !ok {
 		return nil, errs.FieldErrors{"code": "That code is not right. Enter the 6-digit code your app shows now."}.Err()
 	}
-	_ = s.Store.UseTOTPStep(ctx, u.ID, step)
+	_ = s.store.UseTOTPStep(ctx, u.ID, step)
 	codes, hashes := s.newRecoveryCodes(u.ID)
-	err = s.Store.UpdateUser(ctx, u.ID, UserUpdate{
+	err = s.store.UpdateUser(ctx, u.ID, UserUpdate{
 		TOTPSecret: new(u.TOTPPending), TOTPPending: new(""), TOTPEnabled: new(true),
 		RecoveryHashes: &hashes, Updated: new(s.Now().UTC()),
 	})
@@ -118,7 +118,7 @@ func (s *Service) DisableTOTP(ctx context.Context, u *User) error {
 	if u.NeedsTwoFactor() {
 		return errs.E(errs.ECONFLICT, "Two-factor authentication is required for managers and administrators, so it cannot be turned off.")
 	}
-	return s.Store.UpdateUser(ctx, u.ID, UserUpdate{TOTPSecret: new(""), TOTPEnabled: new(false), RecoveryHashes: &[]string{}, Updated: new(s.Now().UTC())})
+	return s.store.UpdateUser(ctx, u.ID, UserUpdate{TOTPSecret: new(""), TOTPEnabled: new(false), RecoveryHashes: &[]string{}, Updated: new(s.Now().UTC())})
 }
 
 // RegenerateRecoveryCodes replaces the recovery codes.
@@ -127,7 +127,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, u *User) ([]strin
 		return nil, errs.E(errs.ECONFLICT, "Turn on two-factor authentication first.")
 	}
 	codes, hashes := s.newRecoveryCodes(u.ID)
-	return codes, s.Store.UpdateUser(ctx, u.ID, UserUpdate{RecoveryHashes: &hashes})
+	return codes, s.store.UpdateUser(ctx, u.ID, UserUpdate{RecoveryHashes: &hashes})
 }
 
 // VerifySecondFactor completes a sign-in waiting for a code: a TOTP code
@@ -141,14 +141,14 @@ func (s *Service) VerifySecondFactor(ctx context.Context, sessionID string, u *U
 	code = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(code), " ", ""))
 	ok := false
 	if secret, err := s.Box.Open(u.TOTPSecret, totpSecretContext+u.ID); err == nil {
-		if step, match := s.matchCode(secret, code); match && s.Store.UseTOTPStep(ctx, u.ID, step) == nil {
+		if step, match := s.matchCode(secret, code); match && s.store.UseTOTPStep(ctx, u.ID, step) == nil {
 			ok = true
 		}
 	}
 	if !ok {
 		h := s.Box.Hash(recoveryHashPrefix+u.ID, strings.ReplaceAll(code, "-", ""))
 		if slices.Contains(u.RecoveryHashes, h) {
-			used, err := s.Store.UseRecoveryCode(ctx, u.ID, h)
+			used, err := s.store.UseRecoveryCode(ctx, u.ID, h)
 			if err != nil {
 				return err
 			}
@@ -156,19 +156,19 @@ func (s *Service) VerifySecondFactor(ctx context.Context, sessionID string, u *U
 		}
 	}
 	if !ok {
-		t, err := s.Store.RecordFailure(ctx, key, now, FailureWindow)
+		t, err := s.store.RecordFailure(ctx, key, now, FailureWindow)
 		if err != nil {
 			return err
 		}
 		if t.Failures >= codeFailureLimit {
 			d := lockDuration(t.Failures - codeFailureLimit)
-			_ = s.Store.LockThrottle(ctx, key, now.Add(d))
+			_ = s.store.LockThrottle(ctx, key, now.Add(d))
 			return lockedErr(d)
 		}
 		return errs.FieldErrors{"code": "That code is not right. Enter the 6-digit code from your app, or a recovery code."}.Err()
 	}
-	_ = s.Store.ClearThrottle(ctx, key)
-	return s.Store.ClearMFAPending(ctx, sessionID)
+	_ = s.store.ClearThrottle(ctx, key)
+	return s.store.ClearMFAPending(ctx, sessionID)
 }
 
 // matchCode accepts the code of the current 30-second step or the one either

@@ -13,7 +13,7 @@ import (
 // no longer exists needs no mark.
 func (s *Service) EraseHolderName(ctx context.Context, codes []string) error {
 	for _, code := range codes {
-		err := s.Store.UpdateCertificate(ctx, code, CertificateUpdate{Name: new(""), NameErased: new(true), PendingRevision: new(0)})
+		err := s.store.UpdateCertificate(ctx, code, CertificateUpdate{Name: new(""), NameErased: new(true), PendingRevision: new(0)})
 		if err != nil && !errs.Is(err, errs.ENOTFOUND) {
 			return err
 		}

@@ -33,13 +33,13 @@ func (s *Service) StartBulkReissue(ctx context.Context, course, reason string, a
 	if reason == "" {
 		return nil, errs.FieldErrors{"reason": "Say why the certificates are being reissued"}.Err()
 	}
-	total, err := s.Store.CountCourseCertificates(ctx, course)
+	total, err := s.store.CountCourseCertificates(ctx, course)
 	if err != nil {
 		return nil, err
 	}
 	now := s.Now().UTC()
 	j := &Job{ID: newJobID(), Kind: "bulk-reissue", Course: course, Reason: reason, By: actor.ID, Total: total, Started: now, Heartbeat: now}
-	if err := s.Store.InsertJob(ctx, j); err != nil {
+	if err := s.store.InsertJob(ctx, j); err != nil {
 		return nil, err
 	}
 	if err := s.Audit.Record(ctx, audit.Event{ActorID: actor.ID, Actor: actor.Name, Action: "certificate.bulk_reissue",
@@ -50,8 +50,13 @@ func (s *Service) StartBulkReissue(ctx context.Context, course, reason string, a
 	return j, nil
 }
 
+// CountForCourse counts a course's certificates.
+func (s *Service) CountForCourse(ctx context.Context, slug string) (int, error) {
+	return s.store.CountCourseCertificates(ctx, slug)
+}
+
 // Job returns a job for its progress page.
-func (s *Service) Job(ctx context.Context, id string) (*Job, error) { return s.Store.Job(ctx, id) }
+func (s *Service) Job(ctx context.Context, id string) (*Job, error) { return s.store.Job(ctx, id) }
 
 // RunJob runs (or resumes) a job to the end in the caller's goroutine.
 func (s *Service) RunJob(ctx context.Context, id string) error { return s.runJob(ctx, id) }
@@ -62,15 +67,15 @@ func (s *Service) RunJob(ctx context.Context, id string) error { return s.runJob
 // each one is then rendered, stored and marked issued with the job's ID,
 // so a certificate this job already reissued is skipped on resuming.
 func (s *Service) runJob(ctx context.Context, id string) error {
-	j, err := s.Store.Job(ctx, id)
+	j, err := s.store.Job(ctx, id)
 	if err != nil {
 		return err
 	}
 	j.Runs++
-	if err := s.Store.UpdateJob(ctx, j.ID, JobUpdate{Runs: new(j.Runs), Heartbeat: new(s.Now().UTC())}); err != nil {
+	if err := s.store.UpdateJob(ctx, j.ID, JobUpdate{Runs: new(j.Runs), Heartbeat: new(s.Now().UTC())}); err != nil {
 		return err
 	}
-	certs, err := s.Store.CourseCertificates(ctx, j.Course, j.Cursor, 0)
+	certs, err := s.store.CourseCertificates(ctx, j.Course, j.Cursor, 0)
 	if err != nil {
 		return s.failJob(ctx, j, err)
 	}
@@ -107,10 +112,10 @@ func (s *Service) runJob(ctx context.Context, id string) error {
 				made, sums = append(made, r), append(sums, hashes[i])
 			}
 		}
-		if err := s.Store.PutHashes(ctx, sums); err != nil {
+		if err := s.store.PutHashes(ctx, sums); err != nil {
 			return s.failJob(ctx, j, err)
 		}
-		if err := s.Store.InsertRevisions(ctx, made); err != nil {
+		if err := s.store.InsertRevisions(ctx, made); err != nil {
 			return s.failJob(ctx, j, err)
 		}
 		if err := s.undoErased(ctx, j, made); err != nil {
@@ -119,11 +124,11 @@ func (s *Service) runJob(ctx context.Context, id string) error {
 		j.Done += len(batch) - int(failed.Load())
 		j.Failed += int(failed.Load())
 		j.Cursor = batch[len(batch)-1].Code
-		if err := s.Store.UpdateJob(ctx, j.ID, JobUpdate{Done: new(j.Done), Failed: new(j.Failed), Cursor: new(j.Cursor), Heartbeat: new(s.Now().UTC())}); err != nil {
+		if err := s.store.UpdateJob(ctx, j.ID, JobUpdate{Done: new(j.Done), Failed: new(j.Failed), Cursor: new(j.Cursor), Heartbeat: new(s.Now().UTC())}); err != nil {
 			return err
 		}
 	}
-	return s.Store.UpdateJob(ctx, j.ID, JobUpdate{Finished: new(s.Now().UTC()), Heartbeat: new(s.Now().UTC())})
+	return s.store.UpdateJob(ctx, j.ID, JobUpdate{Finished: new(s.Now().UTC()), Heartbeat: new(s.Now().UTC())})
 }
 
 // reissueInJob renders the next revision of c for job j, with the name it
@@ -187,7 +192,7 @@ func (s *Service) undoErased(ctx context.Context, j *Job, made []*Revision) erro
 }
 
 func (s *Service) failJob(ctx context.Context, j *Job, err error) error {
-	_ = s.Store.UpdateJob(ctx, j.ID, JobUpdate{Error: new(err.Error()), Finished: new(s.Now().UTC())})
+	_ = s.store.UpdateJob(ctx, j.ID, JobUpdate{Error: new(err.Error()), Finished: new(s.Now().UTC())})
 	return err
 }
 
@@ -198,7 +203,7 @@ func (s *Service) WriteCourseZip(ctx context.Context, course string, w io.Writer
 	zw := zip.NewWriter(w)
 	after := ""
 	for {
-		batch, err := s.Store.CourseCertificates(ctx, course, after, 200)
+		batch, err := s.store.CourseCertificates(ctx, course, after, 200)
 		if err != nil {
 			return err
 		}

@@ -22,7 +22,7 @@ func (s *Service) Revoke(ctx context.Context, code, reason, note string, actor *
 		return errs.E(errs.ECONFLICT, "This certificate is already revoked.")
 	}
 	rv := &Revocation{At: s.Now().UTC(), Reason: reason, Note: note, By: actor.ID}
-	if err := s.Store.UpdateCertificate(ctx, code, CertificateUpdate{Revoked: rv}); err != nil {
+	if err := s.store.UpdateCertificate(ctx, code, CertificateUpdate{Revoked: rv}); err != nil {
 		return err
 	}
 	return s.Audit.Record(ctx, audit.Event{ActorID: actor.ID, Actor: actor.Name, OrgID: c.OrgID, Action: "certificate.revoke",
@@ -67,19 +67,19 @@ func (s *Service) reissue(ctx context.Context, c *Certificate, reason, by string
 	}
 	n := c.Revision + 1
 	rev := &Revision{ID: revisionID(c.Code, n), Code: c.Code, N: n, Name: u.Name, IssuedAt: s.Now().UTC(), Reason: reason, By: by}
-	if err := s.Store.InsertRevision(ctx, rev); err != nil {
+	if err := s.store.InsertRevision(ctx, rev); err != nil {
 		if !errs.Is(err, errs.ECONFLICT) {
 			return err
 		}
 		// Revision n exists: another reissue is running, or one stopped half-way.
-		if rev, err = s.Store.Revision(ctx, c.Code, n); err != nil {
+		if rev, err = s.store.Revision(ctx, c.Code, n); err != nil {
 			return err
 		}
 		if s.Now().Sub(rev.IssuedAt) < time.Minute {
 			return errs.E(errs.ECONFLICT, "This certificate is being reissued already.")
 		}
 	}
-	if err := s.Store.UpdateCertificate(ctx, c.Code, CertificateUpdate{PendingRevision: &n}); err != nil {
+	if err := s.store.UpdateCertificate(ctx, c.Code, CertificateUpdate{PendingRevision: &n}); err != nil {
 		return err
 	}
 	c.PendingRevision, c.OrgID = n, u.OrgID
@@ -102,10 +102,10 @@ func (s *Service) RequestReissue(ctx context.Context, code string, who *auth.Use
 	if c.Revoked != nil {
 		return errs.E(errs.ECONFLICT, "A revoked certificate cannot be reissued.")
 	}
-	return s.Store.UpdateCertificate(ctx, code, CertificateUpdate{ReissueRequest: &ReissueRequest{At: s.Now().UTC(), Name: who.Name}})
+	return s.store.UpdateCertificate(ctx, code, CertificateUpdate{ReissueRequest: &ReissueRequest{At: s.Now().UTC(), Name: who.Name}})
 }
 
 // ReissueRequests lists certificates whose learners asked for a new copy.
 func (s *Service) ReissueRequests(ctx context.Context) ([]Certificate, error) {
-	return s.Store.ReissueRequests(ctx, 200)
+	return s.store.ReissueRequests(ctx, 200)
 }

@@ -19,9 +19,8 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Service issues, stores and verifies certificates.
-type Service struct {
-	Store      Store
+// Deps are what a Service uses besides its store.
+type Deps struct {
 	Blobs      Blobs
 	Accounts   Accounts
 	Enrolments Enrolments
@@ -38,6 +37,16 @@ type Service struct {
 	// as a crash would.
 	FaultAfterPut func(code string) error
 }
+
+// Service issues, stores and verifies certificates. Its store stays
+// inside: other packages use the methods.
+type Service struct {
+	Deps
+	store Store
+}
+
+// NewService returns the service on st.
+func NewService(st Store, d Deps) *Service { return &Service{Deps: d, store: st} }
 
 // VerifyURL returns the public verification address of a code.
 func (s *Service) VerifyURL(code string) string { return s.BaseURL + "/verify/" + code }
@@ -93,18 +102,18 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		if claimErr = s.Store.InsertClaim(gctx, claim); claimErr != nil || !<-rendered {
+		if claimErr = s.store.InsertClaim(gctx, claim); claimErr != nil || !<-rendered {
 			return nil
 		}
 		sum := sha256.Sum256(pdf)
 		cert.SHA256, cert.Size = hex.EncodeToString(sum[:]), int64(len(pdf))
 		w, wctx := errgroup.WithContext(gctx)
-		w.Go(func() error { return ignoreConflict(s.Store.InsertRevision(wctx, rev)) })
+		w.Go(func() error { return ignoreConflict(s.store.InsertRevision(wctx, rev)) })
 		w.Go(func() error {
-			return s.Store.PutHash(wctx, &Hash{SHA256: cert.SHA256, Code: claim.Code, Revision: 1})
+			return s.store.PutHash(wctx, &Hash{SHA256: cert.SHA256, Code: claim.Code, Revision: 1})
 		})
 		w.Go(func() error {
-			if err := ignoreConflict(s.Store.InsertCertificate(wctx, cert)); err != nil {
+			if err := ignoreConflict(s.store.InsertCertificate(wctx, cert)); err != nil {
 				return err
 			}
 			return s.Enrolments.AttachCertificate(wctx, e.ID, cert.Code)
@@ -152,18 +161,18 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 	}
 	// Claimed before (a concurrent request, a retry, or a crash): finish
 	// whatever is left.
-	if claim, err = s.Store.Claim(ctx, key); err != nil {
+	if claim, err = s.store.Claim(ctx, key); err != nil {
 		return nil, err
 	}
-	cert, err = s.Store.Certificate(ctx, claim.Code)
+	cert, err = s.store.Certificate(ctx, claim.Code)
 	if errs.Is(err, errs.ENOTFOUND) {
 		qr, qerr := EncodeQR(s.VerifyURL(claim.Code))
 		if qerr != nil {
 			return nil, qerr
 		}
 		cert = s.newCertificate(e, claim, u, qr)
-		if err = s.Store.InsertCertificate(ctx, cert); errs.Is(err, errs.ECONFLICT) {
-			cert, err = s.Store.Certificate(ctx, claim.Code)
+		if err = s.store.InsertCertificate(ctx, cert); errs.Is(err, errs.ECONFLICT) {
+			cert, err = s.store.Certificate(ctx, claim.Code)
 		}
 	}
 	if err != nil {
@@ -173,7 +182,7 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 		if err := s.finish(ctx, cert, nil); err != nil {
 			return nil, err
 		}
-		if cert, err = s.Store.Certificate(ctx, claim.Code); err != nil {
+		if cert, err = s.store.Certificate(ctx, claim.Code); err != nil {
 			return nil, err
 		}
 	}
@@ -193,7 +202,7 @@ func (s *Service) markNewIssued(ctx context.Context, cert *Certificate) (*Certif
 			return nil, err
 		}
 	}
-	if err := s.Store.UpdateCertificate(ctx, cert.Code, CertificateUpdate{Status: new(StatusIssued), Revision: new(1), PendingRevision: new(0),
+	if err := s.store.UpdateCertificate(ctx, cert.Code, CertificateUpdate{Status: new(StatusIssued), Revision: new(1), PendingRevision: new(0),
 		IssuedAt: new(cert.ClaimedAt), RevisedAt: new(cert.ClaimedAt)}); err != nil {
 		return nil, err
 	}
@@ -234,7 +243,7 @@ func (s *Service) finish(ctx context.Context, c *Certificate, rev *Revision) err
 		// The holder was erased while this was pending: the record stays for
 		// verification, but no file is printed again.
 		c.Status, c.PendingRevision = StatusIssued, 0
-		return s.Store.UpdateCertificate(ctx, c.Code, CertificateUpdate{Status: new(StatusIssued), PendingRevision: new(0)})
+		return s.store.UpdateCertificate(ctx, c.Code, CertificateUpdate{Status: new(StatusIssued), PendingRevision: new(0)})
 	}
 	n := c.PendingRevision
 	if n == 0 {
@@ -242,7 +251,7 @@ func (s *Service) finish(ctx context.Context, c *Certificate, rev *Revision) err
 	}
 	if rev == nil {
 		var err error
-		rev, err = s.Store.Revision(ctx, c.Code, n)
+		rev, err = s.store.Revision(ctx, c.Code, n)
 		if errs.Is(err, errs.ENOTFOUND) && (n == 1 || n == c.Revision) {
 			// The revision's record was not stored (a crash before the first
 			// one, or a bulk job's history write): the certificate record
@@ -252,8 +261,8 @@ func (s *Service) finish(ctx context.Context, c *Certificate, rev *Revision) err
 				at = c.ClaimedAt
 			}
 			rev = &Revision{ID: revisionID(c.Code, n), Code: c.Code, N: n, Name: c.Name, IssuedAt: at}
-			if err = s.Store.InsertRevision(ctx, rev); errs.Is(err, errs.ECONFLICT) {
-				rev, err = s.Store.Revision(ctx, c.Code, n)
+			if err = s.store.InsertRevision(ctx, rev); errs.Is(err, errs.ECONFLICT) {
+				rev, err = s.store.Revision(ctx, c.Code, n)
 			}
 		}
 		if err != nil {
@@ -293,9 +302,9 @@ func (s *Service) markIssued(ctx context.Context, c *Certificate, rev *Revision,
 		ClearReissueRequest: c.ReissueRequest != nil && rev.N > 1}
 	g, gctx := errgroup.WithContext(ctx)
 	if withHash {
-		g.Go(func() error { return s.Store.PutHash(gctx, &Hash{SHA256: sha, Code: c.Code, Revision: rev.N}) })
+		g.Go(func() error { return s.store.PutHash(gctx, &Hash{SHA256: sha, Code: c.Code, Revision: rev.N}) })
 	}
-	g.Go(func() error { return s.Store.UpdateCertificate(gctx, c.Code, f) })
+	g.Go(func() error { return s.store.UpdateCertificate(gctx, c.Code, f) })
 	if enrolmentID != "" {
 		g.Go(func() error { return s.Enrolments.AttachCertificate(gctx, enrolmentID, c.Code) })
 	}
@@ -312,7 +321,7 @@ func (s *Service) markIssued(ctx context.Context, c *Certificate, rev *Revision,
 // this revision wrote is undone — its file, its revision record and the
 // name on the certificate — and the result is ECONFLICT.
 func (s *Service) erasedMeanwhile(ctx context.Context, code string, n int) error {
-	c, err := s.Store.Certificate(ctx, code)
+	c, err := s.store.Certificate(ctx, code)
 	if err == nil && !c.NameErased {
 		return nil
 	}
@@ -325,14 +334,14 @@ func (s *Service) erasedMeanwhile(ctx context.Context, code string, n int) error
 		if n > 1 && c.Revision == n {
 			f.Revision = new(n - 1) // this revision did not take effect
 		}
-		if err := s.Store.UpdateCertificate(ctx, code, f); err != nil {
+		if err := s.store.UpdateCertificate(ctx, code, f); err != nil {
 			return err
 		}
 	}
 	if err := s.Blobs.Delete(ctx, ObjectKey(code)); err != nil {
 		return err
 	}
-	if err := s.Store.DeleteRevision(ctx, code, n); err != nil {
+	if err := s.store.DeleteRevision(ctx, code, n); err != nil {
 		return err
 	}
 	return errs.E(errs.ECONFLICT, "The holder's personal data was erased; this certificate is kept for verification only.")
@@ -370,7 +379,7 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 		}
 		fixed++
 	}
-	unfinished, err := s.Store.UnfinishedCertificates(ctx, 500)
+	unfinished, err := s.store.UnfinishedCertificates(ctx, 500)
 	if err != nil {
 		return fixed, err
 	}
@@ -383,7 +392,7 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 		}
 		fixed++
 	}
-	jobs, err := s.Store.UnfinishedJobs(ctx)
+	jobs, err := s.store.UnfinishedJobs(ctx)
 	if err != nil {
 		return fixed, err
 	}
@@ -399,7 +408,7 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 
 // Get returns a certificate.
 func (s *Service) Get(ctx context.Context, code string) (*Certificate, error) {
-	c, err := s.Store.Certificate(ctx, code)
+	c, err := s.store.Certificate(ctx, code)
 	if errs.Is(err, errs.ENOTFOUND) {
 		return nil, errs.E(errs.ENOTFOUND, "We have no certificate with this code.")
 	}
@@ -451,7 +460,7 @@ func (s *Service) ForUser(ctx context.Context, userID string) ([]Certificate, er
 			return nil, err
 		}
 		for i := len(e.CertificateCodes) - 1; i >= 0; i-- {
-			c, err := s.Store.Certificate(ctx, e.CertificateCodes[i])
+			c, err := s.store.Certificate(ctx, e.CertificateCodes[i])
 			if err != nil {
 				return nil, err
 			}

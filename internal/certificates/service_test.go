@@ -65,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(probs)
 	}
 	cat := learning.NewCatalogue([]*courses.Course{c})
-	f.learn = &learning.Service{Store: f.env.DB, Catalogue: cat, Now: f.clock}
+	f.learn = learning.NewService(f.env.DB, cat, f.clock, nil)
 	f.certs = f.newService()
 	f.user = f.addUser(t, "zoe@example.org", "Zoë Łukasiewicz-Ørsted", auth.RoleLearner)
 	f.admin = f.addUser(t, "admin@example.org", "Ada Admin", auth.RoleAdmin)
@@ -74,9 +74,9 @@ func newFixture(t *testing.T) *fixture {
 
 // newService is a fresh service on the same stores: a restarted process.
 func (f *fixture) newService() *certificates.Service {
-	return &certificates.Service{Store: f.env.DB, Blobs: f.env.Blob, Accounts: f.env.DB, Enrolments: f.env.DB, Catalogue: f.learn.Catalogue,
-		Renderer: renderer, Audit: &audit.Log{Store: f.env.DB, Now: f.clock}, Now: f.clock, Log: slog.New(slog.DiscardHandler),
-		BaseURL: "https://lms.example", OrgName: "Family Advocacy Service"}
+	return certificates.NewService(f.env.DB, certificates.Deps{Blobs: f.env.Blob, Accounts: f.env.DB, Enrolments: f.env.DB, Catalogue: f.learn.Catalogue,
+		Renderer: renderer, Audit: audit.NewLog(f.env.DB, f.clock), Now: f.clock, Log: slog.New(slog.DiscardHandler),
+		BaseURL: "https://lms.example", OrgName: "Family Advocacy Service"})
 }
 
 func (f *fixture) addUser(t *testing.T, email, name string, role auth.Role) *auth.User {

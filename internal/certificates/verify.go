@@ -63,14 +63,14 @@ func (s *Service) VerifyFile(ctx context.Context, r io.Reader) (*FileCheck, erro
 		return nil, err
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	rec, err := s.Store.Hash(ctx, sum)
+	rec, err := s.store.Hash(ctx, sum)
 	if errs.Is(err, errs.ENOTFOUND) {
 		return &FileCheck{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.Store.Certificate(ctx, rec.Code)
+	c, err := s.store.Certificate(ctx, rec.Code)
 	if errs.Is(err, errs.ENOTFOUND) { // still being issued: nobody has had this file yet
 		return &FileCheck{}, nil
 	}
@@ -89,7 +89,7 @@ func (s *Service) VerifyFile(ctx context.Context, r io.Reader) (*FileCheck, erro
 
 // Allow counts a request against a per-key limit per minute; ETOOMANY over it.
 func (s *Service) Allow(ctx context.Context, key string, perMinute int) error {
-	n, err := s.Store.CountHit(ctx, key, s.Now(), time.Minute)
+	n, err := s.store.CountHit(ctx, key, s.Now(), time.Minute)
 	if err != nil {
 		return err
 	}

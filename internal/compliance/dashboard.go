@@ -75,7 +75,7 @@ func clearOldDecisionNotes(a *Advocate, now time.Time) []string {
 
 // RecomputeAll recomputes every advocate (the daily job).
 func (s *Service) RecomputeAll(ctx context.Context) (int, error) {
-	ids, err := s.Store.AdvocateIDs(ctx)
+	ids, err := s.db.AdvocateIDs(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -89,7 +89,7 @@ func (s *Service) RecomputeAll(ctx context.Context) (int, error) {
 
 // rollup writes the advocate's dashboard row.
 func (s *Service) rollup(ctx context.Context, a *Advocate) error {
-	return s.Store.PutRollupRow(ctx, a.OrgID, s.RowOf(a))
+	return s.db.PutRollupRow(ctx, a.OrgID, s.RowOf(a))
 }
 
 // RowOf builds an advocate's dashboard row.
@@ -137,7 +137,7 @@ type Dashboard struct {
 // Dashboard returns an organisation's dashboard: one point read of the
 // rollup, then filtering, sorting and paging in memory.
 func (s *Service) Dashboard(ctx context.Context, orgID string, q DashboardQuery) (*Dashboard, error) {
-	ru, err := s.Store.Rollup(ctx, orgID)
+	ru, err := s.db.Rollup(ctx, orgID)
 	if errs.Is(err, errs.ENOTFOUND) {
 		ru = &Rollup{Rows: map[string]Row{}}
 	} else if err != nil {

@@ -97,7 +97,7 @@ func (s *Service) AddDBS(ctx context.Context, actor *auth.User, id string, f DBS
 		if d.DecisionAt != nil {
 			del := d.DecisionAt.Add(ScanRetention)
 			d.ScanDeleteAfter = &del
-			if err := s.Store.InsertScan(ctx, &ScanRecord{Key: key, AdvocateID: id, CheckID: d.ID, DeleteAfter: del}); err != nil {
+			if err := s.db.InsertScan(ctx, &ScanRecord{Key: key, AdvocateID: id, CheckID: d.ID, DeleteAfter: del}); err != nil {
 				_ = s.Blobs.Delete(ctx, key)
 				return nil, err
 			}
@@ -110,7 +110,7 @@ func (s *Service) AddDBS(ctx context.Context, actor *auth.User, id string, f DBS
 	})
 	if err != nil && d.ScanKey != "" {
 		_ = s.Blobs.Delete(ctx, d.ScanKey)
-		_ = s.Store.DeleteScan(ctx, d.ScanKey)
+		_ = s.db.DeleteScan(ctx, d.ScanKey)
 	}
 	return a, err
 }
@@ -181,7 +181,7 @@ func (s *Service) DecideDBS(ctx context.Context, actor *auth.User, id, checkID s
 			at = *d.DecisionAt
 		}
 		del := at.Add(ScanRetention)
-		if err := s.Store.InsertScan(ctx, &ScanRecord{Key: d.ScanKey, AdvocateID: id, CheckID: d.ID, DeleteAfter: del}); err != nil {
+		if err := s.db.InsertScan(ctx, &ScanRecord{Key: d.ScanKey, AdvocateID: id, CheckID: d.ID, DeleteAfter: del}); err != nil {
 			return nil, err
 		}
 		deleteAfter = &del
@@ -456,7 +456,7 @@ func (s *Service) AddSupervision(ctx context.Context, actor *auth.User, id strin
 // PurgeScans deletes DBS certificate scans kept six months after the
 // decision, from object storage and from the record. It returns how many.
 func (s *Service) PurgeScans(ctx context.Context) (int, error) {
-	due, err := s.Store.DueScans(ctx, s.Now())
+	due, err := s.db.DueScans(ctx, s.Now())
 	if err != nil {
 		return 0, err
 	}
@@ -476,7 +476,7 @@ func (s *Service) PurgeScans(ctx context.Context) (int, error) {
 		if err != nil && !errs.Is(err, errs.ENOTFOUND) {
 			return 0, err
 		}
-		if err := s.Store.DeleteScan(ctx, sc.Key); err != nil {
+		if err := s.db.DeleteScan(ctx, sc.Key); err != nil {
 			return 0, err
 		}
 		_ = s.Audit.Record(ctx, audit.Event{ActorID: "system", Actor: "Retention job", Action: "dbs.scan_deleted", Target: "advocate:" + sc.AdvocateID,

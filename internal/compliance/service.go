@@ -40,9 +40,8 @@ type Blobs interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// Service manages advocates' compliance records.
-type Service struct {
-	Store     Store
+// Deps are what a Service uses besides its store.
+type Deps struct {
 	Policy    *Policy
 	Blobs     Blobs
 	Box       *secrets.Box
@@ -54,6 +53,16 @@ type Service struct {
 	Log       *slog.Logger
 	Fonts     ReportFonts
 }
+
+// Service manages advocates' compliance records. Its store stays inside:
+// other packages use the methods.
+type Service struct {
+	Deps
+	db Store
+}
+
+// NewService returns the service on st.
+func NewService(st Store, d Deps) *Service { return &Service{Deps: d, db: st} }
 
 // ScanRetention is how long a DBS certificate scan may be kept after the decision.
 const ScanRetention = 183 * 24 * time.Hour // six months
@@ -83,7 +92,7 @@ func authorize(actor *auth.User, a *Advocate) error {
 // Get returns an advocate the actor may see: admins, managers of the same
 // organisation, and the advocate themself.
 func (s *Service) Get(ctx context.Context, actor *auth.User, id string) (*Advocate, error) {
-	a, err := s.Store.Advocate(ctx, id)
+	a, err := s.db.Advocate(ctx, id)
 	if err != nil {
 		if errs.Is(err, errs.ENOTFOUND) {
 			return nil, errs.E(errs.ENOTFOUND, "We could not find that advocate.")
@@ -106,7 +115,7 @@ func (s *Service) Get(ctx context.Context, actor *auth.User, id string) (*Advoca
 // Current returns an advocate's record with its status computed today,
 // without an access check (for scheduled jobs).
 func (s *Service) Current(ctx context.Context, id string) (*Advocate, error) {
-	a, err := s.Store.Advocate(ctx, id)
+	a, err := s.db.Advocate(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +127,7 @@ func (s *Service) Current(ctx context.Context, id string) (*Advocate, error) {
 
 // Managers lists the managers of an organisation (for the named-manager field).
 func (s *Service) Managers(ctx context.Context, orgID string) ([]auth.User, error) {
-	users, _, err := s.Auth.Store.ListUsers(ctx, auth.UserQuery{OrgID: orgID, Role: auth.RoleManager, Limit: 200})
+	users, _, err := s.Auth.ListUsers(ctx, auth.UserQuery{OrgID: orgID, Role: auth.RoleManager, Limit: 200})
 	return users, err
 }
 
@@ -174,7 +183,7 @@ func (s *Service) CreateForUser(ctx context.Context, actor *auth.User, u *auth.U
 	}
 	s.refreshTraining(ctx, &a)
 	a.Snapshot = Evaluate(s.Policy, &a, s.CourseTitle, s.Now())
-	if err := s.Store.InsertAdvocate(ctx, &a); err != nil {
+	if err := s.db.InsertAdvocate(ctx, &a); err != nil {
 		if errs.Is(err, errs.ECONFLICT) {
 			return nil, errs.FieldErrors{"email": "This person already has a compliance record"}.Err()
 		}
@@ -207,7 +216,7 @@ func (s *Service) audit(ctx context.Context, actor *auth.User, action string, a 
 // the same write, refreshes the dashboard row and records the audit event.
 func (s *Service) update(ctx context.Context, actor *auth.User, id, action string, fn func(a *Advocate) (before, after map[string]any, err error)) (*Advocate, error) {
 	var before, after map[string]any
-	a, err := s.Store.UpdateAdvocate(ctx, id, func(a *Advocate) error {
+	a, err := s.db.UpdateAdvocate(ctx, id, func(a *Advocate) error {
 		if actor != nil && actor.ID != a.ID {
 			if err := authorize(actor, a); err != nil {
 				return err

@@ -15,14 +15,20 @@ import (
 	"github.com/family-advocacy/lms/internal/errs"
 )
 
-// Service runs the learning journey.
+// Service runs the learning journey. Its store stays inside: other
+// packages use the methods.
 type Service struct {
-	Store     Store
+	store     Store
 	Catalogue *Catalogue
 	Now       func() time.Time
 	Log       *slog.Logger
 
 	cache enrolmentCache
+}
+
+// NewService returns the service on st.
+func NewService(st Store, cat *Catalogue, now func() time.Time, log *slog.Logger) *Service {
+	return &Service{store: st, Catalogue: cat, Now: now, Log: log}
 }
 
 // Enrol enrols a learner; enrolling twice is harmless.
@@ -34,17 +40,17 @@ func (s *Service) Enrol(ctx context.Context, userID, slug string) (*Enrolment, e
 	now := s.Now().UTC()
 	e := &Enrolment{ID: EnrolmentID(userID, slug), UserID: userID, Course: slug, CourseVersion: c.Version, Enrolled: now, Updated: now,
 		Lessons: map[string]time.Time{}, Attempts: map[string]AttemptSummary{}, Pending: []string{}}
-	if err := s.Store.InsertEnrolment(ctx, e); err != nil && !errs.Is(err, errs.ECONFLICT) {
+	if err := s.store.InsertEnrolment(ctx, e); err != nil && !errs.Is(err, errs.ECONFLICT) {
 		return nil, err
 	}
 	s.cache.drop(e.ID)
-	return s.Store.Enrolment(ctx, e.ID)
+	return s.store.Enrolment(ctx, e.ID)
 }
 
 // Enrolment returns a learner's enrolment, finishing any submission whose
 // result was not yet recorded on it.
 func (s *Service) Enrolment(ctx context.Context, userID, slug string) (*Enrolment, error) {
-	e, err := s.Store.Enrolment(ctx, EnrolmentID(userID, slug))
+	e, err := s.store.Enrolment(ctx, EnrolmentID(userID, slug))
 	if errs.Is(err, errs.ENOTFOUND) {
 		return nil, notEnrolled(slug)
 	}
@@ -52,11 +58,11 @@ func (s *Service) Enrolment(ctx context.Context, userID, slug string) (*Enrolmen
 		return nil, err
 	}
 	if e.OpenAttempt > 0 {
-		if sub, err := s.Store.Submission(ctx, AttemptID(userID, slug, e.OpenAttempt)); err == nil {
+		if sub, err := s.store.Submission(ctx, AttemptID(userID, slug, e.OpenAttempt)); err == nil {
 			if err := s.record(ctx, e, sub); err != nil {
 				return nil, err
 			}
-			return s.Store.Enrolment(ctx, e.ID)
+			return s.store.Enrolment(ctx, e.ID)
 		}
 	}
 	return e, nil
@@ -78,7 +84,7 @@ func (s *Service) ViewLesson(ctx context.Context, userID, slug, lesson string) (
 	e, ok := s.cache.get(id, now)
 
 	if !ok {
-		e, err = s.Store.Enrolment(ctx, id)
+		e, err = s.store.Enrolment(ctx, id)
 		if errs.Is(err, errs.ENOTFOUND) {
 			return nil, nil, Progress{}, notEnrolled(slug)
 		}
@@ -88,7 +94,7 @@ func (s *Service) ViewLesson(ctx context.Context, userID, slug, lesson string) (
 		s.cache.put(e, now)
 	}
 	if e.LastLesson != lesson {
-		if err := s.Store.SetLastLesson(ctx, e.ID, lesson, now.UTC()); err != nil {
+		if err := s.store.SetLastLesson(ctx, e.ID, lesson, now.UTC()); err != nil {
 			return nil, nil, Progress{}, err
 		}
 		e = e.clone()
@@ -113,7 +119,7 @@ func (s *Service) CompleteLesson(ctx context.Context, userID, slug, lesson strin
 	}
 	if _, done := e.Lessons[lesson]; !done {
 		now := s.Now().UTC()
-		if err := s.Store.SetLessonDone(ctx, e.ID, lesson, now); err != nil {
+		if err := s.store.SetLessonDone(ctx, e.ID, lesson, now); err != nil {
 			return Progress{}, err
 		}
 		e.Lessons[lesson] = now
@@ -164,12 +170,12 @@ func (s *Service) Assessment(ctx context.Context, userID, slug string) (*Assessm
 		}
 	}
 	if lastNo > 0 {
-		if st.Last, err = s.Store.Submission(ctx, AttemptID(userID, slug, lastNo)); err != nil {
+		if st.Last, err = s.store.Submission(ctx, AttemptID(userID, slug, lastNo)); err != nil {
 			return nil, err
 		}
 	}
 	if e.OpenAttempt > 0 {
-		if st.Open, err = s.Store.Attempt(ctx, AttemptID(userID, slug, e.OpenAttempt)); err != nil {
+		if st.Open, err = s.store.Attempt(ctx, AttemptID(userID, slug, e.OpenAttempt)); err != nil {
 			return nil, err
 		}
 		if courses.PaperFits(&c.Assessment, st.Open.Paper) {
@@ -180,7 +186,7 @@ func (s *Service) Assessment(ctx context.Context, userID, slug string) (*Assessm
 		// none were open.
 		void := AttemptSummary{No: st.Open.No, Started: st.Open.Started, Void: true}
 		s.cache.drop(e.ID)
-		if err := s.Store.RecordResult(ctx, e.ID, void, nil, nil, s.Now().UTC()); err != nil {
+		if err := s.store.RecordResult(ctx, e.ID, void, nil, nil, s.Now().UTC()); err != nil {
 			return nil, err
 		}
 		e.Attempts[strconv.Itoa(void.No)], e.OpenAttempt, st.Open, st.Voided = void, 0, nil, true
@@ -225,16 +231,16 @@ func (s *Service) StartAttempt(ctx context.Context, userID, slug string) (*Attem
 	now := s.Now().UTC()
 	a := &Attempt{ID: AttemptID(userID, slug, n), UserID: userID, Course: slug, No: n, CourseVersion: st.Course.Version, Started: now,
 		Paper: courses.Draw(&st.Course.Assessment, newRand())}
-	if err := s.Store.InsertAttempt(ctx, a); err != nil {
+	if err := s.store.InsertAttempt(ctx, a); err != nil {
 		if !errs.Is(err, errs.ECONFLICT) {
 			return nil, err
 		}
 		// Someone (a double click) started attempt n first: use theirs.
-		if a, err = s.Store.Attempt(ctx, a.ID); err != nil {
+		if a, err = s.store.Attempt(ctx, a.ID); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.Store.SetOpenAttempt(ctx, st.Enrolment.ID, AttemptSummary{No: a.No, Started: a.Started}, now); err != nil {
+	if err := s.store.SetOpenAttempt(ctx, st.Enrolment.ID, AttemptSummary{No: a.No, Started: a.Started}, now); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -249,10 +255,10 @@ func (s *Service) Submit(ctx context.Context, userID, slug string, n int, answer
 		return nil, err
 	}
 	id := AttemptID(userID, slug, n)
-	if sub, err := s.Store.Submission(ctx, id); err == nil {
+	if sub, err := s.store.Submission(ctx, id); err == nil {
 		return sub, nil // already submitted
 	}
-	a, err := s.Store.Attempt(ctx, id)
+	a, err := s.store.Attempt(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -270,14 +276,14 @@ func (s *Service) Submit(ctx context.Context, userID, slug string, n int, answer
 		return nil, err
 	}
 	sub := &Submission{ID: id, UserID: userID, Course: slug, No: n, At: s.Now().UTC(), CourseVersion: a.CourseVersion, Answers: answers, Result: res}
-	if err := s.Store.InsertSubmission(ctx, sub); err != nil {
+	if err := s.store.InsertSubmission(ctx, sub); err != nil {
 		if !errs.Is(err, errs.ECONFLICT) {
 			return nil, err
 		}
 		// A concurrent submission won: that is the one result.
-		return s.Store.Submission(ctx, id)
+		return s.store.Submission(ctx, id)
 	}
-	e, err := s.Store.Enrolment(ctx, EnrolmentID(userID, slug))
+	e, err := s.store.Enrolment(ctx, EnrolmentID(userID, slug))
 	if err != nil {
 		return nil, err
 	}
@@ -308,20 +314,20 @@ func (s *Service) record(ctx context.Context, e *Enrolment, sub *Submission) err
 		pending = []string{PendingCertificate, PendingCPD}
 	}
 	s.cache.drop(e.ID)
-	return s.Store.RecordResult(ctx, e.ID, sum, comp, pending, s.Now().UTC())
+	return s.store.RecordResult(ctx, e.ID, sum, comp, pending, s.Now().UTC())
 }
 
 // Reconcile records every submission that an enrolment does not show yet
 // (the process died between inserting it and updating the enrolment).
 func (s *Service) Reconcile(ctx context.Context) (int, error) {
-	open, err := s.Store.EnrolmentsWithOpenAttempt(ctx, 1000)
+	open, err := s.store.EnrolmentsWithOpenAttempt(ctx, 1000)
 	if err != nil {
 		return 0, err
 	}
 	fixed := 0
 	for i := range open {
 		e := &open[i]
-		sub, err := s.Store.Submission(ctx, AttemptID(e.UserID, e.Course, e.OpenAttempt))
+		sub, err := s.store.Submission(ctx, AttemptID(e.UserID, e.Course, e.OpenAttempt))
 		if errs.Is(err, errs.ENOTFOUND) {
 			continue // still being taken
 		}
@@ -336,21 +342,33 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 	return fixed, nil
 }
 
+// EnrolmentByID returns an enrolment as stored (unlike Enrolment, it does
+// not finish a submission whose result is not recorded yet).
+func (s *Service) EnrolmentByID(ctx context.Context, id string) (*Enrolment, error) {
+	return s.store.Enrolment(ctx, id)
+}
+
+// CourseCompletions returns the enrolments that completed a course, newest
+// completion first.
+func (s *Service) CourseCompletions(ctx context.Context, slug string) ([]Enrolment, error) {
+	return s.store.CourseCompletions(ctx, slug)
+}
+
 // Submission returns attempt n's submission.
 func (s *Service) Submission(ctx context.Context, userID, slug string, n int) (*Submission, error) {
-	return s.Store.Submission(ctx, AttemptID(userID, slug, n))
+	return s.store.Submission(ctx, AttemptID(userID, slug, n))
 }
 
 // OpenPaper returns attempt n if it is the learner's open attempt.
 func (s *Service) OpenPaper(ctx context.Context, userID, slug string, n int) (*Attempt, error) {
-	return s.Store.Attempt(ctx, AttemptID(userID, slug, n))
+	return s.store.Attempt(ctx, AttemptID(userID, slug, n))
 }
 
 // MyLearning returns the learner's enrolments (in progress first) and the
 // CPD hours of completed courses. One point read per catalogue course.
 func (s *Service) MyLearning(ctx context.Context, userID string) (inProgress, completed []Progress, cpdHours float64, err error) {
 	for _, c := range s.Catalogue.All() {
-		e, err := s.Store.Enrolment(ctx, EnrolmentID(userID, c.Slug))
+		e, err := s.store.Enrolment(ctx, EnrolmentID(userID, c.Slug))
 		if errs.Is(err, errs.ENOTFOUND) {
 			continue
 		}

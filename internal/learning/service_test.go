@@ -21,7 +21,7 @@ func newService(t *testing.T) *learning.Service {
 		t.Fatal(probs)
 	}
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	return &learning.Service{Store: e.DB, Catalogue: learning.NewCatalogue([]*courses.Course{c}), Now: func() time.Time { return now }}
+	return learning.NewService(e.DB, learning.NewCatalogue([]*courses.Course{c}), func() time.Time { return now }, nil)
 }
 
 func TestProgressThroughTheLessonsWithTheCache(t *testing.T) {

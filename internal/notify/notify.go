@@ -81,14 +81,21 @@ type Sender interface {
 	Send(ctx context.Context, m *Message) error
 }
 
-// Mailer queues and delivers messages.
+// Mailer queues and delivers messages. Its outbox stays inside: other
+// packages use the methods.
 type Mailer struct {
-	Outbox OutboxStore
+	outbox OutboxStore
 	Sender Sender // nil: messages are only recorded in the outbox
 	Now    func() time.Time
 	Log    *slog.Logger
 
 	inflight sync.WaitGroup // background deliveries started by Send
+}
+
+// NewMailer returns a mailer on the outbox; sender may be nil (messages
+// are then only recorded).
+func NewMailer(outbox OutboxStore, sender Sender, now func() time.Time, log *slog.Logger) *Mailer {
+	return &Mailer{outbox: outbox, Sender: sender, Now: now, Log: log}
 }
 
 // Wait waits for the deliveries Send started (at shutdown, and in tests).
@@ -119,7 +126,7 @@ func (m *Mailer) Send(ctx context.Context, msg Message) (bool, error) {
 	if m.Sender != nil {
 		msg.Status = StatusQueued
 	}
-	fresh, err := m.Outbox.InsertMessage(ctx, &msg)
+	fresh, err := m.outbox.InsertMessage(ctx, &msg)
 	if err != nil {
 		return false, fmt.Errorf("notify: queue message: %w", err)
 	}
@@ -141,7 +148,7 @@ const attemptLease = 2 * time.Minute
 // deliver makes one attempt at a message, if no other attempt holds it.
 func (m *Mailer) deliver(ctx context.Context, id string) {
 	now := m.Now().UTC()
-	msg, err := m.Outbox.ClaimMessage(ctx, id, now, now.Add(attemptLease))
+	msg, err := m.outbox.ClaimMessage(ctx, id, now, now.Add(attemptLease))
 	if err != nil || msg == nil {
 		return
 	}
@@ -160,7 +167,7 @@ func (m *Mailer) deliver(ctx context.Context, id string) {
 			m.Log.Warn("email not delivered", "message", id, "kind", msg.Kind, "attempt", msg.Attempts, "err", err)
 		}
 	}
-	if err := m.Outbox.FinishAttempt(ctx, id, out); err != nil && m.Log != nil {
+	if err := m.outbox.FinishAttempt(ctx, id, out); err != nil && m.Log != nil {
 		m.Log.Warn("recording a delivery attempt failed", "message", id, "err", err)
 	}
 }
@@ -174,7 +181,7 @@ func (m *Mailer) DeliverDue(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for ctx.Err() == nil {
-		ids, err := m.Outbox.DueMessages(ctx, m.Now().UTC(), 100)
+		ids, err := m.outbox.DueMessages(ctx, m.Now().UTC(), 100)
 		if err != nil || len(ids) == 0 {
 			return n, err
 		}

@@ -21,7 +21,7 @@ func TestSMTPDeliveryIsOncePerMessageAndRetriesAfterRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := testenv.NewClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
-	m := &notify.Mailer{Outbox: e.DB, Sender: sender, Now: c.Now, Log: testenv.Logger(t)}
+	m := notify.NewMailer(e.DB, sender, c.Now, testenv.Logger(t))
 	ctx := context.Background()
 	text, html := notify.Compose(notify.Email{Greeting: "Hello Ada,", Paragraphs: []string{"Your DBS check is due <soon>."},
 		Action: &notify.Action{Label: "See your requirements", URL: "https://lms.example/my/compliance"}})
@@ -80,7 +80,7 @@ func TestSMTPDeliveryIsOncePerMessageAndRetriesAfterRefusal(t *testing.T) {
 
 func TestWithoutSMTPMessagesAreRecordedInTheOutbox(t *testing.T) {
 	e := testenv.New(t)
-	m := &notify.Mailer{Outbox: e.DB, Now: time.Now}
+	m := notify.NewMailer(e.DB, nil, time.Now, nil)
 	if _, err := m.Send(context.Background(), notify.Message{ID: "m-1", To: "ada@example.org", Subject: "Hi", Text: "Hello"}); err != nil {
 		t.Fatal(err)
 	}

@@ -43,9 +43,8 @@ type Store interface {
 	AddNotification(ctx context.Context, userID string, n notify.Notification) (bool, error)
 }
 
-// Service runs the job.
-type Service struct {
-	Store   Store
+// Deps are what a Service uses besides its store.
+type Deps struct {
 	Comply  *compliance.Service
 	Mail    *notify.Mailer
 	Now     func() time.Time
@@ -59,6 +58,16 @@ type Service struct {
 	// third of the lease), so a long run is not taken over half-way.
 	RenewEvery time.Duration
 }
+
+// Service runs the job. Its store stays inside: other packages use the
+// methods.
+type Service struct {
+	Deps
+	store Store
+}
+
+// NewService returns the service on st.
+func NewService(st Store, d Deps) *Service { return &Service{Deps: d, store: st} }
 
 const leaseName, leaseFor = "reminders", 15 * time.Minute
 
@@ -74,7 +83,7 @@ type Result struct {
 func (s *Service) RunDaily(ctx context.Context) (Result, error) {
 	now := s.Now().UTC()
 	today := now.In(compliance.London).Format(time.DateOnly)
-	ok, err := s.Store.TakeLease(ctx, leaseName, s.Owner, today, now, now.Add(leaseFor))
+	ok, err := s.store.TakeLease(ctx, leaseName, s.Owner, today, now, now.Add(leaseFor))
 	if err != nil || !ok {
 		return Result{}, err
 	}
@@ -95,7 +104,7 @@ func (s *Service) RunDaily(ctx context.Context) (Result, error) {
 				return
 			case <-t.C:
 			}
-			if held, err := s.Store.RenewLease(runCtx, leaseName, s.Owner, s.Now().UTC().Add(leaseFor)); err == nil && !held {
+			if held, err := s.store.RenewLease(runCtx, leaseName, s.Owner, s.Now().UTC().Add(leaseFor)); err == nil && !held {
 				s.Log.Warn("reminder job: lease lost to another instance; stopping this run")
 				cancel()
 				return
@@ -106,7 +115,7 @@ func (s *Service) RunDaily(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{Ran: true, Queued: n}, err
 	}
-	return Result{Ran: true, Queued: n}, s.Store.FinishLease(ctx, leaseName, s.Owner, today, s.Now().UTC())
+	return Result{Ran: true, Queued: n}, s.store.FinishLease(ctx, leaseName, s.Owner, today, s.Now().UTC())
 }
 
 // Run queues every reminder due today that has not been queued before and
@@ -114,7 +123,7 @@ func (s *Service) RunDaily(ctx context.Context) (Result, error) {
 func (s *Service) Run(ctx context.Context) (int, error) {
 	r := &run{Service: s, ctx: ctx, now: s.Now(), users: map[string]*auth.User{}}
 	r.today = day(r.now)
-	rollups, err := s.Store.Rollups(ctx)
+	rollups, err := s.store.Rollups(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -173,7 +182,7 @@ func (r *run) user(id string) *auth.User {
 	if u, ok := r.users[id]; ok {
 		return u
 	}
-	u, err := r.Store.User(r.ctx, id)
+	u, err := r.store.User(r.ctx, id)
 	if err != nil || u.Disabled {
 		u = nil
 	}
@@ -212,7 +221,7 @@ func (r *run) send(n note) error {
 		return nil
 	}
 	summary := n.email.Paragraphs[0]
-	if _, err := r.Store.AddNotification(r.ctx, n.to.ID, notify.Notification{ID: n.id, At: r.now.UTC(), Subject: n.subject, Text: summary, Link: n.link}); err != nil {
+	if _, err := r.store.AddNotification(r.ctx, n.to.ID, notify.Notification{ID: n.id, At: r.now.UTC(), Subject: n.subject, Text: summary, Link: n.link}); err != nil {
 		return err
 	}
 	if n.emailless || n.optional && !n.to.NotifyOptional {
@@ -388,7 +397,7 @@ func (r *run) digests(orgID string, items []notify.Item) error {
 // certificates reminds learners to renew certificates that expire within
 // the first stage (optional reminders), unless they have renewed already.
 func (r *run) certificates() error {
-	certs, err := r.Store.ExpiringCertificates(r.ctx, r.today, r.today.AddDate(0, 0, Stages[0]+1))
+	certs, err := r.store.ExpiringCertificates(r.ctx, r.today, r.today.AddDate(0, 0, Stages[0]+1))
 	if err != nil {
 		return err
 	}
@@ -398,7 +407,7 @@ func (r *run) certificates() error {
 		if st == "" || st == "overdue" {
 			continue
 		}
-		if e, err := r.Store.Enrolment(r.ctx, c.EnrolmentID); err == nil && len(e.CertificateCodes) > 0 && e.CertificateCodes[len(e.CertificateCodes)-1] != c.Code {
+		if e, err := r.store.Enrolment(r.ctx, c.EnrolmentID); err == nil && len(e.CertificateCodes) > 0 && e.CertificateCodes[len(e.CertificateCodes)-1] != c.Code {
 			continue // a later completion has its own certificate
 		}
 		days := r.daysUntil(*c.ExpiresAt)

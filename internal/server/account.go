@@ -27,12 +27,12 @@ func (s *Server) handleAccount(c *fiber.Ctx) error {
 func (s *Server) renderAccount(c *fiber.Ctx, status int, profile, password *formState) error {
 	v := viewerOf(c)
 	ctx := c.UserContext()
-	sessions, err := s.auth.Store.UserSessions(ctx, v.ID)
+	sessions, err := s.auth.Sessions(ctx, v.ID)
 	if err != nil {
 		return err
 	}
 	p := &accountPage{basePage: basePage{Title: "Your account"}, Account: v.user, Profile: profile, Password: password, Sessions: sessions, CurrentID: v.SessionID}
-	if o, err := s.auth.Store.Org(ctx, v.OrgID); err == nil {
+	if o, err := s.auth.Organisation(ctx, v.OrgID); err == nil {
 		p.OrgName = o.Name
 	}
 	return s.render(c, status, "account", p)
@@ -71,7 +71,7 @@ func (s *Server) handlePassword(c *fiber.Ctx) error {
 func (s *Server) handleRevokeSession(c *fiber.Ctx) error {
 	v := viewerOf(c)
 	id := c.Params("id")
-	sess, err := s.auth.Store.Session(c.UserContext(), id)
+	sess, err := s.auth.Session(c.UserContext(), id)
 	if err != nil || sess.UserID != v.ID {
 		return errs.E(errs.ENOTFOUND, "We could not find that session.")
 	}

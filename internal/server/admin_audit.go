@@ -34,7 +34,7 @@ func (s *Server) handleAudit(c *fiber.Ctx) error {
 	} else if t != nil {
 		q.To = t.AddDate(0, 0, 1)
 	}
-	events, total, err := s.audit.Store.Events(c.UserContext(), q)
+	events, total, err := s.audit.Events(c.UserContext(), q)
 	if err != nil {
 		return err
 	}

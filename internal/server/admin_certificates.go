@@ -31,7 +31,7 @@ func (s *Server) renderAdminCertificates(c *fiber.Ctx, status int, f *formState)
 	ctx := c.UserContext()
 	p := &adminCertificatesPage{basePage: basePage{Title: "Certificates"}, Form: f, Courses: s.learn.Catalogue.All(), Counts: map[string]int{}}
 	for _, course := range p.Courses {
-		n, err := s.certs.Store.CountCourseCertificates(ctx, course.Slug)
+		n, err := s.certs.CountForCourse(ctx, course.Slug)
 		if err != nil {
 			return err
 		}

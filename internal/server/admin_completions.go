@@ -48,7 +48,7 @@ func (s *Server) completions(c *fiber.Ctx) (*courses.Course, []learning.Enrolmen
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	all, err := s.learn.Store.CourseCompletions(c.UserContext(), course.Slug)
+	all, err := s.learn.CourseCompletions(c.UserContext(), course.Slug)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -77,7 +77,7 @@ func (s *Server) completionRows(ctx context.Context, es []learning.Enrolment, or
 	rows := make([]completionRow, 0, len(es))
 	for _, e := range es {
 		r := completionRow{UserID: e.UserID, Version: e.Completion.CourseVersion, At: e.Completion.At, Percent: e.Completion.Percent, Codes: e.CertificateCodes}
-		u, err := s.auth.Store.User(ctx, e.UserID)
+		u, err := s.auth.User(ctx, e.UserID)
 		switch {
 		case err == nil:
 			r.Name, r.Email, r.Org = u.Name, u.Email, orgs[u.OrgID]

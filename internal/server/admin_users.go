@@ -20,11 +20,11 @@ type adminHomePage struct {
 // handleAdminHome handles GET /admin.
 func (s *Server) handleAdminHome(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	n, err := s.auth.Store.CountUsers(ctx)
+	n, err := s.auth.CountUsers(ctx)
 	if err != nil {
 		return err
 	}
-	a, err := s.auth.Store.CountAdmins(ctx)
+	a, err := s.auth.CountAdmins(ctx)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ type adminUsersPage struct {
 func (s *Server) handleAdminUsers(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	q := strings.TrimSpace(c.Query("q"))
-	users, total, err := s.auth.Store.ListUsers(ctx, auth.UserQuery{Search: q, Offset: pageOffset(c, usersPerPage), Limit: usersPerPage})
+	users, total, err := s.auth.ListUsers(ctx, auth.UserQuery{Search: q, Offset: pageOffset(c, usersPerPage), Limit: usersPerPage})
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (s *Server) handleAdminUsers(c *fiber.Ctx) error {
 }
 
 func (s *Server) orgNames(c *fiber.Ctx) (map[string]string, error) {
-	orgs, err := s.auth.Store.Orgs(c.UserContext())
+	orgs, err := s.auth.Organisations(c.UserContext())
 	if err != nil {
 		return nil, err
 	}
@@ -84,11 +84,11 @@ func (s *Server) handleAdminUser(c *fiber.Ctx) error {
 
 func (s *Server) renderAdminUser(c *fiber.Ctx, status int, f *formState) error {
 	ctx := c.UserContext()
-	u, err := s.auth.Store.User(ctx, c.Params("id"))
+	u, err := s.auth.User(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
-	orgs, err := s.auth.Store.Orgs(ctx)
+	orgs, err := s.auth.Organisations(ctx)
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func (s *Server) handleAdminOrgs(c *fiber.Ctx) error {
 }
 
 func (s *Server) renderAdminOrgs(c *fiber.Ctx, status int, f *formState) error {
-	orgs, err := s.auth.Store.Orgs(c.UserContext())
+	orgs, err := s.auth.Organisations(c.UserContext())
 	if err != nil {
 		return err
 	}

@@ -193,7 +193,7 @@ func (s *Server) handOver(c *fiber.Ctx, enrolmentID string) {
 	if _, err := s.certs.Issue(ctx, enrolmentID); err != nil {
 		s.log.Warn("certificate not issued yet; the reconciler will retry", "err", err, "request_id", requestID(c))
 	}
-	e, err := s.learn.Store.Enrolment(ctx, enrolmentID)
+	e, err := s.learn.EnrolmentByID(ctx, enrolmentID)
 	if err != nil || e.Completion == nil {
 		return
 	}

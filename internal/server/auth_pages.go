@@ -33,7 +33,7 @@ func (s *Server) handleRegisterForm(c *fiber.Ctx) error {
 }
 
 func (s *Server) renderRegister(c *fiber.Ctx, status int, f *formState) error {
-	orgs, err := s.auth.Store.Orgs(c.UserContext())
+	orgs, err := s.auth.Organisations(c.UserContext())
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func (s *Server) handleDashboard(c *fiber.Ctx) error {
 	p.StatusChart = barChart("Advocates by overall status", labels, vals, cols, "")
 	p.CPDChart = barChart("CPD hours recorded per month, last 12 months", d.Months, d.CPDMonths, nil, " hours")
 	if viewerOf(c).HasRole("admin") {
-		if p.Orgs, err = s.auth.Store.Orgs(c.UserContext()); err != nil {
+		if p.Orgs, err = s.auth.Organisations(c.UserContext()); err != nil {
 			return err
 		}
 	}
@@ -194,7 +194,7 @@ func (s *Server) handleOrgReportPDF(c *fiber.Ctx) error {
 		return err
 	}
 	name := org
-	if o, err := s.auth.Store.Org(c.UserContext(), org); err == nil {
+	if o, err := s.auth.Organisation(c.UserContext(), org); err == nil {
 		name = o.Name
 	}
 	pdf, err := s.comply.OrganisationReport(name, d, s.now())

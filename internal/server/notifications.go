@@ -3,7 +3,6 @@ package server
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/notify"
 )
 
@@ -35,7 +34,7 @@ func (s *Server) handleNotificationsRead(c *fiber.Ctx) error {
 func (s *Server) handleReminderPrefs(c *fiber.Ctx) error {
 	v := viewerOf(c)
 	on := c.FormValue("optional") == "yes"
-	if err := s.auth.Store.UpdateUser(c.UserContext(), v.ID, auth.UserUpdate{NotifyOptional: &on}); err != nil {
+	if err := s.auth.SetOptionalReminders(c.UserContext(), v.ID, on); err != nil {
 		return err
 	}
 	s.sessions.dropUser(v.ID)

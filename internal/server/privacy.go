@@ -18,7 +18,7 @@ import (
 // the viewer, streamed as it is built.
 func (s *Server) handleExport(c *fiber.Ctx) error {
 	v := viewerOf(c)
-	u, err := s.auth.Store.User(c.UserContext(), v.ID)
+	u, err := s.auth.User(c.UserContext(), v.ID)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (s *Server) handleErasePlan(c *fiber.Ctx) error {
 
 func (s *Server) renderErase(c *fiber.Ctx, status int, f *formState) error {
 	ctx := c.UserContext()
-	u, err := s.auth.Store.User(ctx, c.Params("id"))
+	u, err := s.auth.User(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (s *Server) renderErase(c *fiber.Ctx, status int, f *formState) error {
 // person's email address to confirm.
 func (s *Server) handleErase(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	u, err := s.auth.Store.User(ctx, c.Params("id"))
+	u, err := s.auth.User(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}

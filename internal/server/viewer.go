@@ -144,7 +144,7 @@ func (s *Server) loadViewer(c *fiber.Ctx) error {
 		s.sessions.put(id, e)
 	} else if now.Sub(e.sess.LastSeen) > time.Minute {
 		// Keep the idle timer running for cached sessions too.
-		if err := s.auth.Store.TouchSession(c.UserContext(), id, now); err == nil {
+		if err := s.auth.TouchSession(c.UserContext(), id, now); err == nil {
 			sess := *e.sess
 			sess.LastSeen = now
 			e.sess = &sess
