@@ -30,7 +30,10 @@ type Query struct {
 	Action, Target, ActorID, OrgID string
 	Actor                          string // part of the actor's name, any case
 	From, To                       time.Time
-	Offset, Limit                  int
+	// Before continues a listing after the page that ended there (the
+	// cursor a page returns); empty for the newest page.
+	Before        string
+	Offset, Limit int
 }
 
 // Store keeps events; it never updates or deletes them.

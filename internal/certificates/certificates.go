@@ -91,6 +91,9 @@ type Revision struct {
 	IssuedAt time.Time `bson:"issued_at"`
 	Reason   string    `bson:"reason,omitempty"`
 	By       string    `bson:"by,omitempty"`
+	// SHA256 is the hash of this revision's file, once it is stored (how
+	// an erasure finds the file hashes of a person's certificates).
+	SHA256 string `bson:"sha256,omitempty"`
 }
 
 // Claim ties a completion to the one code it gets.
@@ -171,15 +174,15 @@ type Store interface {
 	PutHash(ctx context.Context, h *Hash) error
 	PutHashes(ctx context.Context, hs []*Hash) error // one write; existing ones are left as they are
 	Hash(ctx context.Context, sha string) (*Hash, error)
-	UnfinishedCertificates(ctx context.Context, limit int) ([]Certificate, error)
+	UnfinishedCertificates(ctx context.Context, now time.Time, limit int) ([]Certificate, error)
 	CourseCertificates(ctx context.Context, course, after string, limit int) ([]Certificate, error)
 	CountCourseCertificates(ctx context.Context, course string) (int, error)
-	ReissueRequests(ctx context.Context, limit int) ([]Certificate, error)
+	ReissueRequests(ctx context.Context, now time.Time, limit int) ([]Certificate, error)
 
 	InsertJob(ctx context.Context, j *Job) error
 	Job(ctx context.Context, id string) (*Job, error)
 	UpdateJob(ctx context.Context, id string, u JobUpdate) error // ENOTFOUND when there is none
-	UnfinishedJobs(ctx context.Context) ([]Job, error)
+	UnfinishedJobs(ctx context.Context, now time.Time) ([]Job, error)
 
 	CountHit(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
 }
@@ -201,7 +204,7 @@ type Accounts interface {
 type Enrolments interface {
 	Enrolment(ctx context.Context, id string) (*learning.Enrolment, error)
 	AttachCertificate(ctx context.Context, enrolmentID, code string) error // adds the code, clears the pending marker
-	PendingEnrolments(ctx context.Context, marker string, limit int) ([]learning.Enrolment, error)
+	PendingEnrolments(ctx context.Context, marker string, now time.Time, limit int) ([]learning.Enrolment, error)
 }
 
 // ObjectKey returns where a certificate's PDF is stored.

@@ -63,8 +63,8 @@ func (s *Service) RunJob(ctx context.Context, id string) error { return s.runJob
 
 // runJob works through the course's certificates in code order, a batch at a
 // time, saving the cursor after each batch so a stopped job resumes where
-// it was. The certificates are read in one scan when the job (re)starts;
-// each one is then rendered, stored and marked issued with the job's ID,
+// it was. Each batch is read after the cursor; each certificate is then
+// rendered, stored and marked issued with the job's ID,
 // so a certificate this job already reissued is skipped on resuming.
 func (s *Service) runJob(ctx context.Context, id string) error {
 	j, err := s.store.Job(ctx, id)
@@ -75,12 +75,16 @@ func (s *Service) runJob(ctx context.Context, id string) error {
 	if err := s.store.UpdateJob(ctx, j.ID, JobUpdate{Runs: new(j.Runs), Heartbeat: new(s.Now().UTC())}); err != nil {
 		return err
 	}
-	certs, err := s.store.CourseCertificates(ctx, j.Course, j.Cursor, 0)
-	if err != nil {
-		return s.failJob(ctx, j, err)
-	}
-	for from := 0; from < len(certs); from += jobBatch {
-		batch := certs[from:min(from+jobBatch, len(certs))]
+	for {
+		// The next batch after the cursor: the course's list of codes, from
+		// the bucket the cursor is in, and a point read per certificate.
+		batch, err := s.store.CourseCertificates(ctx, j.Course, j.Cursor, jobBatch)
+		if err != nil {
+			return s.failJob(ctx, j, err)
+		}
+		if len(batch) == 0 {
+			break
+		}
 		revs := make([]*Revision, len(batch))
 		hashes := make([]*Hash, len(batch))
 		var wg sync.WaitGroup
@@ -142,7 +146,7 @@ func (s *Service) reissueInJob(ctx context.Context, c *Certificate, j *Job) (*Re
 	}
 	if c.LastJob == j.ID {
 		return &Revision{ID: revisionID(c.Code, c.Revision), Code: c.Code, N: c.Revision, Name: c.Name, IssuedAt: c.RevisedAt,
-			Reason: j.Reason, By: j.By + " job:" + j.ID}, &Hash{SHA256: c.SHA256, Code: c.Code, Revision: c.Revision}, nil
+			Reason: j.Reason, By: j.By + " job:" + j.ID, SHA256: c.SHA256}, &Hash{SHA256: c.SHA256, Code: c.Code, Revision: c.Revision}, nil
 	}
 	if c.Status != StatusIssued || c.PendingRevision > c.Revision {
 		if err := s.finish(ctx, c, nil); err != nil {
@@ -166,6 +170,7 @@ func (s *Service) reissueInJob(ctx context.Context, c *Certificate, j *Job) (*Re
 	if err := s.markIssued(ctx, c, rev, pdf, "", false); err != nil {
 		return nil, nil, err
 	}
+	rev.SHA256 = c.SHA256
 	return rev, &Hash{SHA256: c.SHA256, Code: c.Code, Revision: rev.N}, nil
 }
 

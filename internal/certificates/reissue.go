@@ -107,5 +107,5 @@ func (s *Service) RequestReissue(ctx context.Context, code string, who *auth.Use
 
 // ReissueRequests lists certificates whose learners asked for a new copy.
 func (s *Service) ReissueRequests(ctx context.Context) ([]Certificate, error) {
-	return s.store.ReissueRequests(ctx, 200)
+	return s.store.ReissueRequests(ctx, s.Now(), 200)
 }

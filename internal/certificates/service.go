@@ -107,6 +107,7 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 		}
 		sum := sha256.Sum256(pdf)
 		cert.SHA256, cert.Size = hex.EncodeToString(sum[:]), int64(len(pdf))
+		rev.SHA256 = cert.SHA256
 		w, wctx := errgroup.WithContext(gctx)
 		w.Go(func() error { return ignoreConflict(s.store.InsertRevision(wctx, rev)) })
 		w.Go(func() error {
@@ -366,7 +367,7 @@ const ReconcileGrace = time.Minute
 // but not finished, and bulk jobs whose instance stopped.
 func (s *Service) Reconcile(ctx context.Context) (int, error) {
 	fixed := 0
-	pending, err := s.Enrolments.PendingEnrolments(ctx, learning.PendingCertificate, 500)
+	pending, err := s.Enrolments.PendingEnrolments(ctx, learning.PendingCertificate, s.Now(), 500)
 	if err != nil {
 		return 0, err
 	}
@@ -379,7 +380,7 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 		}
 		fixed++
 	}
-	unfinished, err := s.store.UnfinishedCertificates(ctx, 500)
+	unfinished, err := s.store.UnfinishedCertificates(ctx, s.Now(), 500)
 	if err != nil {
 		return fixed, err
 	}
@@ -392,7 +393,7 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 		}
 		fixed++
 	}
-	jobs, err := s.store.UnfinishedJobs(ctx)
+	jobs, err := s.store.UnfinishedJobs(ctx, s.Now())
 	if err != nil {
 		return fixed, err
 	}

@@ -339,10 +339,10 @@ func (s *Service) RecordCourseCompletion(ctx context.Context, e *learning.Enrolm
 // ReconcileCPD hands completed courses over to CPD records (from the pending
 // marker on enrolments) and clears the marker.
 func (s *Service) ReconcileCPD(ctx context.Context, marks interface {
-	PendingEnrolments(ctx context.Context, marker string, limit int) ([]learning.Enrolment, error)
+	PendingEnrolments(ctx context.Context, marker string, now time.Time, limit int) ([]learning.Enrolment, error)
 	ClearPending(ctx context.Context, enrolmentID, marker string) error
 }) (int, error) {
-	pending, err := marks.PendingEnrolments(ctx, learning.PendingCPD, 500)
+	pending, err := marks.PendingEnrolments(ctx, learning.PendingCPD, s.Now(), 500)
 	if err != nil {
 		return 0, err
 	}

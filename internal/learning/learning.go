@@ -112,8 +112,15 @@ type Store interface {
 	SetLastLesson(ctx context.Context, id, lesson string, at time.Time) error
 	SetOpenAttempt(ctx context.Context, id string, s AttemptSummary, at time.Time) error
 	RecordResult(ctx context.Context, id string, s AttemptSummary, c *Completion, pending []string, at time.Time) error
-	EnrolmentsWithOpenAttempt(ctx context.Context, limit int) ([]Enrolment, error)
-	CourseCompletions(ctx context.Context, course string) ([]Enrolment, error) // newest completion first
+	// UnrecordedSubmissions returns submissions not yet recorded on their
+	// enrolment, from the queue InsertSubmission adds them to.
+	UnrecordedSubmissions(ctx context.Context, now time.Time, limit int) ([]Submission, error)
+	// CourseCompletions returns a page of a course's completions (of one
+	// version, unless it is ""), newest first, and how many there are;
+	// limit 0 returns all.
+	CourseCompletions(ctx context.Context, course, version string, offset, limit int) ([]Enrolment, int, error)
+	// CompletionVersions counts a course's completions per version, newest first.
+	CompletionVersions(ctx context.Context, course string) ([]VersionCount, error)
 
 	InsertAttempt(ctx context.Context, a *Attempt) error // ECONFLICT when it exists
 	Attempt(ctx context.Context, id string) (*Attempt, error)
@@ -187,4 +194,10 @@ var ErrNotEnrolled = errs.E(errs.ENOTFOUND, "You are not enrolled on this course
 
 func notEnrolled(slug string) error {
 	return fmt.Errorf("course %s: %w", slug, ErrNotEnrolled)
+}
+
+// VersionCount is how many people completed one version of a course.
+type VersionCount struct {
+	Version string
+	Count   int
 }

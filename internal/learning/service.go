@@ -320,17 +320,14 @@ func (s *Service) record(ctx context.Context, e *Enrolment, sub *Submission) err
 // Reconcile records every submission that an enrolment does not show yet
 // (the process died between inserting it and updating the enrolment).
 func (s *Service) Reconcile(ctx context.Context) (int, error) {
-	open, err := s.store.EnrolmentsWithOpenAttempt(ctx, 1000)
+	subs, err := s.store.UnrecordedSubmissions(ctx, s.Now(), 1000)
 	if err != nil {
 		return 0, err
 	}
 	fixed := 0
-	for i := range open {
-		e := &open[i]
-		sub, err := s.store.Submission(ctx, AttemptID(e.UserID, e.Course, e.OpenAttempt))
-		if errs.Is(err, errs.ENOTFOUND) {
-			continue // still being taken
-		}
+	for i := range subs {
+		sub := &subs[i]
+		e, err := s.store.Enrolment(ctx, EnrolmentID(sub.UserID, sub.Course))
 		if err != nil {
 			return fixed, err
 		}
@@ -348,10 +345,11 @@ func (s *Service) EnrolmentByID(ctx context.Context, id string) (*Enrolment, err
 	return s.store.Enrolment(ctx, id)
 }
 
-// CourseCompletions returns the enrolments that completed a course, newest
-// completion first.
-func (s *Service) CourseCompletions(ctx context.Context, slug string) ([]Enrolment, error) {
-	return s.store.CourseCompletions(ctx, slug)
+// CourseCompletions returns a page of the enrolments that completed a
+// course (one version of it, unless version is ""), newest completion
+// first, and how many there are; limit 0 returns all.
+func (s *Service) CourseCompletions(ctx context.Context, slug, version string, offset, limit int) ([]Enrolment, int, error) {
+	return s.store.CourseCompletions(ctx, slug, version, offset, limit)
 }
 
 // Submission returns attempt n's submission.
@@ -404,4 +402,10 @@ func newRand() *rand.Rand {
 	var b [16]byte
 	_, _ = crand.Read(b[:])
 	return rand.New(rand.NewPCG(binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])))
+}
+
+// CompletionVersions counts a course's completions per version, newest
+// version first.
+func (s *Service) CompletionVersions(ctx context.Context, slug string) ([]VersionCount, error) {
+	return s.store.CompletionVersions(ctx, slug)
 }

@@ -30,13 +30,16 @@ const MaxAttempts = 8
 
 // Message is one email.
 type Message struct {
-	ID      string    `bson:"_id"`
-	To      string    `bson:"to"`
-	Subject string    `bson:"subject"`
-	Text    string    `bson:"text"`
-	HTML    string    `bson:"html,omitempty"`
-	Kind    string    `bson:"kind"` // e.g. password_reset, reminder, digest
-	UserID  string    `bson:"user_id,omitempty"`
+	ID      string `bson:"_id"`
+	To      string `bson:"to"`
+	Subject string `bson:"subject"`
+	Text    string `bson:"text"`
+	HTML    string `bson:"html,omitempty"`
+	Kind    string `bson:"kind"` // e.g. password_reset, reminder, digest
+	UserID  string `bson:"user_id,omitempty"`
+	// About lists the other people the message names (an advocate in a
+	// reminder to their manager), so erasing one of them finds it.
+	About   []string  `bson:"about,omitempty"`
 	Created time.Time `bson:"created_at"`
 	Sent    time.Time `bson:"sent_at,omitempty"`
 
@@ -207,6 +210,8 @@ type Notification struct {
 	Text    string     `bson:"text"`
 	Link    string     `bson:"link,omitempty"` // a path in the app
 	ReadAt  *time.Time `bson:"read_at,omitempty"`
+	// About lists the other people the notification names.
+	About []string `bson:"about,omitempty"`
 }
 
 // Inbox is a user's notifications, newest first.

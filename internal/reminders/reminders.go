@@ -204,6 +204,7 @@ func messageID(parts ...string) string {
 type note struct {
 	id        string
 	to        *auth.User
+	about     []string // other people the note names (erasing one finds it)
 	kind      string
 	subject   string
 	email     notify.Email
@@ -221,7 +222,7 @@ func (r *run) send(n note) error {
 		return nil
 	}
 	summary := n.email.Paragraphs[0]
-	if _, err := r.store.AddNotification(r.ctx, n.to.ID, notify.Notification{ID: n.id, At: r.now.UTC(), Subject: n.subject, Text: summary, Link: n.link}); err != nil {
+	if _, err := r.store.AddNotification(r.ctx, n.to.ID, notify.Notification{ID: n.id, At: r.now.UTC(), Subject: n.subject, Text: summary, Link: n.link, About: n.about}); err != nil {
 		return err
 	}
 	if n.emailless || n.optional && !n.to.NotifyOptional {
@@ -237,7 +238,7 @@ func (r *run) send(n note) error {
 		n.email.Footer = "This reminder is part of the organisation's standards for advocates and cannot be turned off."
 	}
 	text, html := notify.Compose(n.email)
-	fresh, err := r.Mail.Send(r.ctx, notify.Message{ID: n.id, To: n.to.Email, UserID: n.to.ID, Kind: n.kind, Subject: n.subject, Text: text, HTML: html})
+	fresh, err := r.Mail.Send(r.ctx, notify.Message{ID: n.id, To: n.to.Email, UserID: n.to.ID, About: n.about, Kind: n.kind, Subject: n.subject, Text: text, HTML: html})
 	if err != nil {
 		return err
 	}
@@ -263,6 +264,7 @@ func (r *run) organisation(ru compliance.Rollup) error {
 	}
 	sort.Strings(ids)
 	var digest []notify.Item
+	var named []string // the advocates the digest names
 	for _, id := range ids {
 		if row := ru.Rows[id]; row.Overall == compliance.Met && !day(row.Computed).Before(r.today) {
 			continue // all met, as computed today
@@ -274,6 +276,9 @@ func (r *run) organisation(ru compliance.Rollup) error {
 		for _, q := range a.Snapshot.Requirements {
 			if q.State != compliance.Met {
 				digest = append(digest, notify.Item{Text: a.Name + ": " + compliance.RequirementLabels[q.Key] + " (" + q.State.Label() + ")", Detail: q.Reason})
+				if !slices.Contains(named, a.ID) {
+					named = append(named, a.ID)
+				}
 			}
 			if q.Key == compliance.ReqTraining && q.State == compliance.Missing {
 				if err := r.coursesToDo(a); err != nil {
@@ -288,7 +293,7 @@ func (r *run) organisation(ru compliance.Rollup) error {
 			}
 		}
 	}
-	return r.digests(ru.OrgID, digest)
+	return r.digests(ru.OrgID, digest, named)
 }
 
 // coursesToDo asks an advocate, once per course, to complete the mandatory
@@ -350,7 +355,7 @@ func (r *run) requirement(a *compliance.Advocate, q compliance.Requirement) erro
 		}
 	}
 	for _, mid := range managers {
-		if err := r.send(note{id: messageID(mid, a.ID, item, due, st), to: r.user(mid), kind: "escalation", link: "/manage/advocates/" + a.ID,
+		if err := r.send(note{id: messageID(mid, a.ID, item, due, st), to: r.user(mid), about: []string{a.ID}, kind: "escalation", link: "/manage/advocates/" + a.ID,
 			subject: fmt.Sprintf("Overdue: %s's %s", a.Name, lower(label)),
 			email: notify.Email{Paragraphs: []string{
 				fmt.Sprintf("%s's %s was due on %s and is now overdue.", a.Name, lower(label), dateText(*q.Due)),
@@ -372,7 +377,7 @@ func clearance(a *compliance.Advocate, key string) string {
 
 // digests sends each manager of the organisation a weekly summary of
 // what is overdue, missing or due soon (optional; once per ISO week).
-func (r *run) digests(orgID string, items []notify.Item) error {
+func (r *run) digests(orgID string, items []notify.Item, named []string) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -383,7 +388,7 @@ func (r *run) digests(orgID string, items []notify.Item) error {
 	y, w := r.today.ISOWeek()
 	week := fmt.Sprintf("%d-W%02d", y, w)
 	for _, m := range ms {
-		if err := r.send(note{id: messageID(m.ID, "digest", week), to: r.user(m.ID), kind: "digest", optional: true, link: "/manage?filter=overdue",
+		if err := r.send(note{id: messageID(m.ID, "digest", week), to: r.user(m.ID), about: named, kind: "digest", optional: true, link: "/manage?filter=overdue",
 			subject: fmt.Sprintf("Weekly compliance summary: %s needing attention", plural(len(items), "item")),
 			email: notify.Email{Paragraphs: []string{
 				fmt.Sprintf("This week %s on your advocates' records need attention:", plural(len(items), "item")),

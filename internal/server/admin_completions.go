@@ -41,34 +41,28 @@ type adminCompletionsPage struct {
 	Pager    pager
 }
 
-// completions lists who completed a course (only the given version, unless
-// it is ""), newest first, and counts every version.
-func (s *Server) completions(c *fiber.Ctx) (*courses.Course, []learning.Enrolment, []versionCount, error) {
+// completions finds the course and version asked for and counts every
+// version's completions.
+func (s *Server) completions(c *fiber.Ctx) (*courses.Course, string, []versionCount, error) {
 	course, err := s.learn.Catalogue.Get(c.Params("slug"))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, "", nil, err
 	}
-	all, err := s.learn.CourseCompletions(c.UserContext(), course.Slug)
+	counts, err := s.learn.CompletionVersions(c.UserContext(), course.Slug)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, "", nil, err
 	}
-	counts := map[string]int{}
-	for _, e := range all {
-		counts[e.Completion.CourseVersion]++
-	}
-	var versions []versionCount
-	for v, n := range counts {
-		versions = append(versions, versionCount{v, n})
+	versions := make([]versionCount, 0, len(counts))
+	for _, vc := range counts {
+		versions = append(versions, versionCount{vc.Version, vc.Count})
 	}
 	// Versions are dates (YYYY-MM-DD), so the newest sorts last as text.
 	slices.SortFunc(versions, func(a, b versionCount) int { return strings.Compare(b.Version, a.Version) })
-	if v := c.Query("version"); v != "" {
-		if _, ok := counts[v]; !ok {
-			return nil, nil, nil, errs.E(errs.ENOTFOUND, "Nobody has completed version %s of this course.", v)
-		}
-		all = slices.DeleteFunc(all, func(e learning.Enrolment) bool { return e.Completion.CourseVersion != v })
+	v := c.Query("version")
+	if v != "" && !slices.ContainsFunc(versions, func(x versionCount) bool { return x.Version == v }) {
+		return nil, "", nil, errs.E(errs.ENOTFOUND, "Nobody has completed version %s of this course.", v)
 	}
-	return course, all, versions, nil
+	return course, v, versions, nil
 }
 
 // completionRows adds each person's name, email and organisation (erased
@@ -94,7 +88,7 @@ func (s *Server) completionRows(ctx context.Context, es []learning.Enrolment, or
 // handleAdminCompletions handles GET /admin/courses/:slug/completions: who
 // completed a course and which version each passed.
 func (s *Server) handleAdminCompletions(c *fiber.Ctx) error {
-	course, list, versions, err := s.completions(c)
+	course, version, versions, err := s.completions(c)
 	if err != nil {
 		return err
 	}
@@ -102,9 +96,12 @@ func (s *Server) handleAdminCompletions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	page, total, err := s.learn.CourseCompletions(c.UserContext(), course.Slug, version, pageOffset(c, completionsPerPage), completionsPerPage)
+	if err != nil {
+		return err
+	}
 	p := &adminCompletionsPage{basePage: basePage{Title: "Completions: " + course.Title}, Course: course, Versions: versions,
-		Version: c.Query("version"), Pager: newPager(c, completionsPerPage, len(list))}
-	page := list[min(p.Pager.Offset(), len(list)):min(p.Pager.Offset()+completionsPerPage, len(list))]
+		Version: version, Pager: newPager(c, completionsPerPage, total)}
 	if p.Rows, err = s.completionRows(c.UserContext(), page, orgs); err != nil {
 		return err
 	}
@@ -114,7 +111,7 @@ func (s *Server) handleAdminCompletions(c *fiber.Ctx) error {
 // handleAdminCompletionsCSV handles GET /admin/courses/:slug/completions.csv:
 // every row of the report (for the version chosen, if any).
 func (s *Server) handleAdminCompletionsCSV(c *fiber.Ctx) error {
-	course, list, _, err := s.completions(c)
+	course, version, _, err := s.completions(c)
 	if err != nil {
 		return err
 	}
@@ -127,8 +124,16 @@ func (s *Server) handleAdminCompletionsCSV(c *fiber.Ctx) error {
 	london := mustLondon()
 	w := csv.NewWriter(c.Response().BodyWriter())
 	_ = w.Write([]string{"Name", "Email", "Organisation", "Course", "Version", "Completed", "Score (%)", "Certificates"})
-	for from := 0; from < len(list); from += completionsPerPage {
-		rows, err := s.completionRows(c.UserContext(), list[from:min(from+completionsPerPage, len(list))], orgs)
+	// A page at a time, so the report streams however long it is.
+	for from := 0; ; from += 500 {
+		list, total, err := s.learn.CourseCompletions(c.UserContext(), course.Slug, version, from, 500)
+		if err != nil {
+			return err
+		}
+		if from >= total {
+			break
+		}
+		rows, err := s.completionRows(c.UserContext(), list, orgs)
 		if err != nil {
 			return err
 		}

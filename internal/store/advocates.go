@@ -187,8 +187,3 @@ func (db *DB) DeleteScan(ctx context.Context, key string) error {
 	_, err := db.coll(colDBSScans).DeleteOne(ctx, bson.D{{Key: "_id", Value: key}})
 	return err
 }
-
-// ClearPending removes a hand-over marker from an enrolment.
-func (db *DB) ClearPending(ctx context.Context, enrolmentID, marker string) error {
-	return db.updateByID(ctx, colEnrolments, enrolmentID, bson.D{{Key: "$pull", Value: bson.D{{Key: "pending", Value: marker}}}})
-}

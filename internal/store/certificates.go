@@ -23,27 +23,6 @@ const (
 	colRateLimits   = "rate_limits"
 )
 
-func init() {
-	indexes[colCertificates] = append(indexes[colCertificates],
-		mongo.IndexModel{Keys: bson.D{{Key: "course", Value: 1}, {Key: "_id", Value: 1}}},
-		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}}},
-		mongo.IndexModel{Keys: bson.D{{Key: "expires_at", Value: 1}}},
-	)
-}
-
-// ExpiringCertificates returns issued, unrevoked certificates that expire
-// in [from, to].
-func (db *DB) ExpiringCertificates(ctx context.Context, from, to time.Time) ([]certificates.Certificate, error) {
-	f := bson.D{{Key: "expires_at", Value: bson.D{{Key: "$gte", Value: from}, {Key: "$lte", Value: to}}},
-		{Key: "status", Value: certificates.StatusIssued}, {Key: "revoked", Value: nil}}
-	cur, err := db.coll(colCertificates).Find(ctx, f, options.Find().SetProjection(bson.D{{Key: "qr", Value: 0}}))
-	if err != nil {
-		return nil, fmt.Errorf("store: expiring certificates: %w", err)
-	}
-	var out []certificates.Certificate
-	return out, cur.All(ctx, &out)
-}
-
 // InsertClaim claims a completion's code; ECONFLICT when it is claimed.
 func (db *DB) InsertClaim(ctx context.Context, c *certificates.Claim) error {
 	return insertOnce(ctx, db.coll(colCertClaims), c, "claim")
@@ -54,8 +33,17 @@ func (db *DB) Claim(ctx context.Context, key string) (*certificates.Claim, error
 	return findByID[certificates.Claim](ctx, db.coll(colCertClaims), key, "claim")
 }
 
-// InsertCertificate inserts a certificate; ECONFLICT when it exists.
+// InsertCertificate inserts a certificate; ECONFLICT when it exists. It is
+// entered in its lists, and queued while it is not yet issued, first.
 func (db *DB) InsertCertificate(ctx context.Context, c *certificates.Certificate) error {
+	if err := db.indexCertificate(ctx, c); err != nil {
+		return err
+	}
+	if c.Status != certificates.StatusIssued || c.PendingRevision > 0 {
+		if err := db.PutWork(ctx, QueueCertificates, c.Code, c.ClaimedAt); err != nil {
+			return err
+		}
+	}
 	return insertOnce(ctx, db.coll(colCertificates), c, "certificate")
 }
 
@@ -64,9 +52,33 @@ func (db *DB) Certificate(ctx context.Context, code string) (*certificates.Certi
 	return findByID[certificates.Certificate](ctx, db.coll(colCertificates), code, "certificate")
 }
 
-// UpdateCertificate applies u to one certificate.
+// UpdateCertificate applies u to one certificate. A revision to make, or
+// a learner's request for one, is queued before the write; finished, it
+// leaves its queue after.
 func (db *DB) UpdateCertificate(ctx context.Context, code string, u certificates.CertificateUpdate) error {
-	return db.updateByID(ctx, colCertificates, code, certificateUpdate(u).doc())
+	now := time.Now().UTC()
+	if u.PendingRevision != nil && *u.PendingRevision > 0 {
+		if err := db.PutWork(ctx, QueueCertificates, code, now); err != nil {
+			return err
+		}
+	}
+	if u.ReissueRequest != nil {
+		if err := db.PutWork(ctx, QueueReissue, code, now); err != nil {
+			return err
+		}
+	}
+	if err := db.updateByID(ctx, colCertificates, code, certificateUpdate(u).doc()); err != nil {
+		return err
+	}
+	if u.Status != nil && *u.Status == certificates.StatusIssued && u.PendingRevision != nil && *u.PendingRevision == 0 {
+		if err := db.DoneWork(ctx, QueueCertificates, code); err != nil {
+			return err
+		}
+	}
+	if u.ClearReissueRequest && u.ReissueRequest == nil {
+		return db.DoneWork(ctx, QueueReissue, code)
+	}
+	return nil
 }
 
 // DeleteRevision deletes revision n of a certificate (none is fine).
@@ -86,12 +98,14 @@ func (db *DB) Revision(ctx context.Context, code string, n int) (*certificates.R
 }
 
 // PutHash records an issued file's hash (idempotent: the same file always
-// belongs to the same certificate revision).
+// belongs to the same certificate revision), and notes it on the revision.
 func (db *DB) PutHash(ctx context.Context, h *certificates.Hash) error {
 	_, err := db.coll(colCertHashes).InsertOne(ctx, h)
-	if mongo.IsDuplicateKeyError(err) {
-		return nil
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return err
 	}
+	_, err = db.coll(colCertRevs).UpdateOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("%s/%d", h.Code, h.Revision)}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "sha256", Value: h.SHA256}}}})
 	return err
 }
 
@@ -101,47 +115,35 @@ func (db *DB) Hash(ctx context.Context, sha string) (*certificates.Hash, error) 
 }
 
 // UnfinishedCertificates returns certificates claimed but not issued, or
-// with a reissue not finished (a scan; the reconciler only).
-func (db *DB) UnfinishedCertificates(ctx context.Context, limit int) ([]certificates.Certificate, error) {
-	f := bson.D{{Key: "$or", Value: bson.A{
-		bson.D{{Key: "status", Value: certificates.StatusClaimed}},
-		bson.D{{Key: "pending_revision", Value: bson.D{{Key: "$gt", Value: 0}}}},
-	}}}
-	cur, err := db.coll(colCertificates).Find(ctx, f, options.Find().SetLimit(int64(limit)))
+// with a revision not yet stored, from their queue (a point read each);
+// items whose certificate is finished leave the queue.
+func (db *DB) UnfinishedCertificates(ctx context.Context, now time.Time, limit int) ([]certificates.Certificate, error) {
+	var out []certificates.Certificate
+	err := db.eachWork(ctx, QueueCertificates, now, limit, func(code string) (bool, error) {
+		c, err := db.Certificate(ctx, code)
+		if err != nil {
+			return false, err
+		}
+		if c.Status == certificates.StatusIssued && c.PendingRevision == 0 {
+			return false, nil
+		}
+		out = append(out, *c)
+		return true, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: unfinished certificates: %w", err)
 	}
-	var out []certificates.Certificate
-	return out, cur.All(ctx, &out)
+	return out, nil
 }
 
-// CourseCertificates returns up to limit (0: all) certificates of a course
-// with codes after the given one, in code order.
-func (db *DB) CourseCertificates(ctx context.Context, course, after string, limit int) ([]certificates.Certificate, error) {
-	f := bson.D{{Key: "course", Value: course}}
-	if after != "" {
-		f = append(f, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
-	}
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})
-	if limit > 0 {
-		opts.SetLimit(int64(limit))
-	}
-	cur, err := db.coll(colCertificates).Find(ctx, f, opts)
-	if err != nil {
-		return nil, fmt.Errorf("store: course certificates: %w", err)
-	}
-	var out []certificates.Certificate
-	return out, cur.All(ctx, &out)
-}
-
-// CountCourseCertificates counts a course's certificates.
-func (db *DB) CountCourseCertificates(ctx context.Context, course string) (int, error) {
-	n, err := db.coll(colCertificates).CountDocuments(ctx, bson.D{{Key: "course", Value: course}})
-	return int(n), err
-}
-
-// InsertJob inserts a job.
+// InsertJob inserts a job, queued (and entered in its starter's list) first.
 func (db *DB) InsertJob(ctx context.Context, j *certificates.Job) error {
+	if err := db.notePerson(ctx, j.By, Ref{Collection: colJobs, ID: j.ID}); err != nil {
+		return err
+	}
+	if err := db.PutWork(ctx, QueueJobs, j.ID, j.Started); err != nil {
+		return err
+	}
 	return insertOnce(ctx, db.coll(colJobs), j, "job")
 }
 
@@ -150,19 +152,33 @@ func (db *DB) Job(ctx context.Context, id string) (*certificates.Job, error) {
 	return findByID[certificates.Job](ctx, db.coll(colJobs), id, "job")
 }
 
-// UpdateJob applies u (a job's progress) to one job.
+// UpdateJob applies u (a job's progress) to one job; a finished job leaves
+// the queue.
 func (db *DB) UpdateJob(ctx context.Context, id string, u certificates.JobUpdate) error {
-	return db.updateByID(ctx, colJobs, id, jobUpdate(u).doc())
+	if err := db.updateByID(ctx, colJobs, id, jobUpdate(u).doc()); err != nil {
+		return err
+	}
+	if u.Finished != nil {
+		return db.DoneWork(ctx, QueueJobs, id)
+	}
+	return nil
 }
 
-// UnfinishedJobs returns jobs that have not finished (a short list).
-func (db *DB) UnfinishedJobs(ctx context.Context) ([]certificates.Job, error) {
-	cur, err := db.coll(colJobs).Find(ctx, bson.D{{Key: "finished_at", Value: bson.D{{Key: "$exists", Value: false}}}}, options.Find().SetLimit(100))
-	if err != nil {
-		return nil, err
-	}
+// UnfinishedJobs returns the jobs that have not finished, from their queue.
+func (db *DB) UnfinishedJobs(ctx context.Context, now time.Time) ([]certificates.Job, error) {
 	var out []certificates.Job
-	return out, cur.All(ctx, &out)
+	err := db.eachWork(ctx, QueueJobs, now, 100, func(id string) (bool, error) {
+		j, err := db.Job(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if !j.Finished.IsZero() {
+			return false, nil
+		}
+		out = append(out, *j)
+		return true, nil
+	})
+	return out, err
 }
 
 // CountHit counts one hit for key in the current fixed window and returns
@@ -179,17 +195,34 @@ func (db *DB) CountHit(ctx context.Context, key string, now time.Time, window ti
 	if err != nil {
 		return 0, fmt.Errorf("store: rate limit: %w", err)
 	}
+	if doc.N == 1 {
+		// The window's first hit made the counter: schedule its deletion.
+		if err := db.expireAt(ctx, colRateLimits, id, "", start.Add(2*window)); err != nil {
+			return 0, err
+		}
+	}
 	return doc.N, nil
 }
 
-// ReissueRequests returns certificates with a pending reissue request.
-func (db *DB) ReissueRequests(ctx context.Context, limit int) ([]certificates.Certificate, error) {
-	cur, err := db.coll(colCertificates).Find(ctx, bson.D{{Key: "reissue_request", Value: bson.D{{Key: "$type", Value: "object"}}}}, options.Find().SetLimit(int64(limit)))
+// ReissueRequests returns certificates with a pending reissue request,
+// from their queue.
+func (db *DB) ReissueRequests(ctx context.Context, now time.Time, limit int) ([]certificates.Certificate, error) {
+	var out []certificates.Certificate
+	err := db.eachWork(ctx, QueueReissue, now, limit, func(code string) (bool, error) {
+		c, err := db.Certificate(ctx, code)
+		if err != nil {
+			return false, err
+		}
+		if c.ReissueRequest == nil {
+			return false, nil
+		}
+		out = append(out, *c)
+		return true, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: reissue requests: %w", err)
 	}
-	var out []certificates.Certificate
-	return out, cur.All(ctx, &out)
+	return out, nil
 }
 
 // InsertRevisions inserts revisions in one write; ones that exist already

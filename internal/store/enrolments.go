@@ -9,7 +9,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/family-advocacy/lms/internal/errs"
 	"github.com/family-advocacy/lms/internal/learning"
@@ -22,13 +21,6 @@ const (
 	colAttempts    = "attempts"
 	colSubmissions = "submissions"
 )
-
-func init() {
-	indexes[colEnrolments] = append(indexes[colEnrolments],
-		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}}},
-		mongo.IndexModel{Keys: bson.D{{Key: "pending", Value: 1}}},
-	)
-}
 
 func insertOnce(ctx context.Context, coll collection, doc any, what string) error {
 	_, err := coll.InsertOne(ctx, doc)
@@ -91,9 +83,29 @@ func (db *DB) SetOpenAttempt(ctx context.Context, id string, s learning.AttemptS
 	}}})
 }
 
+// handoverQueue is the work queue of one hand-over marker.
+func handoverQueue(marker string) string { return "handover_" + marker }
+
 // RecordResult records a submitted attempt and, on a pass, the completion
-// and its pending hand-over markers: one idempotent update.
+// and its pending hand-over markers: one idempotent update. The hand-overs
+// are queued and the completion entered in the course's lists before it;
+// the submission leaves its queue after it.
 func (db *DB) RecordResult(ctx context.Context, id string, s learning.AttemptSummary, c *learning.Completion, pending []string, at time.Time) error {
+	var old *learning.Enrolment
+	if c != nil {
+		var err error
+		if old, err = db.Enrolment(ctx, id); err != nil {
+			return err
+		}
+		if err := db.indexCompletion(ctx, old, c); err != nil {
+			return err
+		}
+	}
+	for _, marker := range pending {
+		if err := db.PutWork(ctx, handoverQueue(marker), id, at); err != nil {
+			return err
+		}
+	}
 	set := bson.D{{Key: "attempts." + strconv.Itoa(s.No), Value: s}, {Key: "open_attempt", Value: 0}, {Key: "updated_at", Value: at}}
 	update := bson.D{}
 	if c != nil {
@@ -103,36 +115,68 @@ func (db *DB) RecordResult(ctx context.Context, id string, s learning.AttemptSum
 	if len(pending) > 0 {
 		update = append(update, bson.E{Key: "$addToSet", Value: bson.D{{Key: "pending", Value: bson.D{{Key: "$each", Value: pending}}}}})
 	}
-	return db.updateByID(ctx, colEnrolments, id, update)
+	if err := db.updateByID(ctx, colEnrolments, id, update); err != nil {
+		return err
+	}
+	if old != nil && old.Completion != nil && completionSort(old, old.Completion) != completionSort(old, c) {
+		if err := db.unindexCompletion(ctx, old, old.Completion); err != nil {
+			return err
+		}
+	}
+	return db.DoneWork(ctx, QueueSubmissions, id+"/"+strconv.Itoa(s.No))
 }
 
-// EnrolmentsWithOpenAttempt returns up to limit enrolments with an attempt
-// in progress (a scan; used by the reconciler only).
-func (db *DB) EnrolmentsWithOpenAttempt(ctx context.Context, limit int) ([]learning.Enrolment, error) {
-	cur, err := db.coll(colEnrolments).Find(ctx, bson.D{{Key: "open_attempt", Value: bson.D{{Key: "$gt", Value: 0}}}}, options.Find().SetLimit(int64(limit)))
-	if err != nil {
-		return nil, fmt.Errorf("store: open attempts: %w", err)
-	}
-	var out []learning.Enrolment
-	return out, cur.All(ctx, &out)
-}
+// staleWork is how long an item may wait in a queue before a reader that
+// finds its record shows nothing to do drops it: longer than any request
+// takes between queueing work and writing the record that creates it.
+const staleWork = 10 * time.Minute
 
-// CourseCompletions returns the enrolments in a course that have a
-// completion, newest completion first, with only what the admin report
-// needs (a scan of the enrolments).
-func (db *DB) CourseCompletions(ctx context.Context, course string) ([]learning.Enrolment, error) {
-	filter := bson.D{{Key: "course", Value: course}, {Key: "completion", Value: bson.D{{Key: "$exists", Value: true}}}}
-	proj := bson.D{{Key: "user_id", Value: 1}, {Key: "course", Value: 1}, {Key: "completion", Value: 1}, {Key: "certificate_codes", Value: 1}}
-	cur, err := db.coll(colEnrolments).Find(ctx, filter, options.Find().SetProjection(proj))
+// UnrecordedSubmissions returns up to limit submissions whose result is not
+// yet on the enrolment (the process stopped between the two writes), from
+// the submissions queue; items whose submission is recorded, or was never
+// made, leave the queue.
+func (db *DB) UnrecordedSubmissions(ctx context.Context, now time.Time, limit int) ([]learning.Submission, error) {
+	items, err := db.Work(ctx, QueueSubmissions, limit)
 	if err != nil {
-		return nil, fmt.Errorf("store: completions of %s: %w", course, err)
+		return nil, err
 	}
-	var out []learning.Enrolment
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("store: completions of %s: %w", course, err)
+	var out []learning.Submission
+	for _, it := range items {
+		sub, err := db.Submission(ctx, it.Key)
+		if errs.Is(err, errs.ENOTFOUND) {
+			if now.Sub(it.Created) > staleWork {
+				err = db.DoneWork(ctx, QueueSubmissions, it.Key)
+			} else {
+				err = nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		e, err := db.Enrolment(ctx, learning.EnrolmentID(sub.UserID, sub.Course))
+		if err != nil && !errs.Is(err, errs.ENOTFOUND) {
+			return nil, err
+		}
+		if e == nil || !e.Attempts[strconv.Itoa(sub.No)].Submitted.IsZero() {
+			if err := db.DoneWork(ctx, QueueSubmissions, it.Key); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		out = append(out, *sub)
 	}
-	slices.SortStableFunc(out, func(a, b learning.Enrolment) int { return b.Completion.At.Compare(a.Completion.At) })
 	return out, nil
+}
+
+// CourseCompletions returns a page of the enrolments in a course (of one
+// version, unless it is "") that have a completion, newest first, and how
+// many there are (see certificates_index.go). limit 0 returns all.
+func (db *DB) CourseCompletions(ctx context.Context, course, version string, offset, limit int) ([]learning.Enrolment, int, error) {
+	return db.CompletionsPage(ctx, course, version, offset, limit)
 }
 
 // InsertAttempt inserts a drawn paper; ECONFLICT when attempt n exists.
@@ -145,8 +189,13 @@ func (db *DB) Attempt(ctx context.Context, id string) (*learning.Attempt, error)
 	return findByID[learning.Attempt](ctx, db.coll(colAttempts), id, "attempt")
 }
 
-// InsertSubmission inserts a result; ECONFLICT when the attempt was already submitted.
+// InsertSubmission inserts a result; ECONFLICT when the attempt was
+// already submitted. It is queued first, until RecordResult records it on
+// the enrolment.
 func (db *DB) InsertSubmission(ctx context.Context, s *learning.Submission) error {
+	if err := db.PutWork(ctx, QueueSubmissions, s.ID, s.At); err != nil {
+		return err
+	}
 	return insertOnce(ctx, db.coll(colSubmissions), s, "submission")
 }
 
@@ -158,19 +207,49 @@ func (db *DB) Submission(ctx context.Context, id string) (*learning.Submission, 
 // AttachCertificate records an issued certificate on its enrolment and
 // clears the certificate hand-over marker (idempotent).
 func (db *DB) AttachCertificate(ctx context.Context, enrolmentID, code string) error {
-	return db.updateByID(ctx, colEnrolments, enrolmentID, bson.D{
+	if err := db.updateByID(ctx, colEnrolments, enrolmentID, bson.D{
 		{Key: "$addToSet", Value: bson.D{{Key: "certificate_codes", Value: code}}},
 		{Key: "$pull", Value: bson.D{{Key: "pending", Value: learning.PendingCertificate}}},
-	})
+	}); err != nil {
+		return err
+	}
+	return db.DoneWork(ctx, handoverQueue(learning.PendingCertificate), enrolmentID)
+}
+
+// ClearPending removes a hand-over marker from an enrolment, and the
+// enrolment from the marker's queue.
+func (db *DB) ClearPending(ctx context.Context, enrolmentID, marker string) error {
+	if err := db.updateByID(ctx, colEnrolments, enrolmentID, bson.D{{Key: "$pull", Value: bson.D{{Key: "pending", Value: marker}}}}); err != nil {
+		return err
+	}
+	return db.DoneWork(ctx, handoverQueue(marker), enrolmentID)
 }
 
 // PendingEnrolments returns up to limit enrolments waiting for the given
-// hand-over (a scan; reconcilers only).
-func (db *DB) PendingEnrolments(ctx context.Context, marker string, limit int) ([]learning.Enrolment, error) {
-	cur, err := db.coll(colEnrolments).Find(ctx, bson.D{{Key: "pending", Value: marker}}, options.Find().SetLimit(int64(limit)))
+// hand-over, from its queue (a point read each); items whose enrolment no
+// longer has the marker leave the queue.
+func (db *DB) PendingEnrolments(ctx context.Context, marker string, now time.Time, limit int) ([]learning.Enrolment, error) {
+	q := handoverQueue(marker)
+	items, err := db.Work(ctx, q, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending %s: %w", marker, err)
 	}
 	var out []learning.Enrolment
-	return out, cur.All(ctx, &out)
+	for _, it := range items {
+		e, err := db.Enrolment(ctx, it.Key)
+		if err != nil && !errs.Is(err, errs.ENOTFOUND) {
+			return nil, err
+		}
+		if e != nil && slices.Contains(e.Pending, marker) {
+			out = append(out, *e)
+			continue
+		}
+		if e != nil && e.Completion != nil && now.Sub(it.Created) > time.Minute || now.Sub(it.Created) > staleWork {
+			// Handed over already, or the completion was never recorded.
+			if err := db.DoneWork(ctx, q, it.Key); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }

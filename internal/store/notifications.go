@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -24,13 +25,28 @@ const (
 const inboxLimit = 100
 
 // AddNotification puts n at the top of the user's list unless a
-// notification with its ID is there already; it reports whether it was new.
+// notification with its ID is there already; it reports whether it was
+// new. A notification already there costs one point read and no write
+// (reminder runs offer the same one every day until its stage passes). The
+// people it names are told in their lists first.
 func (db *DB) AddNotification(ctx context.Context, userID string, n notify.Notification) (bool, error) {
+	if in, err := db.Inbox(ctx, userID); err != nil {
+		return false, err
+	} else if slices.ContainsFunc(in.Items, func(x notify.Notification) bool { return x.ID == n.ID }) {
+		return false, nil
+	}
+	for _, about := range n.About {
+		if about != userID {
+			if err := db.notePerson(ctx, about, Ref{Collection: colNotifications, ID: userID, Mention: true}); err != nil {
+				return false, err
+			}
+		}
+	}
 	added := false
 	_, err := updateVersioned(ctx, db, colNotifications, userID, "notifications", true, func(in *notify.Inbox, exists bool) error {
 		in.UserID = userID
 		if slices.ContainsFunc(in.Items, func(x notify.Notification) bool { return x.ID == n.ID }) {
-			return nil
+			return errNoChange
 		}
 		added = true
 		in.Items = append([]notify.Notification{n}, in.Items...)
@@ -39,6 +55,9 @@ func (db *DB) AddNotification(ctx context.Context, userID string, n notify.Notif
 		}
 		return nil
 	})
+	if errors.Is(err, errNoChange) {
+		err = nil
+	}
 	return added, err
 }
 

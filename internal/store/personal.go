@@ -66,7 +66,7 @@ var Holdings = []Holding{
 	{Collection: colUserEmails, Filter: func(p Person) bson.D {
 		return bson.D{{Key: "$or", Value: bson.A{bson.D{{Key: "user_id", Value: p.UserID}}, bson.D{{Key: "_id", Value: p.Email}}}}}
 	}},
-	{Collection: colTOTPSteps, Filter: byUser("user_id")},
+	{Collection: colTOTPSteps, Filter: byUser("_id")},
 	{Collection: colSessions, Filter: byUser("user_id"), Omit: []string{"_id"}}, // the _id is a hash of the session cookie
 	{Collection: colResets, Filter: byUser("user_id"), Omit: []string{"_id"}},
 	{Collection: colOutbox, Filter: func(p Person) bson.D {
@@ -99,6 +99,13 @@ var Holdings = []Holding{
 	{Collection: colRateLimits, None: "request counters keyed by a one-way hash of a network address, deleted within minutes"},
 	{Collection: colLeases, None: "which app instance runs a scheduled job"},
 	{Collection: "meta", None: "the database's own settings"},
+	{Collection: colLists, None: "the lists that find records without searching: rows of record IDs, and of names and emails kept in step with the accounts they come from (erasure anonymises the account, which rewrites its rows)"},
+}
+
+func init() {
+	for _, q := range queues {
+		Holdings = append(Holdings, Holding{Collection: workCollection(q), None: "work in progress, keyed by record IDs; each item is deleted when its work is done"})
+	}
 }
 
 // Holding returns the holding of a collection.

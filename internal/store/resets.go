@@ -14,6 +14,9 @@ const colResets = "password_resets"
 
 // InsertReset stores a pending reset.
 func (db *DB) InsertReset(ctx context.Context, r *auth.Reset) error {
+	if err := db.expireAt(ctx, colResets, r.ID, "", r.Expires); err != nil {
+		return err
+	}
 	_, err := db.coll(colResets).InsertOne(ctx, r)
 	return err
 }

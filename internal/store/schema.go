@@ -19,6 +19,13 @@ var Collections = []string{
 	colEnrolments, colAttempts, colSubmissions,
 	colCertificates, colCertClaims, colCertRevs, colCertHashes, colJobs, colRateLimits,
 	colAudit, colAdvocates, colRollups, colDBSScans, colNotifications, colLeases, "meta",
+	colLists,
+}
+
+func init() {
+	for _, q := range queues {
+		Collections = append(Collections, workCollection(q))
+	}
 }
 
 // EnsureSchema creates the collections; on MongoDB the secondary indexes,

@@ -3,11 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/errs"
@@ -16,38 +15,22 @@ import (
 // Sessions are keyed by the SHA-256 of the cookie token.
 const colSessions = "sessions"
 
-func init() {
-	// FerretDB v1 has no TTL indexes; SweepExpired removes old sessions.
-	indexes[colSessions] = append(indexes[colSessions], mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}}})
+// userSessions is the list of a user's sessions (keyed and sorted by the
+// session's ID): the account page's list, and how "sign out everywhere"
+// finds them.
+func (db *DB) userSessions(userID string) list {
+	return db.list("sessions@"+userID, listSpec{})
 }
 
-// SweepExpired deletes sessions past their absolute lifetime or idle for
-// longer than the idle limit, and used-up throttles and resets.
-func (db *DB) SweepExpired(ctx context.Context, now time.Time) (int64, error) {
-	var total int64
-	for _, q := range []struct {
-		coll   string
-		filter bson.D
-	}{
-		{colSessions, bson.D{{Key: "$or", Value: bson.A{
-			bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: now}}}},
-			bson.D{{Key: "last_seen_at", Value: bson.D{{Key: "$lt", Value: now.Add(-auth.SessionIdle)}}}},
-		}}}},
-		{colResets, bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: now}}}}},
-		{colRateLimits, bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: now}}}}},
-		{colThrottle, bson.D{{Key: "window_start", Value: bson.D{{Key: "$lt", Value: now.Add(-24 * time.Hour)}}}, {Key: "locked_until", Value: bson.D{{Key: "$lt", Value: now}}}}},
-	} {
-		res, err := db.coll(q.coll).DeleteMany(ctx, q.filter)
-		if err != nil {
-			return total, fmt.Errorf("store: sweep %s: %w", q.coll, err)
-		}
-		total += res.DeletedCount
-	}
-	return total, nil
-}
-
-// InsertSession inserts a session.
+// InsertSession inserts a session, entered first in its user's list and
+// in the expiry schedule.
 func (db *DB) InsertSession(ctx context.Context, s *auth.Session) error {
+	if err := db.userSessions(s.UserID).Add(ctx, s.ID, s.ID, bson.D{}); err != nil {
+		return err
+	}
+	if err := db.expireAt(ctx, colSessions, s.ID, s.UserID, s.Expires); err != nil {
+		return err
+	}
 	_, err := db.coll(colSessions).InsertOne(ctx, s)
 	return err
 }
@@ -78,28 +61,58 @@ func (db *DB) ClearMFAPending(ctx context.Context, id string) error {
 
 // DeleteSession removes a session.
 func (db *DB) DeleteSession(ctx context.Context, id string) error {
-	_, err := db.coll(colSessions).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
-	return err
+	s, err := db.Session(ctx, id)
+	if errs.Is(err, errs.ENOTFOUND) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := db.coll(colSessions).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+		return err
+	}
+	return db.userSessions(s.UserID).Remove(ctx, id, id)
 }
 
-// DeleteUserSessions removes every session of a user except exceptID.
+// DeleteUserSessions removes every session of a user except exceptID, one
+// point delete each.
 func (db *DB) DeleteUserSessions(ctx context.Context, userID, exceptID string) error {
-	filter := bson.D{{Key: "user_id", Value: userID}}
-	if exceptID != "" {
-		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$ne", Value: exceptID}}})
+	l := db.userSessions(userID)
+	rows, _, err := l.Page(ctx, 0, 10000)
+	if err != nil {
+		return err
 	}
-	if _, err := db.coll(colSessions).DeleteMany(ctx, filter); err != nil {
-		return fmt.Errorf("store: delete sessions of %s: %w", userID, err)
+	for _, r := range rows {
+		if r.Key == exceptID {
+			continue
+		}
+		if _, err := db.coll(colSessions).DeleteOne(ctx, bson.D{{Key: "_id", Value: r.Key}}); err != nil {
+			return fmt.Errorf("store: delete sessions of %s: %w", userID, err)
+		}
+		if err := l.Remove(ctx, r.Key, r.Key); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// UserSessions lists a user's sessions, newest first.
+// UserSessions lists a user's sessions, most recently used first.
 func (db *DB) UserSessions(ctx context.Context, userID string) ([]auth.Session, error) {
-	cur, err := db.coll(colSessions).Find(ctx, bson.D{{Key: "user_id", Value: userID}}, options.Find().SetSort(bson.D{{Key: "last_seen_at", Value: -1}}).SetLimit(100))
+	rows, _, err := db.userSessions(userID).Page(ctx, 0, 100)
 	if err != nil {
 		return nil, err
 	}
-	var out []auth.Session
-	return out, cur.All(ctx, &out)
+	out := make([]auth.Session, 0, len(rows))
+	for _, r := range rows {
+		s, err := db.Session(ctx, r.Key)
+		if errs.Is(err, errs.ENOTFOUND) {
+			continue // ended; the sweep removes the row
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b auth.Session) int { return b.LastSeen.Compare(a.LastSeen) })
+	return out, nil
 }

@@ -35,8 +35,9 @@ type DB struct {
 	URI    string // the URI connected to (embedded: the loopback listener)
 
 	stopEmbedded func()
-	sqliteDir    string      // embedded: FerretDB's SQLite directory (see EnsureIDIndexes)
-	wmu          *sync.Mutex // embedded: writes take turns (see collection)
+	sqliteDir    string       // embedded: FerretDB's SQLite directory (see EnsureIDIndexes)
+	wmu          *sync.Mutex  // embedded: writes take turns (see collection)
+	ldr          *loaderState // a Loader's copy: list rows gather in memory
 }
 
 // Embedded is a FerretDB instance running inside this process.

@@ -33,6 +33,9 @@ func (db *DB) RecordFailure(ctx context.Context, key string, now time.Time, wind
 	// No document, or its window has passed: start again at one, keeping
 	// any lock still running.
 	t = auth.Throttle{Key: key, Failures: 1, WindowStart: now, LockedUntil: t.LockedUntil}
+	if err := db.expireAt(ctx, colThrottle, key, "", throttleExpiry(t)); err != nil {
+		return t, err
+	}
 	_, err = coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: key}}, t, options.Replace().SetUpsert(true))
 	return t, err
 }

@@ -3,13 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/errs"
@@ -22,10 +20,6 @@ const (
 	colUserEmails = "user_emails"
 	colTOTPSteps  = "totp_steps"
 )
-
-func init() {
-	indexes[colUsers] = append(indexes[colUsers], mongo.IndexModel{Keys: bson.D{{Key: "org_id", Value: 1}}})
-}
 
 type emailClaim struct {
 	Email   string    `bson:"_id"`
@@ -75,8 +69,12 @@ func (db *DB) ReleaseEmail(ctx context.Context, email string) error {
 	return err
 }
 
-// InsertUser inserts a new account.
+// InsertUser inserts a new account, entered first in the lists of people
+// (see users_index.go).
 func (db *DB) InsertUser(ctx context.Context, u *auth.User) error {
+	if err := db.indexUser(ctx, u); err != nil {
+		return err
+	}
 	_, err := db.coll(colUsers).InsertOne(ctx, u)
 	return err
 }
@@ -90,62 +88,83 @@ func (db *DB) User(ctx context.Context, id string) (*auth.User, error) {
 	return &u, nil
 }
 
-// UpdateUser applies u to one account and increases its version.
+// listed reports whether an update changes what the lists of people hold.
+func listed(u auth.UserUpdate) bool {
+	return u.Name != nil || u.Email != nil || u.OrgID != nil || u.Roles != nil
+}
+
+// UpdateUser applies u to one account and increases its version. A change
+// to what the lists of people show enters the new rows first and removes
+// the old ones after.
 func (db *DB) UpdateUser(ctx context.Context, id string, u auth.UserUpdate) error {
+	var old *auth.User
+	if listed(u) {
+		var err error
+		if old, err = db.User(ctx, id); err != nil {
+			return err
+		}
+		next := *old
+		applyUserUpdate(&next, u)
+		if err := db.indexUser(ctx, &next); err != nil {
+			return err
+		}
+		defer func() {
+			if old != nil {
+				_ = db.unindexUser(context.WithoutCancel(ctx), old, &next)
+			}
+		}()
+	}
 	res, err := db.coll(colUsers).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
 		userUpdate(u).doc(bson.E{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}))
 	if err != nil {
+		old = nil
 		return fmt.Errorf("store: update user %s: %w", id, err)
 	}
 	if res.MatchedCount == 0 {
+		old = nil
 		return errs.E(errs.ENOTFOUND, "account not found")
 	}
 	return nil
 }
 
-// ListUsers returns a page of accounts, sorted by name, and the total matching.
+// applyUserUpdate applies the listed fields of an update to a copy.
+func applyUserUpdate(x *auth.User, u auth.UserUpdate) {
+	if u.Name != nil {
+		x.Name = *u.Name
+	}
+	if u.Email != nil {
+		x.Email = *u.Email
+	}
+	if u.OrgID != nil {
+		x.OrgID = *u.OrgID
+	}
+	if u.Roles != nil {
+		x.Roles = *u.Roles
+	}
+}
+
+// ListUsers returns a page of accounts, sorted by name, and the total
+// matching (see users_index.go).
 func (db *DB) ListUsers(ctx context.Context, q auth.UserQuery) ([]auth.User, int, error) {
-	filter := bson.D{}
-	if q.Search != "" {
-		re := bson.Regex{Pattern: regexp.QuoteMeta(q.Search), Options: "i"}
-		filter = append(filter, bson.E{Key: "$or", Value: bson.A{bson.D{{Key: "name", Value: re}}, bson.D{{Key: "email", Value: re}}}})
-	}
-	if q.OrgID != "" {
-		filter = append(filter, bson.E{Key: "org_id", Value: q.OrgID})
-	}
-	if q.Role != "" {
-		filter = append(filter, bson.E{Key: "roles", Value: q.Role})
-	}
-	coll := db.coll(colUsers)
-	total, err := coll.CountDocuments(ctx, filter)
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: count users: %w", err)
-	}
-	limit := q.Limit
-	if limit <= 0 || limit > 200 {
-		limit = 50
-	}
-	cur, err := coll.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}).SetSkip(int64(q.Offset)).SetLimit(int64(limit)))
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: list users: %w", err)
-	}
-	var users []auth.User
-	if err := cur.All(ctx, &users); err != nil {
-		return nil, 0, fmt.Errorf("store: list users: %w", err)
-	}
-	return users, int(total), nil
+	return db.listUsers(ctx, q)
 }
 
-// CountUsers returns the number of accounts.
+// CountUsers returns the number of accounts (a directory read).
 func (db *DB) CountUsers(ctx context.Context) (int, error) {
-	n, err := db.coll(colUsers).EstimatedDocumentCount(ctx)
-	return int(n), err
+	return db.list("users", userListSpec).Count(ctx)
 }
 
-// CountAdmins returns the number of enabled admin accounts.
+// CountAdmins returns the number of enabled admin accounts (a point read
+// of each admin).
 func (db *DB) CountAdmins(ctx context.Context) (int, error) {
-	n, err := db.coll(colUsers).CountDocuments(ctx, bson.D{{Key: "roles", Value: auth.RoleAdmin}, {Key: "disabled", Value: false}})
-	return int(n), err
+	admins, err := db.RoleMembers(ctx, auth.RoleAdmin)
+	n := 0
+	for _, a := range admins {
+		if !a.Disabled {
+			n++
+		}
+	}
+	return n, err
 }
 
 // UseRecoveryCode removes a recovery code's hash if the user still has it:
@@ -157,10 +176,24 @@ func (db *DB) UseRecoveryCode(ctx context.Context, userID, hash string) (bool, e
 	return before != nil, err
 }
 
+// totpStep is the last time step whose code a user signed in with: one
+// document per user, so it never grows.
+type totpStep struct {
+	UserID string `bson:"_id"`
+	Step   int64  `bson:"step"`
+}
+
 // UseTOTPStep records that a user's code for a time step was accepted;
-// ECONFLICT when it already was (a replayed code).
+// ECONFLICT when that step, or a later one, was used already (a replayed
+// code: RFC 6238, section 5.2). One conditional single-document write.
 func (db *DB) UseTOTPStep(ctx context.Context, userID string, step int64) error {
-	_, err := db.coll(colTOTPSteps).InsertOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("%s/%d", userID, step)}, {Key: "user_id", Value: userID}})
+	before, err := updateByIDIf(ctx, db, colTOTPSteps, userID, bson.D{{Key: "step", Value: bson.D{{Key: "$lt", Value: step}}}},
+		func(t *totpStep) bool { return t.Step < step },
+		bson.D{{Key: "$set", Value: bson.D{{Key: "step", Value: step}}}})
+	if err != nil || before != nil {
+		return err
+	}
+	_, err = db.coll(colTOTPSteps).InsertOne(ctx, totpStep{UserID: userID, Step: step})
 	if mongo.IsDuplicateKeyError(err) {
 		return errs.E(errs.ECONFLICT, "code already used")
 	}

@@ -19,6 +19,10 @@ type versioned[T any] struct {
 
 var errRetry = errors.New("retry")
 
+// errNoChange, returned by an update function, leaves the document as it
+// is (no write) and is passed back to the caller.
+var errNoChange = errors.New("no change")
+
 // updateVersioned reads document id, applies fn and writes it back in one
 // replace. On the embedded database the read and the write happen under
 // the write lock, so nothing comes between them; on MongoDB the replace is
