@@ -3,7 +3,7 @@ GO            ?= go
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 TEST_TIMEOUT  ?= 40m
 
-.PHONY: run test minio lint bench build fuzz clean
+.PHONY: run test test-store minio lint bench build fuzz clean
 
 ## build: compile the lms binary into bin/lms
 build:
@@ -23,6 +23,13 @@ run: bin/minio build
 test: bin/minio
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(MAKE) fuzz
+
+## test-store: the store's own tests (lists, queues, leases, claims and
+## conditional updates, concurrency) against the MongoDB at MONGODB_URI,
+## e.g. make test-store MONGODB_URI=mongodb://localhost:27017/?replicaSet=rs0
+test-store: bin/minio
+	@if [ -z "$(MONGODB_URI)" ]; then echo "make test-store needs MONGODB_URI=mongodb://…"; exit 2; fi
+	LMS_TEST_MONGODB_URI="$(MONGODB_URI)" $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./internal/store/
 
 ## fuzz: run each fuzz target for a few seconds
 fuzz:

@@ -40,6 +40,7 @@ type Query struct {
 type Store interface {
 	InsertEvent(ctx context.Context, e *Event) error
 	Events(ctx context.Context, q Query) ([]Event, int, error)
+	EventsPage(ctx context.Context, q Query) (*Page, error)
 }
 
 // Log writes audit events and reads them back for the audit view. Its
@@ -52,9 +53,27 @@ type Log struct {
 // NewLog returns the log on st.
 func NewLog(st Store, now func() time.Time) *Log { return &Log{store: st, Now: now} }
 
-// Events returns a page of events, newest first, and the total matching.
+// Page is one page of the audit view.
+type Page struct {
+	Events []Event
+	// Total counts every match; -1 when the filters make it unknown
+	// without reading the whole trail.
+	Total int
+	// Next continues the listing after this page (Query.Before); empty on
+	// the last page.
+	Next string
+}
+
+// Events returns a page of events, newest first, and the total matching
+// (-1 when unknown).
 func (l *Log) Events(ctx context.Context, q Query) ([]Event, int, error) {
 	return l.store.Events(ctx, q)
+}
+
+// EventsPage returns a page of events, newest first, with the cursor of
+// the next page.
+func (l *Log) EventsPage(ctx context.Context, q Query) (*Page, error) {
+	return l.store.EventsPage(ctx, q)
 }
 
 // Record writes one event. It fills in the ID and time.

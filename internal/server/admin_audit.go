@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/url"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -15,15 +16,20 @@ const eventsPerPage = 50
 type auditPage struct {
 	basePage
 	Events []audit.Event
-	Pager  pager
+	Total  int    // every match; -1 when the filters make it unknown
+	First  bool   // the newest page
+	Newest string // link to the newest page (the filters kept)
+	Older  string // link to the next page, older events
 	Form   *formState
 }
 
-// handleAudit handles GET /admin/audit?action=&actor=&target=&from=&to=&page=.
+// handleAudit handles GET /admin/audit?action=&actor=&target=&from=&to=&before=.
+// Pages run newest first; each ends with a link to the next, older one
+// (?before= is where the previous page ended).
 func (s *Server) handleAudit(c *fiber.Ctx) error {
 	f := emptyForm(map[string]string{"action": c.Query("action"), "actor": c.Query("actor"), "target": c.Query("target"), "from": c.Query("from"), "to": c.Query("to")})
 	q := audit.Query{Action: strings.TrimSpace(c.Query("action")), Actor: strings.TrimSpace(c.Query("actor")), Target: strings.TrimSpace(c.Query("target")),
-		Offset: pageOffset(c, eventsPerPage), Limit: eventsPerPage}
+		Before: c.Query("before"), Limit: eventsPerPage}
 	if t, ok := compliance.ParseDate(c.Query("from")); !ok {
 		f.Errors["from"] = "From must be a date"
 	} else if t != nil {
@@ -34,7 +40,7 @@ func (s *Server) handleAudit(c *fiber.Ctx) error {
 	} else if t != nil {
 		q.To = t.AddDate(0, 0, 1)
 	}
-	events, total, err := s.audit.Events(c.UserContext(), q)
+	pg, err := s.audit.EventsPage(c.UserContext(), q)
 	if err != nil {
 		return err
 	}
@@ -42,5 +48,25 @@ func (s *Server) handleAudit(c *fiber.Ctx) error {
 	if len(f.Errors) > 0 {
 		status = fiber.StatusUnprocessableEntity
 	}
-	return s.render(c, status, "admin_audit", &auditPage{basePage: basePage{Title: "Audit log"}, Events: events, Pager: newPager(c, eventsPerPage, total), Form: f})
+	p := &auditPage{basePage: basePage{Title: "Audit log"}, Events: pg.Events, Total: pg.Total, First: q.Before == "", Form: f}
+	link := func(before string) string {
+		v := url.Values{}
+		for _, k := range []string{"action", "actor", "target", "from", "to"} {
+			if x := c.Query(k); x != "" {
+				v.Set(k, x)
+			}
+		}
+		if before != "" {
+			v.Set("before", before)
+		}
+		if len(v) == 0 {
+			return "/admin/audit"
+		}
+		return "/admin/audit?" + v.Encode()
+	}
+	p.Newest = link("")
+	if pg.Next != "" {
+		p.Older = link(pg.Next)
+	}
+	return s.render(c, status, "admin_audit", p)
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -34,26 +35,44 @@ func (s *Server) handleAdminHome(c *fiber.Ctx) error {
 // adminUsersPage is the page struct for GET /admin/users.
 type adminUsersPage struct {
 	basePage
-	Query  string
-	Users  []auth.User
-	Orgs   map[string]string
-	Pager  pager
-	Filter string
+	Query    string
+	Org      string // organisation filter (ID)
+	Role     string // role filter
+	Users    []auth.User
+	Orgs     map[string]string
+	OrgList  []auth.Organisation
+	Roles    []auth.Role
+	Pager    pager
+	Filtered bool
 }
 
-// handleAdminUsers handles GET /admin/users?q=&page=.
+// handleAdminUsers handles GET /admin/users?q=&org=&role=&page=: people by
+// name, searched by the start of any word of a name or email, filtered by
+// organisation and role.
 func (s *Server) handleAdminUsers(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	q := strings.TrimSpace(c.Query("q"))
-	users, total, err := s.auth.ListUsers(ctx, auth.UserQuery{Search: q, Offset: pageOffset(c, usersPerPage), Limit: usersPerPage})
+	org, role := c.Query("org"), auth.Role(c.Query("role"))
+	if role != "" && !slices.Contains(auth.AllRoles, role) {
+		role = ""
+	}
+	orgList, err := s.auth.Organisations(ctx)
 	if err != nil {
 		return err
 	}
-	orgs, err := s.orgNames(c)
+	orgs := make(map[string]string, len(orgList))
+	for _, o := range orgList {
+		orgs[o.ID] = o.Name
+	}
+	if _, ok := orgs[org]; !ok {
+		org = ""
+	}
+	users, total, err := s.auth.ListUsers(ctx, auth.UserQuery{Search: q, OrgID: org, Role: role, Offset: pageOffset(c, usersPerPage), Limit: usersPerPage})
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "admin_users", &adminUsersPage{basePage: basePage{Title: "Users"}, Query: q, Users: users, Orgs: orgs, Pager: newPager(c, usersPerPage, total)})
+	return s.render(c, fiber.StatusOK, "admin_users", &adminUsersPage{basePage: basePage{Title: "Users"}, Query: q, Org: org, Role: string(role),
+		Users: users, Orgs: orgs, OrgList: orgList, Roles: auth.AllRoles, Pager: newPager(c, usersPerPage, total), Filtered: q != "" || org != "" || role != ""})
 }
 
 func (s *Server) orgNames(c *fiber.Ctx) (map[string]string, error) {

@@ -27,3 +27,13 @@ func (db *DB) Events(ctx context.Context, q audit.Query) ([]audit.Event, int, er
 	evs, total, _, err := db.events(ctx, q)
 	return evs, total, err
 }
+
+// EventsPage returns a page of events, newest first, with the total (-1
+// when unknown) and the cursor of the next page (see audit_index.go).
+func (db *DB) EventsPage(ctx context.Context, q audit.Query) (*audit.Page, error) {
+	evs, total, next, err := db.events(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return &audit.Page{Events: evs, Total: total, Next: next}, nil
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/family-advocacy/lms/internal/store"
 	"github.com/family-advocacy/lms/internal/testenv"
@@ -209,7 +210,7 @@ func TestListDropBucketAndDrop(t *testing.T) {
 	if err := l.Drop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := e.DB.DB.Collection("lists").CountDocuments(ctx, bson.D{}); err != nil || n != 0 {
+	if n, err := e.DB.DB.Collection("lists").CountDocuments(ctx, bson.D{}, options.Count().SetComment(testenv.TestOnly)); err != nil || n != 0 {
 		t.Fatalf("documents left after Drop: %d, %v", n, err)
 	}
 }

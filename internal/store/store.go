@@ -22,6 +22,7 @@ import (
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -38,6 +39,7 @@ type DB struct {
 	sqliteDir    string       // embedded: FerretDB's SQLite directory (see EnsureIDIndexes)
 	wmu          *sync.Mutex  // embedded: writes take turns (see collection)
 	ldr          *loaderState // a Loader's copy: list rows gather in memory
+	monitor      *event.CommandMonitor
 }
 
 // Embedded is a FerretDB instance running inside this process.
@@ -117,9 +119,29 @@ func Open(ctx context.Context, uri, database, dataDir string, logger *slog.Logge
 // Connect connects to an already running server (used by tests sharing one
 // embedded FerretDB, whose SQLite directory sqliteDir may be given).
 func Connect(ctx context.Context, uri, database string, sqliteDir ...string) (*DB, error) {
-	db := &DB{URI: uri}
+	o := ConnectOptions{}
 	if len(sqliteDir) > 0 {
-		db.sqliteDir = sqliteDir[0]
+		o.SQLiteDir = sqliteDir[0]
+	}
+	return ConnectWith(ctx, uri, database, o)
+}
+
+// ConnectOptions say how to connect to a running server.
+type ConnectOptions struct {
+	// SQLiteDir, for an embedded FerretDB, is its SQLite directory: the
+	// store then behaves as it does embedded in the app (writes take turns,
+	// _id indexes, Compact). Empty: a MongoDB server.
+	SQLiteDir string
+	// Monitor, when set, sees every command sent (tests record the queries
+	// to check each is served by _id, an index or a bounded collection).
+	Monitor *event.CommandMonitor
+}
+
+// ConnectWith connects to an already running server.
+func ConnectWith(ctx context.Context, uri, database string, o ConnectOptions) (*DB, error) {
+	db := &DB{URI: uri, monitor: o.Monitor}
+	if o.SQLiteDir != "" {
+		db.sqliteDir = o.SQLiteDir
 		db.wmu = &sync.Mutex{}
 	}
 	if err := db.connect(ctx, database); err != nil {
@@ -134,6 +156,9 @@ func (db *DB) connect(ctx context.Context, database string) error {
 		SetServerSelectionTimeout(10 * time.Second).
 		SetConnectTimeout(5 * time.Second).
 		SetAppName("lms")
+	if db.monitor != nil {
+		opts.SetMonitor(db.monitor)
+	}
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)

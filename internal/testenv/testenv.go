@@ -35,9 +35,21 @@ var shared struct {
 	blobErr error
 }
 
-// Main runs the tests and stops the shared servers afterwards.
+// Main runs the tests and stops the shared servers afterwards. Every
+// command the tests' databases were sent is checked by store.CheckQuery:
+// a query that is neither a point operation, nor a read of a bounded
+// collection, nor served by a declared index fails the run.
 func Main(m *testing.M) int {
 	code := m.Run()
+	if bad := badQueries(); len(bad) > 0 {
+		fmt.Fprintln(os.Stderr, "testenv: these queries would scan a collection that grows with people or time (see internal/store/indexes.go):")
+		for _, b := range bad {
+			fmt.Fprintln(os.Stderr, "  "+b)
+		}
+		if code == 0 {
+			code = 1
+		}
+	}
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	if shared.minio != nil {
@@ -139,11 +151,21 @@ type Env struct {
 	MinioSecretKey string
 }
 
+// MongoDBEnv names the variable that points the tests at a MongoDB server
+// instead of the embedded FerretDB (make test-store MONGODB_URI=…).
+const MongoDBEnv = "LMS_TEST_MONGODB_URI"
+
+// OnMongoDB reports whether the tests run against a MongoDB server.
+func OnMongoDB() bool { return os.Getenv(MongoDBEnv) != "" }
+
 // New returns a fresh database and bucket for the test, dropped when it ends.
 func New(tb testing.TB) *Env {
 	tb.Helper()
 	ctx := context.Background()
-	uri := MongoURI(tb)
+	uri := os.Getenv(MongoDBEnv)
+	if uri == "" {
+		uri = MongoURI(tb)
+	}
 	srv := Minio(tb)
 	e := &Env{
 		DBName:         "t_" + RandomHex(6),
@@ -155,9 +177,18 @@ func New(tb testing.TB) *Env {
 	}
 	// With the SQLite directory, the store behaves as it does embedded in
 	// the app: writes take turns, _id indexes, Compact.
-	db, err := store.Connect(ctx, uri, e.DBName, DataDir(tb))
+	opts := store.ConnectOptions{Monitor: queryMonitor}
+	if !OnMongoDB() {
+		opts.SQLiteDir = DataDir(tb)
+	}
+	db, err := store.ConnectWith(ctx, uri, e.DBName, opts)
 	if err != nil {
-		tb.Fatalf("connect to embedded FerretDB: %v", err)
+		tb.Fatalf("connect to the database: %v", err)
+	}
+	if OnMongoDB() {
+		if err := db.EnsureSchema(ctx); err != nil {
+			tb.Fatalf("schema on MongoDB: %v", err)
+		}
 	}
 	e.DB = db
 	b, err := blob.Open(ctx, srv.Endpoint, srv.AccessKey, srv.SecretKey, false, e.Bucket)
@@ -173,8 +204,12 @@ func New(tb testing.TB) *Env {
 }
 
 // DataDir returns the directory holding the shared FerretDB's SQLite files.
+// A test that needs them is skipped when the tests run on MongoDB.
 func DataDir(tb testing.TB) string {
 	tb.Helper()
+	if OnMongoDB() {
+		tb.Skipf("skipped: reads the embedded database's files, and %s points the tests at MongoDB", MongoDBEnv)
+	}
 	MongoURI(tb)
 	return filepath.Join(shared.dir, "db")
 }
