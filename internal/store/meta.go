@@ -28,6 +28,7 @@ func (db *DB) EnsureInstallation(ctx context.Context, now time.Time) (Installati
 		bson.D{{Key: "$setOnInsert", Value: bson.D{
 			{Key: "installation_id", Value: hex.EncodeToString(b)},
 			{Key: "created_at", Value: now.UTC()},
+			{Key: "layout", Value: Layout}, // a new database has its lists from the start
 		}}},
 		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After),
 	).Decode(&inst)

@@ -22,7 +22,7 @@ var queries struct {
 }
 
 var queryMonitor = &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
-	if c, _ := e.Command.Lookup("comment").StringValueOK(); c == TestOnly {
+	if c, _ := e.Command.Lookup("comment").StringValueOK(); c == TestOnly || c == store.UpgradeComment {
 		return
 	}
 	for _, q := range queriesOf(e.CommandName, e.Command) {
