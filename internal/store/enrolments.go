@@ -52,8 +52,12 @@ func (db *DB) updateByID(ctx context.Context, coll, id string, update bson.D) er
 	return nil
 }
 
-// InsertEnrolment inserts an enrolment; ECONFLICT when it exists.
+// InsertEnrolment inserts an enrolment, entered first in its learner's
+// list; ECONFLICT when it exists.
 func (db *DB) InsertEnrolment(ctx context.Context, e *learning.Enrolment) error {
+	if err := db.indexEnrolment(ctx, e); err != nil {
+		return err
+	}
 	return insertOnce(ctx, db.coll(colEnrolments), e, "enrolment")
 }
 

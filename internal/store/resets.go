@@ -12,9 +12,13 @@ import (
 // by deleting them, so a token works once.
 const colResets = "password_resets"
 
-// InsertReset stores a pending reset.
+// InsertReset stores a pending reset, entered first in its user's list
+// and in the expiry schedule (which takes it out of the list again).
 func (db *DB) InsertReset(ctx context.Context, r *auth.Reset) error {
-	if err := db.expireAt(ctx, colResets, r.ID, "", r.Expires); err != nil {
+	if err := db.notePerson(ctx, r.UserID, Ref{Collection: colResets, ID: r.ID}); err != nil {
+		return err
+	}
+	if err := db.expireAt(ctx, colResets, r.ID, r.UserID, r.Expires); err != nil {
 		return err
 	}
 	_, err := db.coll(colResets).InsertOne(ctx, r)
