@@ -218,6 +218,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	go reconcileLoop(ctx, svc, st.db, log)
 	go complianceLoop(ctx, svc, log)
 	go reminderLoop(ctx, svc, log)
+	go exportLoop(ctx, svc, log)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)

@@ -75,9 +75,11 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 	}
 	svc.Certs = certificates.NewService(db, certificates.Deps{Blobs: bs, Accounts: db, Enrolments: db, Catalogue: cat, Renderer: r,
 		Audit: al, Now: clock, Log: log, BaseURL: cfg.BaseURL, OrgName: cfg.OrgName})
-	svc.Rights = &privacy.Service{DB: db, Blobs: bs, Audit: al, Certs: svc.Certs, Now: clock, Log: log, ErasureCertificates: cfg.ErasureCertificates,
-		RetainEndedAdvocate: cfg.RetainEndedAdvocateMths, RetainOutbox: cfg.RetainOutboxDays, PurgeScans: svc.Comply.PurgeScans}
-	svc.Remind = reminders.NewService(db, reminders.Deps{Comply: svc.Comply, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Owner: instanceID(), Log: log})
+	owner := instanceID()
+	svc.Rights = &privacy.Service{DB: db, Blobs: bs, Audit: al, Auth: svc.Auth, Learn: svc.Learn, Certs: svc.Certs, Comply: svc.Comply, Mail: mail,
+		Now: clock, Log: log, BaseURL: cfg.BaseURL, Owner: owner, ErasureCertificates: cfg.ErasureCertificates,
+		RetainEndedAdvocate: cfg.RetainEndedAdvocateMths, RetainOutbox: cfg.RetainOutboxDays}
+	svc.Remind = reminders.NewService(db, reminders.Deps{Comply: svc.Comply, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Owner: owner, Log: log})
 	return svc, nil
 }
 

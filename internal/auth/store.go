@@ -91,4 +91,11 @@ type Store interface {
 	InsertReset(ctx context.Context, r *Reset) error
 	Reset(ctx context.Context, id string) (*Reset, error)
 	DeleteReset(ctx context.Context, id string) (bool, error) // true when this call deleted it
+
+	// Erasure (see personal.go).
+	DeleteTOTPStep(ctx context.Context, userID string) error
+	DropUserSessionList(ctx context.Context, userID string) error
+	// UnlistUser removes the rows old had in the lists of people that cur
+	// does not have.
+	UnlistUser(ctx context.Context, old, cur *User) error
 }

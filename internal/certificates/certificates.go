@@ -185,6 +185,15 @@ type Store interface {
 	UnfinishedJobs(ctx context.Context, now time.Time) ([]Job, error)
 
 	CountHit(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
+
+	// Erasure (see personal.go): each deletes the record, then the rows
+	// and queue items that name it.
+	DeleteCertificate(ctx context.Context, c *Certificate) error
+	UnlistCertificateExpiry(ctx context.Context, c *Certificate) error
+	DeleteClaim(ctx context.Context, key string) error
+	DeleteHash(ctx context.Context, sha string) error
+	EraseRevisionName(ctx context.Context, code string, n int, reason string) error
+	DeleteJob(ctx context.Context, j *Job) error
 }
 
 // Blobs stores the PDF files.

@@ -31,6 +31,7 @@ type Store interface {
 	InsertScan(ctx context.Context, s *ScanRecord) error
 	DueScans(ctx context.Context, now time.Time) ([]ScanRecord, error)
 	DeleteScan(ctx context.Context, key string) error
+	DeleteAdvocate(ctx context.Context, id string) error // (see personal.go)
 }
 
 // Blobs keeps evidence files and DBS scans.

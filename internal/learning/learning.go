@@ -126,6 +126,12 @@ type Store interface {
 	Attempt(ctx context.Context, id string) (*Attempt, error)
 	InsertSubmission(ctx context.Context, s *Submission) error // ECONFLICT when it exists
 	Submission(ctx context.Context, id string) (*Submission, error)
+
+	// Erasure (see personal.go): each deletes the record, then the rows
+	// and queue items that name it.
+	DeleteEnrolment(ctx context.Context, e *Enrolment) error
+	DeleteAttempt(ctx context.Context, id string) error
+	DeleteSubmission(ctx context.Context, id string) error
 }
 
 // Catalogue is the set of courses, loaded once at start-up.

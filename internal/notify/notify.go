@@ -61,6 +61,16 @@ type OutboxStore interface {
 	FinishAttempt(ctx context.Context, id string, o AttemptOutcome) error
 	// DueMessages lists queued messages whose NextTry has come.
 	DueMessages(ctx context.Context, now time.Time, limit int) ([]string, error)
+
+	// AddNotification puts n at the top of a user's list unless it is
+	// there already; it reports whether it was new.
+	AddNotification(ctx context.Context, userID string, n Notification) (bool, error)
+
+	// Erasure (see personal.go).
+	DeleteMessage(ctx context.Context, id string) error
+	RedactMessage(ctx context.Context, id string, redact func(string) string) (bool, error)
+	DeleteInbox(ctx context.Context, userID string) error
+	RedactInbox(ctx context.Context, userID string, redact func(string) string) (bool, error)
 }
 
 // AttemptOutcome is what a delivery attempt leaves on its message: the new

@@ -2,11 +2,11 @@ package privacy
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/errs"
 	"github.com/family-advocacy/lms/internal/store"
 )
@@ -32,21 +32,22 @@ func (p *Plan) add(what string, n int) {
 	}
 }
 
-// ErasedName is what an erased person is called from then on.
-const ErasedName = "Erased user"
-
-// erasedMention replaces the person's name and email wherever other
-// records mention them.
-const erasedMention = "[erased]"
-
 // Erase erases a person at an admin's request: their files are deleted,
 // their records deleted or, for certificates under KeepStatus, stripped of
 // the name, mentions of them in other people's records redacted, and the
 // account anonymised and disabled. With dryRun it only says what it would
-// do. Every step is idempotent, so an erasure that stopped half-way is
-// finished by running it again.
+// do.
+//
+// The person's records are found by store.PersonData (point reads of what
+// their lists and records name) and erased by the domain each belongs to.
+// Every step is idempotent, and records are erased before the records
+// they are found from (attempts before enrolments, revisions before
+// certificates, files before the advocate record, the person's lists
+// last), so an erasure that stopped half-way is finished by running it
+// again. It ends by compacting the database, so that nothing erased stays
+// in its files.
 func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dryRun bool) (*Plan, error) {
-	u, err := s.DB.User(ctx, userID)
+	u, err := s.Auth.User(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +58,7 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 		return nil, errs.E(errs.EFORBIDDEN, "You cannot erase your own account; ask another administrator.")
 	}
 	if u.HasRole(auth.RoleAdmin) {
-		if n, err := s.DB.CountAdmins(ctx); err != nil || n <= 1 {
+		if n, err := s.Auth.CountAdmins(ctx); err != nil || n <= 1 {
 			return nil, errs.E(errs.ECONFLICT, "This is the last administrator; make someone else an administrator first.")
 		}
 	}
@@ -65,112 +66,141 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 	if er == nil {
 		er = &auth.Erasure{Started: s.Now().UTC(), By: actor.ID, Name: u.Name, Email: u.Email}
 	}
-	plan := &Plan{UserID: u.ID, Name: er.Name}
-	p, err := s.person(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	p.Email = er.Email
-	if !dryRun {
-		// First, remember what to look for and stop the account being used.
-		if err := s.DB.UpdateUser(ctx, u.ID, auth.UserUpdate{Erasure: er, Disabled: new(true)}); err != nil {
+	// First, remember what to look for and stop the account being used.
+	if !dryRun && u.Erasure == nil {
+		if err := s.Auth.BeginErasure(ctx, u.ID, er); err != nil {
 			return nil, err
 		}
 	}
+	p, err := s.DB.PersonData(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if p.User == nil {
+		return nil, errs.E(errs.ENOTFOUND, "account not found")
+	}
+	plan := &Plan{UserID: u.ID, Name: er.Name}
+	redact := redactor(er.Name, er.Email)
+	keep := s.ErasureCertificates == KeepStatus
+	steps := eraseSteps{dry: dryRun, fault: s.FaultAfterEraseStep}
+
 	// Certificates are marked erased before their files go: a reissue
 	// running meanwhile then finds the mark and deletes what it made.
-	if !dryRun {
-		if err := s.Certs.EraseHolderName(ctx, p.CertificateCodes); err != nil {
-			return nil, err
-		}
-	}
-	// Files.
-	files, err := s.files(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range files {
-		if !dryRun {
-			if err := s.Blobs.Delete(ctx, f[0]); err != nil {
-				return nil, err
-			}
-		}
-	}
-	plan.add("files deleted from storage (certificates, CPD evidence, DBS scans)", len(files))
+	steps.do(func() error { return s.Certs.EraseHolderName(ctx, p.CertificateCodes()) })
+	plan.add("files deleted from storage (certificates, CPD evidence, DBS scans, data downloads)", len(p.Files)+len(p.Exports))
 
-	// Records: deleted, except certificates under KeepStatus, which lose the name.
-	keep := []string{"users"}
-	if s.ErasureCertificates == KeepStatus {
-		keep = append(keep, "certificates", "certificate_revisions", "certificate_hashes", "certificate_claims")
-		n, err := s.DB.CountPersonal(ctx, holding("certificates"), p)
-		if err != nil {
-			return nil, err
-		}
-		if !dryRun {
-			if err := s.DB.ClearRevisionNames(ctx, p.CertificateCodes); err != nil {
-				return nil, err
+	// Data downloads: the file, then the record.
+	steps.do(func() error {
+		for i := range p.Exports {
+			e := &p.Exports[i]
+			if err := s.Blobs.Delete(ctx, ExportKey(e.UserID, e.ID)); err != nil {
+				return err
+			}
+			if err := s.DB.DeleteDataExport(ctx, e); err != nil {
+				return err
 			}
 		}
-		plan.add("certificates kept for verification without the name", n)
+		return nil
+	})
+	// Certificates (kept without the name, or deleted), then the jobs they
+	// started, their learning, their compliance record, the messages and
+	// notifications to them and what let them sign in.
+	steps.do(func() error {
+		return s.Certs.EraseHolder(ctx, certificates.HolderRecords{Certificates: p.Certificates, Revisions: p.Revisions,
+			Claims: p.Docs["certificate_claims"], Hashes: p.Docs["certificate_hashes"]}, keep, redact)
+	})
+	if keep {
+		plan.add("certificates kept for verification without the name", len(p.Certificates))
 	}
-	if a, err := s.DB.Advocate(ctx, u.ID); err == nil {
-		if !dryRun {
-			if err := s.DB.DeleteRollupRow(ctx, a.OrgID, a.ID); err != nil {
-				return nil, err
-			}
+	steps.do(func() error { return s.Certs.DeleteJobs(ctx, p.Docs["jobs"]) })
+	steps.do(func() error { return s.Learn.ErasePerson(ctx, p.Enrolments, p.Docs["attempts"], p.Docs["submissions"]) })
+	steps.do(func() error {
+		if p.Advocate == nil {
+			return nil
 		}
-		plan.add("row removed from the compliance dashboard", 1)
-	} else if !errs.Is(err, errs.ENOTFOUND) {
-		return nil, err
+		return s.Comply.DeleteAdvocateRecord(ctx, p.Advocate, p.Docs["compliance_rollups"]...)
+	})
+	plan.add("row removed from the compliance dashboard", p.Count("compliance_rollups"))
+	steps.do(func() error { return s.Mail.EraseMessages(ctx, p.Docs["outbox"]) })
+	steps.do(func() error {
+		if p.Count("notifications") == 0 {
+			return nil
+		}
+		return s.Mail.EraseInbox(ctx, u.ID)
+	})
+	steps.do(func() error {
+		return s.Auth.EraseSignIns(ctx, u.ID, p.Docs["user_emails"], p.Emails(), p.Docs["password_resets"])
+	})
+	kept := []string{"users", "audit_events", "compliance_rollups"}
+	if keep {
+		kept = append(kept, "certificates", "certificate_revisions", "certificate_hashes", "certificate_claims")
 	}
 	for _, h := range store.Holdings {
-		if h.Filter == nil || slices.Contains(keep, h.Collection) || h.Collection == "compliance_rollups" {
-			continue
+		if h.Found != "" && !slices.Contains(kept, h.Collection) {
+			plan.add("records deleted from "+h.Collection, p.Count(h.Collection))
 		}
-		n, err := s.DB.CountPersonal(ctx, h, p)
-		if err != nil {
-			return nil, err
-		}
-		if h.Collection == "audit_events" {
-			// The audit trail stays; the mentions of the person go (below).
-			plan.add("audit entries about them kept with their name and email redacted", n)
-			continue
-		}
-		if !dryRun && n > 0 {
-			if n, err = s.DB.DeletePersonal(ctx, h, p); err != nil {
-				return nil, err
-			}
-		}
-		plan.add(fmt.Sprintf("records deleted from %s", h.Collection), n)
 	}
-	// Mentions of them in other records: messages to and notifications for
-	// other people, the audit trail, records they made on others' files.
+
+	// Mentions of them in other people's records: messages to and
+	// notifications for others, records they made on others' files.
+	steps.do(func() error {
+		if _, err := s.Mail.RedactMentions(ctx, p.MentionMessages, p.MentionInboxes, redact); err != nil {
+			return err
+		}
+		_, err := s.Comply.RedactRecords(ctx, p.ActedOn, redact)
+		return err
+	})
+	plan.add("other people's messages, notifications and records that mention them, with their name and email replaced by "+erasedMention,
+		len(p.MentionMessages)+len(p.MentionInboxes)+len(p.ActedOn))
+	// The audit trail keeps its entries, without their name and email.
+	names := p.ActorNames
+	if len(names) > 0 && !slices.Contains(names, er.Name) {
+		names = append(names, er.Name)
+	}
+	steps.do(func() error {
+		_, err := s.Audit.RedactPerson(ctx, u.ID, names, erasedMention, p.Docs["audit_events"], redact)
+		return err
+	})
+	plan.add("audit entries by or about them kept, with their name and email redacted", p.Count("audit_events"))
+
+	// Last, the account itself, and the person's lists.
+	now := s.Now().UTC()
+	steps.do(func() error { return s.Auth.AnonymiseAccount(ctx, p.User, er, now) })
+	steps.do(func() error {
+		return s.Audit.RecordOnce(ctx, audit.Event{ID: "erase-" + u.ID, ActorID: actor.ID, Actor: actor.Name, Action: "user.erase",
+			Target: "user:" + u.ID, Note: "certificates: " + s.ErasureCertificates})
+	})
+	steps.do(func() error { return s.DB.DropUserExportList(ctx, u.ID) })
+	steps.do(func() error { return s.DB.DropPersonList(ctx, u.ID) })
+	steps.do(func() error { return s.Auth.FinishErasure(ctx, u.ID, now) })
+	plan.add("account anonymised and disabled", 1)
+	if steps.err != nil {
+		return nil, steps.err
+	}
 	if !dryRun {
-		n, err := s.DB.RedactMentions(ctx, []string{"outbox", "notifications", "audit_events", "advocates"}, []string{er.Name, er.Email}, erasedMention)
-		if err != nil {
-			return nil, err
-		}
-		plan.add("other records where their name or email was replaced by "+erasedMention, n)
-		// Last, the account itself.
-		if err := s.DB.UpdateUser(ctx, u.ID, auth.UserUpdate{Name: new(ErasedName), Email: new("erased-" + u.ID + "@erased.invalid"), PasswordHash: new(""),
-			TOTPSecret: new(""), TOTPPending: new(""), TOTPEnabled: new(false), RecoveryHashes: &[]string{}, Disabled: new(true), NotifyOptional: new(false),
-			ErasedAt: new(s.Now().UTC()), ClearErasure: true}); err != nil {
-			return nil, err
-		}
 		plan.Done = true
-		if err := s.Audit.Record(ctx, audit.Event{ActorID: actor.ID, Actor: actor.Name, Action: "user.erase", Target: "user:" + u.ID,
-			Note: "certificates: " + s.ErasureCertificates}); err != nil {
-			return nil, err
-		}
 		if err := s.DB.Compact(ctx); err != nil && s.Log != nil {
 			s.Log.Warn("compacting the database after an erasure failed; deleted data may stay in its files until the next checkpoint", "err", err)
 		}
 	}
-	plan.add("account anonymised and disabled", 1)
 	return plan, nil
 }
 
-func holding(collection string) store.Holding {
-	h, _ := store.HoldingOf(collection)
-	return h
+// eraseSteps runs the steps of an erasure in order until one fails; in a
+// dry run it runs none.
+type eraseSteps struct {
+	dry   bool
+	fault func(step int) error
+	n     int
+	err   error
+}
+
+func (e *eraseSteps) do(f func() error) {
+	if e.dry || e.err != nil {
+		return
+	}
+	e.n++
+	if e.err = f(); e.err == nil && e.fault != nil {
+		e.err = e.fault(e.n)
+	}
 }

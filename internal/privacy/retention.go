@@ -7,7 +7,6 @@ import (
 
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/compliance"
-	"github.com/family-advocacy/lms/internal/store"
 )
 
 // Due is one thing a retention job deletes (or, in a dry run, would).
@@ -40,8 +39,8 @@ func (s *Service) Retention(ctx context.Context, dryRun bool) ([]Due, error) {
 		out = append(out, Due{Job: "dbs-scans", What: "DBS certificate scan of " + name,
 			Reason: "kept no longer than six months after the decision: due on " + sc.DeleteAfter.In(compliance.London).Format("2 January 2006")})
 	}
-	if !dryRun && len(scans) > 0 && s.PurgeScans != nil {
-		if _, err := s.PurgeScans(ctx); err != nil {
+	if !dryRun && len(scans) > 0 {
+		if _, err := s.Comply.PurgeScans(ctx); err != nil {
 			return out, err
 		}
 	}
@@ -68,49 +67,28 @@ func (s *Service) Retention(ctx context.Context, dryRun bool) ([]Due, error) {
 			}
 		}
 	}
-	old, err := s.DB.OldMessages(ctx, now.AddDate(0, 0, -s.RetainOutbox), 0)
+	// Copies of emails, a day of the outbox's list at a time.
+	before := now.AddDate(0, 0, -s.RetainOutbox)
+	n, err := s.DB.OldMessageCount(ctx, before)
 	if err != nil {
 		return nil, err
 	}
-	if len(old) > 0 {
-		out = append(out, Due{Job: "outbox", What: fmt.Sprintf("%d copies of emails", len(old)), Reason: fmt.Sprintf("sent more than %d days ago", s.RetainOutbox)})
+	if n > 0 {
+		out = append(out, Due{Job: "outbox", What: fmt.Sprintf("%d copies of emails", n), Reason: fmt.Sprintf("sent more than %d days ago", s.RetainOutbox)})
 		if !dryRun {
-			for i := 0; i < len(old); i += 500 {
-				if err := s.DB.DeleteMessages(ctx, old[i:min(i+500, len(old))]); err != nil {
-					return out, err
-				}
+			if _, err := s.DB.DeleteMessagesBefore(ctx, before); err != nil {
+				return out, err
 			}
 		}
 	}
 	return out, nil
 }
 
-// deleteComplianceRecord deletes an advocate's compliance record, files
-// first (a crash leaves a record whose files are gone, which the next run
-// deletes), then the dashboard row and the record itself.
+// deleteComplianceRecord deletes an advocate's compliance record (files
+// first, then the record; see compliance.Service.DeleteAdvocateRecord) and
+// audits it.
 func (s *Service) deleteComplianceRecord(ctx context.Context, a *compliance.Advocate) error {
-	for _, e := range a.CPD {
-		for _, ev := range e.Evidence {
-			if err := s.Blobs.Delete(ctx, ev.Key); err != nil {
-				return err
-			}
-		}
-	}
-	for _, d := range a.DBS {
-		if d.ScanKey != "" {
-			if err := s.Blobs.Delete(ctx, d.ScanKey); err != nil {
-				return err
-			}
-		}
-	}
-	p := store.Person{UserID: a.ID}
-	if _, err := s.DB.DeletePersonal(ctx, holding("dbs_scans"), p); err != nil {
-		return err
-	}
-	if err := s.DB.DeleteRollupRow(ctx, a.OrgID, a.ID); err != nil {
-		return err
-	}
-	if _, err := s.DB.DeletePersonal(ctx, holding("advocates"), p); err != nil {
+	if err := s.Comply.DeleteAdvocateRecord(ctx, a); err != nil {
 		return err
 	}
 	return s.Audit.Record(ctx, audit.Event{ActorID: "system", Actor: "Retention job", OrgID: a.OrgID, Action: "advocate.retention_delete", Target: "advocate:" + a.ID,

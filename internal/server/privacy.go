@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bufio"
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -14,26 +12,87 @@ import (
 	"github.com/family-advocacy/lms/internal/privacy"
 )
 
-// handleExport handles GET /account/export: a ZIP of everything held about
-// the viewer, streamed as it is built.
-func (s *Server) handleExport(c *fiber.Ctx) error {
-	v := viewerOf(c)
-	u, err := s.auth.User(c.UserContext(), v.ID)
+type exportPage struct {
+	basePage
+	Building *exportRow  // the download being prepared, if any
+	Done     []exportRow // downloads ready (or that failed), newest first
+	Auto     bool        // the page refreshes itself while one is prepared
+	Days     int
+}
+
+// exportRow is one data download as the page shows it.
+type exportRow struct {
+	privacy.Export
+	Percent  int
+	SizeText string
+}
+
+func exportRowOf(e privacy.Export) exportRow {
+	r := exportRow{Export: e}
+	if e.Total > 0 {
+		r.Percent = min(100, e.Done*100/e.Total)
+	}
+	switch {
+	case e.Size >= 1<<20:
+		r.SizeText = fmt.Sprintf("(%.1f MB)", float64(e.Size)/(1<<20))
+	case e.Size > 0:
+		r.SizeText = fmt.Sprintf("(%d KB)", max(1, e.Size>>10))
+	}
+	return r
+}
+
+// handleExportPage handles GET /account/export: the viewer's data
+// downloads, with the progress of one being prepared (the page refreshes
+// itself every few seconds then, unless ?auto=off).
+func (s *Server) handleExportPage(c *fiber.Ctx) error {
+	exps, err := s.rights.Exports(c.UserContext(), viewerOf(c).ID)
+	if err != nil {
+		return err
+	}
+	p := &exportPage{basePage: basePage{Title: "Download your data"}, Auto: c.Query("auto") != "off", Days: int(privacy.ExportLifetime / (24 * time.Hour))}
+	for _, e := range exps {
+		row := exportRowOf(e)
+		if e.Status == privacy.ExportBuilding {
+			if p.Building == nil {
+				p.Building = &row
+			}
+			continue
+		}
+		p.Done = append(p.Done, row)
+	}
+	return s.render(c, fiber.StatusOK, "account_export", p)
+}
+
+// handleExportStart handles POST /account/export: asks for a download of
+// the viewer's data, built in the background.
+func (s *Server) handleExportStart(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	u, err := s.auth.User(ctx, viewerOf(c).ID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.rights.StartExport(ctx, u); err != nil {
+		return err
+	}
+	return s.redirectWith(c, "/account/export", flash{Kind: "success", Text: "We are preparing the download of your data. We will email you when it is ready."})
+}
+
+// handleExportDownload handles GET /account/export/:id/download: the
+// file, streamed from storage, for its owner only (audited).
+func (s *Server) handleExportDownload(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	u, err := s.auth.User(ctx, viewerOf(c).ID)
+	if err != nil {
+		return err
+	}
+	e, r, size, err := s.rights.OpenExport(ctx, u, c.Params("id"))
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "application/zip")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="my-data-`+s.now().Format(time.DateOnly)+`.zip"`)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="my-data-`+e.Finished.Format(time.DateOnly)+`.zip"`)
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	rights, log, base := s.rights, s.log, s.cfg.BaseURL
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-		defer cancel()
-		if err := rights.Export(ctx, u, base, w); err != nil {
-			log.Error("personal data export failed part-way", "user", u.ID, "err", err)
-		}
-		_ = w.Flush()
-	})
+	c.Response().SetBodyStream(r, int(size)) // fasthttp closes r when done
 	return nil
 }
 

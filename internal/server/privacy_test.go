@@ -5,22 +5,28 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"html"
 	"io"
 	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/errs"
 	"github.com/family-advocacy/lms/internal/notify"
+	"github.com/family-advocacy/lms/internal/privacy"
 	"github.com/family-advocacy/lms/internal/store"
 	"github.com/family-advocacy/lms/internal/testenv"
 )
@@ -63,14 +69,22 @@ func (w *world) fullPerson(name, email string) *person {
 	m.post("/manage/advocates/"+p.id+"/references", url.Values{"referee": {"Rosa Referee"}, "relationship": {"Former manager"}, "contact": {"r@example.org"},
 		"received_at": {"2026-02-10"}, "outcome": {"satisfactory"}, "notes": {"Says " + name + " is reliable."}, "verified_directly": {"yes"}})
 	m.post("/manage/advocates/"+p.id+"/supervisions", url.Values{"sup_date": {"2026-11-01"}, "supervisor": {"Maya"}, "kind": {"individual"}})
-	// A notification for them, and one for the manager that names them.
+	// A notification for them; and for their manager an escalation, by
+	// email and in their notifications, that names them (as the reminder
+	// job sends: About says whom it names).
 	if _, err := w.env.DB.AddNotification(ctx, p.id, notify.Notification{ID: "n-" + p.id, At: w.clock(), Subject: "Your DBS check is due", Text: "Soon."}); err != nil {
 		w.t.Fatal(err)
 	}
-	if _, err := w.env.DB.AddNotification(ctx, w.users["manager"].ID, notify.Notification{ID: "m-" + p.id, At: w.clock(), Subject: "Overdue: " + name + "'s DBS check", Text: name + " is overdue."}); err != nil {
+	mgr := w.users["manager"]
+	if _, err := w.env.DB.AddNotification(ctx, mgr.ID, notify.Notification{ID: "m-" + p.id, At: w.clock(), Subject: "Overdue: " + name + "'s DBS check",
+		Text: name + " is overdue.", About: []string{p.id}}); err != nil {
 		w.t.Fatal(err)
 	}
-	certs, err := w.env.DB.CertificatesOfUser(ctx, p.id)
+	if _, err := w.svc.Mail.Send(ctx, notify.Message{ID: "esc-" + p.id, To: mgr.Email, UserID: mgr.ID, About: []string{p.id}, Kind: "escalation",
+		Subject: "Overdue: " + name + "'s DBS check", Text: name + " (" + email + ") has not had a DBS check.", HTML: "<p>" + html.EscapeString(name) + " is overdue.</p>"}); err != nil {
+		w.t.Fatal(err)
+	}
+	certs, err := w.svc.Certs.ForUser(ctx, p.id)
 	if err != nil || len(certs) != 1 {
 		w.t.Fatalf("certificates: %d, %v", len(certs), err)
 	}
@@ -96,6 +110,140 @@ func unzip(t *testing.T, b []byte) map[string][]byte {
 	return out
 }
 
+// held counts, by searching every collection (a test-only scan, the
+// oracle the index is checked against), the documents about a person:
+// what the data download must hold, and erasure remove.
+func (w *world) held(p *person) map[string]int {
+	w.t.Helper()
+	ctx := context.Background()
+	u, err := w.env.DB.User(ctx, p.id)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	uid, email := p.id, u.Email
+	codes := bson.A{}
+	for _, c := range p.codes {
+		codes = append(codes, c)
+	}
+	filters := map[string]bson.D{
+		"users":                 {{Key: "_id", Value: uid}},
+		"user_emails":           {{Key: "$or", Value: bson.A{bson.D{{Key: "user_id", Value: uid}}, bson.D{{Key: "_id", Value: email}}}}},
+		"totp_steps":            {{Key: "_id", Value: uid}},
+		"throttle":              {{Key: "_id", Value: "acct:" + email}},
+		"sessions":              {{Key: "user_id", Value: uid}},
+		"password_resets":       {{Key: "user_id", Value: uid}},
+		"outbox":                {{Key: "$or", Value: bson.A{bson.D{{Key: "user_id", Value: uid}}, bson.D{{Key: "to", Value: email}}}}},
+		"notifications":         {{Key: "_id", Value: uid}},
+		"enrolments":            {{Key: "user_id", Value: uid}},
+		"attempts":              {{Key: "user_id", Value: uid}},
+		"submissions":           {{Key: "user_id", Value: uid}},
+		"certificates":          {{Key: "user_id", Value: uid}},
+		"certificate_claims":    {{Key: "_id", Value: bson.Regex{Pattern: "^" + uid + "/"}}},
+		"certificate_revisions": {{Key: "code", Value: bson.D{{Key: "$in", Value: codes}}}},
+		"certificate_hashes":    {{Key: "code", Value: bson.D{{Key: "$in", Value: codes}}}},
+		"jobs":                  {{Key: "by", Value: uid}},
+		"audit_events": {{Key: "$or", Value: bson.A{bson.D{{Key: "actor_id", Value: uid}},
+			bson.D{{Key: "target", Value: bson.D{{Key: "$in", Value: bson.A{"user:" + uid, "advocate:" + uid}}}}}}}},
+		"advocates":          {{Key: "_id", Value: uid}},
+		"compliance_rollups": {{Key: "rows." + uid, Value: bson.D{{Key: "$exists", Value: true}}}},
+		"dbs_scans":          {{Key: "advocate_id", Value: uid}},
+		"exports":            {{Key: "user_id", Value: uid}},
+	}
+	out := map[string]int{}
+	for _, h := range store.Holdings {
+		if h.Found == "" {
+			continue
+		}
+		f, ok := filters[h.Collection]
+		if !ok {
+			w.t.Fatalf("the test does not know how to search %s for a person's records: add it to held", h.Collection)
+		}
+		n, err := w.env.DB.DB.Collection(h.Collection).CountDocuments(ctx, f, options.Count().SetComment(testenv.TestOnly))
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		out[h.Collection] = int(n)
+	}
+	return out
+}
+
+var downloadLink = regexp.MustCompile(`href="(/account/export/[0-9a-f]+/download)"`)
+
+// download asks for a data download as the client's user, runs the
+// background builder and downloads the file from the link on the page.
+func (w *world) download(c *client) map[string][]byte {
+	w.t.Helper()
+	if resp, _ := c.post("/account/export", nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/account/export" {
+		w.t.Fatalf("asking for a download: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if n, err := w.svc.Rights.RunExports(context.Background()); err != nil || n != 1 {
+		w.t.Fatalf("building the download: %d built, %v", n, err)
+	}
+	return w.fetchDownload(c)
+}
+
+// fetchDownload downloads the newest ready file from the download page.
+func (w *world) fetchDownload(c *client) map[string][]byte {
+	w.t.Helper()
+	_, page := c.do("GET", "/account/export", nil)
+	m := downloadLink.FindStringSubmatch(page)
+	if m == nil {
+		w.t.Fatalf("no download link on the page: %.2000s", page)
+	}
+	resp, body := c.do("GET", m[1], nil)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/zip" || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
+		w.t.Fatalf("download: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return unzip(w.t, []byte(body))
+}
+
+// checkDownload checks that files hold every record about p that counts
+// says there is (and no others), p's files, and nothing about other.
+func checkDownload(t *testing.T, files map[string][]byte, counts map[string]int, p, other *person) {
+	t.Helper()
+	for _, h := range store.Holdings {
+		n := counts[h.Collection]
+		data, ok := files["data/"+h.Collection+".json"]
+		if n == 0 {
+			if ok {
+				t.Errorf("%s: in the file but %s has no records there", h.Collection, p.name)
+			}
+			continue
+		}
+		var docs []map[string]any
+		if err := json.Unmarshal(data, &docs); err != nil {
+			t.Fatalf("%s: %v", h.Collection, err)
+		}
+		if len(docs) != n {
+			t.Errorf("%s: %d records in the file, %d in the database", h.Collection, len(docs), n)
+		}
+	}
+	// The files: certificate, CPD evidence and DBS scan.
+	var pdfs, images int
+	for name, b := range files {
+		switch {
+		case strings.HasPrefix(name, "files/certificates/") && bytes.HasPrefix(b, []byte("%PDF")):
+			pdfs++
+		case (strings.HasPrefix(name, "files/cpd-evidence/") || strings.HasPrefix(name, "files/dbs-scans/")) && bytes.Equal(b, pngBytes()):
+			images++
+		}
+	}
+	if pdfs != 1 || images != 2 {
+		t.Fatalf("files in the export: %d certificate PDFs, %d evidence/scan images; names %v", pdfs, images, keys(files))
+	}
+	// Nothing about the other person, and no secrets.
+	for name, b := range files {
+		for _, needle := range []string{other.id, other.name, other.email, other.codes[0], "password_hash", "argon2id"} {
+			if bytes.Contains(b, []byte(needle)) {
+				t.Errorf("%s contains %q", name, needle)
+			}
+		}
+	}
+	if !bytes.Contains(files["data/users.json"], []byte(p.email)) || !bytes.Contains(files["data/advocates.json"], []byte("Reading about "+p.name)) {
+		t.Fatalf("the export lacks %s's own details", p.name)
+	}
+}
+
 func TestDownloadMyDataHoldsEveryRecordAboutThePersonAndNothingAboutOthers(t *testing.T) {
 	w := newWorld(t, sampleDir)
 	ctx := context.Background()
@@ -117,88 +265,172 @@ func TestDownloadMyDataHoldsEveryRecordAboutThePersonAndNothingAboutOthers(t *te
 			t.Errorf("collection %s is used but has no Holding in store.Holdings", name)
 		}
 	}
-	u, _ := w.env.DB.User(ctx, ivy.id)
-	p := store.Person{UserID: ivy.id, Email: u.Email, CertificateCodes: ivy.codes}
-	counts := map[string]int{}
-	for _, h := range store.Holdings {
-		n, err := w.env.DB.CountPersonal(ctx, h, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		counts[h.Collection] = n
-	}
 	c := w.client(w.srv, w.sessionFor(ivy.id))
-	counts["sessions"]++ // the session downloading it
-	resp, body := c.do("GET", "/account/export", nil)
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/zip" || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
-		t.Fatalf("export: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	// The page offers a download; asking for one shows its progress, with
+	// a progress bar, until the background builder has made it.
+	if _, page := c.do("GET", "/account/export", nil); !strings.Contains(page, "Prepare a download of my data") {
+		t.Fatal("the page does not offer a download")
 	}
-	files := unzip(t, []byte(body))
-
-	// Every collection that holds records about Ivy is in the file, with
-	// every one of those records.
-	want := []string{"users", "user_emails", "sessions", "password_resets", "outbox", "notifications", "enrolments", "attempts", "submissions",
-		"certificates", "certificate_claims", "certificate_revisions", "certificate_hashes", "audit_events", "advocates", "compliance_rollups"}
-	for _, h := range store.Holdings {
-		n := counts[h.Collection]
-		data, ok := files["data/"+h.Collection+".json"]
-		if n == 0 {
-			if ok {
-				t.Errorf("%s: in the file but Ivy has no records there", h.Collection)
-			}
-			continue
-		}
-		var docs []map[string]any
-		if err := json.Unmarshal(data, &docs); err != nil {
-			t.Fatalf("%s: %v", h.Collection, err)
-		}
-		if len(docs) != n {
-			t.Errorf("%s: %d records in the file, %d in the database", h.Collection, len(docs), n)
-		}
+	if resp, _ := c.post("/account/export", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("asking for a download: %d", resp.StatusCode)
 	}
-	for _, coll := range want {
+	_, page := c.do("GET", "/account/export", nil)
+	if !strings.Contains(page, `<progress id="export-progress"`) || !strings.Contains(page, `http-equiv="refresh"`) || strings.Contains(page, "Prepare a download") {
+		t.Fatalf("the page does not show the download being prepared: %.3000s", page)
+	}
+	if _, page := c.do("GET", "/account/export?auto=off", nil); strings.Contains(page, `http-equiv="refresh"`) || !strings.Contains(page, "Check again") {
+		t.Fatal("the page cannot be kept from refreshing itself")
+	}
+	// Asking again while it is prepared starts no second one.
+	c.post("/account/export", nil)
+	counts := w.held(ivy) // everything about Ivy, found by searching
+	if n, err := w.svc.Rights.RunExports(ctx); err != nil || n != 1 {
+		t.Fatalf("building: %d, %v", n, err)
+	}
+	files := w.fetchDownload(c)
+	checkDownload(t, files, counts, ivy, kit)
+	for _, coll := range []string{"users", "user_emails", "sessions", "password_resets", "outbox", "notifications", "enrolments", "attempts", "submissions",
+		"certificates", "certificate_claims", "certificate_revisions", "certificate_hashes", "audit_events", "advocates", "compliance_rollups", "dbs_scans", "exports"} {
 		if _, ok := files["data/"+coll+".json"]; !ok {
 			t.Errorf("the export has no %s (the fixture should have put records there)", coll)
 		}
 	}
-	// The files: certificate, CPD evidence and DBS scan.
-	var pdfs, images int
-	for name, b := range files {
-		switch {
-		case strings.HasPrefix(name, "files/certificates/") && bytes.HasPrefix(b, []byte("%PDF")):
-			pdfs++
-		case (strings.HasPrefix(name, "files/cpd-evidence/") || strings.HasPrefix(name, "files/dbs-scans/")) && bytes.Equal(b, pngBytes()):
-			images++
+	// Ivy was told, by email and in her notifications, with a link.
+	msgs, _, err := w.env.DB.Messages(ctx, ivy.email, 0, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	told := 0
+	for _, m := range msgs {
+		if m.Subject == "Your data download is ready" && strings.Contains(m.Text, "http://lms.test/account/export") {
+			told++
 		}
 	}
-	if pdfs != 1 || images != 2 {
-		t.Fatalf("files in the export: %d certificate PDFs, %d evidence/scan images; names %v", pdfs, images, keys(files))
+	if told != 1 {
+		t.Errorf("%d emails say the download is ready, want 1", told)
 	}
-	// Nothing about Kit, and no secrets.
-	for name, b := range files {
-		for _, needle := range []string{kit.id, kit.name, kit.email, kit.codes[0], "password_hash", "argon2id"} {
-			if bytes.Contains(b, []byte(needle)) {
-				t.Errorf("%s contains %q", name, needle)
-			}
+	if _, page := c.do("GET", "/notifications", nil); !strings.Contains(page, "Your data download is ready") {
+		t.Error("no notification says the download is ready")
+	}
+	// The download is audited, and only Ivy may have it.
+	_, page = c.do("GET", "/account/export", nil)
+	m := downloadLink.FindStringSubmatch(page)
+	for _, who := range []string{"learner", "admin"} {
+		if resp, _ := w.client(w.srv, w.session(who)).do("GET", m[1], nil); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s downloading Ivy's data: got %d, want 404", who, resp.StatusCode)
 		}
 	}
-	if !bytes.Contains(files["data/users.json"], []byte(ivy.email)) || !bytes.Contains(files["data/advocates.json"], []byte("Reading about Ivy Exportington")) {
-		t.Fatal("the export lacks Ivy's own details")
+	if evs, _, err := w.svc.Audit.Events(ctx, audit.Query{Action: "user.export", Target: "user:" + ivy.id}); err != nil || len(evs) != 1 {
+		t.Errorf("user.export events: %d, %v", len(evs), err)
 	}
 
 	// The manager who kept both records downloads theirs: its audit trail
 	// says what they did, but nothing about the people they did it to.
 	// (Messages sent to the manager stay as they were received.)
-	_, body = w.client(w.srv, w.session("manager")).do("GET", "/account/export", nil)
-	files = unzip(t, []byte(body))
-	audit := files["data/audit_events.json"]
-	if !bytes.Contains(audit, []byte("reference.create")) {
+	files = w.download(w.client(w.srv, w.session("manager")))
+	trail := files["data/audit_events.json"]
+	if !bytes.Contains(trail, []byte("reference.create")) {
 		t.Fatal("the manager's export does not list the actions they took")
 	}
 	for _, needle := range []string{ivy.id, ivy.name, ivy.email, kit.id, kit.name, kit.email, "Rosa Referee"} {
-		if bytes.Contains(audit, []byte(needle)) {
+		if bytes.Contains(trail, []byte(needle)) {
 			t.Errorf("the manager's audit trail contains %q", needle)
 		}
+	}
+}
+
+// TestInterruptedDataDownloadIsFinishedByTheNextRun stops the builder
+// part-way (its context cancelled, as at a shutdown) and checks that the
+// next run builds the whole file.
+func TestInterruptedDataDownloadIsFinishedByTheNextRun(t *testing.T) {
+	w := newWorld(t, sampleDir)
+	ctx := context.Background()
+	una := w.fullPerson("Una Interrupted", "una.interrupted@example.org")
+	kit := w.fullPerson("Kit Otherperson", "kit.otherperson@example.org")
+	c := w.client(w.srv, w.sessionFor(una.id))
+	if resp, _ := c.post("/account/export", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("asking for a download: %d", resp.StatusCode)
+	}
+	counts := w.held(una)
+	stopped, cancel := context.WithCancel(ctx)
+	written := 0
+	w.svc.Rights.AfterExportRecord = func(_ string, done int) {
+		written = done
+		if done == 5 {
+			cancel()
+		}
+	}
+	if _, err := w.svc.Rights.RunExports(stopped); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the stopped run: %v, want context.Canceled", err)
+	}
+	if written != 5 {
+		t.Fatalf("the builder went on after it was stopped: %d written", written)
+	}
+	exps, err := w.svc.Rights.Exports(ctx, una.id)
+	if err != nil || len(exps) != 1 || exps[0].Status != privacy.ExportBuilding {
+		t.Fatalf("after the stop: %+v, %v", exps, err)
+	}
+	if _, page := c.do("GET", "/account/export", nil); downloadLink.MatchString(page) || !strings.Contains(page, "records and files written") {
+		t.Fatalf("the page should show the download still being prepared: %.2000s", page)
+	}
+	if _, _, err := w.env.Blob.Open(ctx, privacy.ExportKey(una.id, exps[0].ID)); !errs.Is(err, errs.ENOTFOUND) {
+		t.Fatalf("a part-built file was stored: %v", err)
+	}
+	w.svc.Rights.AfterExportRecord = nil
+	if n, err := w.svc.Rights.RunExports(ctx); err != nil || n != 1 {
+		t.Fatalf("the next run: %d built, %v", n, err)
+	}
+	checkDownload(t, w.fetchDownload(c), counts, una, kit)
+	if n, err := w.svc.Rights.RunExports(ctx); err != nil || n != 0 {
+		t.Fatalf("a run after it was built: %d built, %v (the queue should be empty)", n, err)
+	}
+}
+
+// TestDataDownloadExpiresAfterAWeek: the hourly job deletes the file, then
+// the record, once the download is seven days old.
+func TestDataDownloadExpiresAfterAWeek(t *testing.T) {
+	w := newWorld(t, sampleDir)
+	ctx := context.Background()
+	learner := w.users["learner"]
+	c := w.client(w.srv, w.session("learner"))
+	w.download(c)
+	exps, err := w.svc.Rights.Exports(ctx, learner.ID)
+	if err != nil || len(exps) != 1 || exps[0].Status != privacy.ExportReady {
+		t.Fatalf("downloads: %+v, %v", exps, err)
+	}
+	e := exps[0]
+	key := privacy.ExportKey(learner.ID, e.ID)
+	_, page := c.do("GET", "/account/export", nil)
+	link := downloadLink.FindStringSubmatch(page)[1]
+	// Six days on, it is still there.
+	w.advance(6 * 24 * time.Hour)
+	c = w.client(w.srv, w.session("learner")) // a new day, a new sign-in
+	if n, err := w.svc.Rights.ExpireExports(ctx); err != nil || n != 0 {
+		t.Fatalf("expired after six days: %d, %v", n, err)
+	}
+	if resp, _ := c.do("GET", link, nil); resp.StatusCode != 200 {
+		t.Fatalf("download after six days: %d", resp.StatusCode)
+	}
+	// Past seven days, the link no longer works and the job deletes both.
+	w.advance(24*time.Hour + 2*time.Hour)
+	c = w.client(w.srv, w.session("learner"))
+	if resp, _ := c.do("GET", link, nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("download after seven days: %d, want 404", resp.StatusCode)
+	}
+	if n, err := w.svc.Rights.ExpireExports(ctx); err != nil || n != 1 {
+		t.Fatalf("expired after seven days: %d, %v", n, err)
+	}
+	if _, _, err := w.env.Blob.Open(ctx, key); !errs.Is(err, errs.ENOTFOUND) {
+		t.Fatalf("the file is still in storage: %v", err)
+	}
+	if _, err := w.env.DB.DataExport(ctx, e.ID); !errs.Is(err, errs.ENOTFOUND) {
+		t.Fatalf("the record is still there: %v", err)
+	}
+	if _, page := w.client(w.srv, w.session("learner")).do("GET", "/account/export", nil); downloadLink.MatchString(page) || !strings.Contains(page, "no downloads waiting") {
+		t.Fatal("the page still lists the expired download")
+	}
+	if n, err := w.svc.Rights.ExpireExports(ctx); err != nil || n != 0 {
+		t.Fatalf("a second run: %d, %v", n, err)
 	}
 }
 
@@ -215,17 +447,27 @@ func TestErasureLeavesNoPersonalDataInTheDatabaseOrStorage(t *testing.T) {
 	ctx := context.Background()
 	eve := w.fullPerson("Eve Erasable", "eve.erasable@example.org")
 	kit := w.fullPerson("Kit Keepable", "kit.keepable@example.org")
+	w.download(w.client(w.srv, w.sessionFor(eve.id))) // a data download, with its file
 	admin := w.client(w.srv, w.session("admin"))
 
 	// The dry run says what will happen and changes nothing.
+	before := w.held(eve)
 	_, page := admin.do("GET", "/admin/users/"+eve.id+"/erase", nil)
-	for _, want := range []string{"This is a dry run", "files deleted from storage", "records deleted from enrolments", "certificates kept for verification without the name"} {
+	for _, want := range []string{"This is a dry run", "files deleted from storage", "records deleted from enrolments", "certificates kept for verification without the name",
+		"records deleted from exports", "row removed from the compliance dashboard", "other people&#39;s messages, notifications and records that mention them",
+		"audit entries by or about them kept"} {
 		if !strings.Contains(page, want) {
 			t.Fatalf("the erasure plan lacks %q", want)
 		}
 	}
+	if !strings.Contains(page, fmt.Sprintf("<td>records deleted from attempts</td><td>%d</td>", before["attempts"])) {
+		t.Fatalf("the plan does not count the attempts (%d): %.4000s", before["attempts"], page)
+	}
 	if u, _ := w.env.DB.User(ctx, eve.id); u.Name != "Eve Erasable" || u.Disabled {
 		t.Fatal("the dry run changed the account")
+	}
+	if after := w.held(eve); !maps.Equal(before, after) {
+		t.Fatalf("the dry run changed records: %v, then %v", before, after)
 	}
 	// A wrong confirmation is refused, keeping what was typed.
 	resp, page := admin.post("/admin/users/"+eve.id+"/erase", url.Values{"confirm_email": {"someone@else.org"}})
@@ -235,15 +477,62 @@ func TestErasureLeavesNoPersonalDataInTheDatabaseOrStorage(t *testing.T) {
 	if resp, _ := admin.post("/admin/users/"+eve.id+"/erase", url.Values{"confirm_email": {eve.email}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("erase: %d", resp.StatusCode)
 	}
+	w.checkErased(eve, kit)
+}
 
-	needles := []string{eve.name, eve.email, strings.ToLower(eve.name)}
+// TestInterruptedErasureIsFinishedByRunningItAgain stops an erasure after
+// several of its steps in turn, as a crash would, and runs it again each
+// time: the end state is that of an erasure that ran through.
+func TestInterruptedErasureIsFinishedByRunningItAgain(t *testing.T) {
+	w := newWorld(t, sampleDir)
+	ctx := context.Background()
+	ira := w.fullPerson("Ira Interrupted", "ira.interrupted@example.org")
+	kit := w.fullPerson("Kit Keepable", "kit.keepable@example.org")
+	admin := w.users["admin"]
+	crash := errors.New("crash")
+	for _, at := range []int{1, 3, 5, 6, 10, 11, 12, 13, 15} {
+		w.svc.Rights.FaultAfterEraseStep = func(step int) error {
+			if step == at {
+				return crash
+			}
+			return nil
+		}
+		if _, err := w.svc.Rights.Erase(ctx, admin, ira.id, false); !errors.Is(err, crash) {
+			t.Fatalf("stopped after step %d: %v", at, err)
+		}
+		// The dry run still works on a half-erased person.
+		if _, err := w.svc.Rights.Erase(ctx, admin, ira.id, true); err != nil {
+			t.Fatalf("dry run after a stop at step %d: %v", at, err)
+		}
+	}
+	w.svc.Rights.FaultAfterEraseStep = nil
+	plan, err := w.svc.Rights.Erase(ctx, admin, ira.id, false)
+	if err != nil || !plan.Done {
+		t.Fatalf("the erasure run again: %v", err)
+	}
+	w.checkErased(ira, kit)
+	// The erasure is audited once, however many runs it took.
+	if evs, _, err := w.svc.Audit.Events(ctx, audit.Query{Action: "user.erase", Target: "user:" + ira.id}); err != nil || len(evs) != 1 {
+		t.Fatalf("user.erase events: %d, %v", len(evs), err)
+	}
+}
+
+// checkErased checks that nothing about p is left in the database (through
+// the driver and in its files) or in storage, that the manager's messages
+// that named p are redacted, and that other is untouched.
+func (w *world) checkErased(p, other *person) {
+	t := w.t
+	t.Helper()
+	ctx := context.Background()
+	admin := w.client(w.srv, w.session("admin"))
+	needles := []string{p.name, p.email, strings.ToLower(p.name)}
 	// The database, through the driver: every document of every collection.
 	names, err := w.env.DB.DB.ListCollectionNames(ctx, bson.D{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, coll := range names {
-		cur, err := w.env.DB.DB.Collection(coll).Find(ctx, bson.D{})
+		cur, err := w.env.DB.DB.Collection(coll).Find(ctx, bson.D{}, options.Find().SetComment(testenv.TestOnly))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,22 +545,54 @@ func TestErasureLeavesNoPersonalDataInTheDatabaseOrStorage(t *testing.T) {
 			}
 		}
 	}
+	// Of the records about them, only the account (anonymised), the
+	// certificates kept for verification and the audit trail are left.
+	for coll, n := range w.held(p) {
+		switch coll {
+		case "users":
+			if n != 1 {
+				t.Errorf("the account: %d", n)
+			}
+		case "certificates", "certificate_revisions", "certificate_hashes", "certificate_claims", "audit_events":
+		default:
+			if n != 0 {
+				t.Errorf("%s: %d records about them are left", coll, n)
+			}
+		}
+	}
 	rollups, _ := w.env.DB.Rollups(ctx)
 	for _, ru := range rollups {
-		if _, ok := ru.Rows[eve.id]; ok {
-			t.Error("the compliance dashboard still has Eve's row")
+		if _, ok := ru.Rows[p.id]; ok {
+			t.Error("the compliance dashboard still has their row")
 		}
-		if _, ok := ru.Rows[kit.id]; !ok {
-			t.Error("Kit's dashboard row went too")
+		if _, ok := ru.Rows[other.id]; !ok {
+			t.Error("the other advocate's dashboard row went too")
 		}
+	}
+	// The manager's escalation email and notification that named them
+	// are kept, with the name and email replaced.
+	mgr := w.users["manager"]
+	esc, err := w.env.DB.Message(ctx, "esc-"+p.id)
+	if err != nil || !strings.Contains(esc.Subject, "[erased]") || !strings.Contains(esc.Text, "[erased] ([erased])") || !strings.Contains(esc.HTML, "[erased]") {
+		t.Errorf("the manager's escalation email: %+v, %v", esc, err)
+	}
+	in, _ := w.env.DB.Inbox(ctx, mgr.ID)
+	found := false
+	for _, n := range in.Items {
+		if n.ID == "m-"+p.id {
+			found = n.Subject == "Overdue: [erased]'s DBS check" && n.Text == "[erased] is overdue."
+		}
+	}
+	if !found {
+		t.Errorf("the manager's notification is not redacted: %+v", in.Items)
 	}
 	// The database's files on disk.
 	if found := testenv.GrepDataDir(t, needles); len(found) > 0 {
 		dbgFiles(t, needles)
 		t.Errorf("the database files still contain %v", found)
 	}
-	// Object storage: nothing of Eve's; Kit's files are still there.
-	var eveObjects, kitObjects int
+	// Object storage: nothing of theirs; the other's files are still there.
+	var theirs, others int
 	_ = w.env.Blob.List(ctx, "", func(key string, _ int64) error {
 		r, _, err := w.env.Blob.Open(ctx, key)
 		if err != nil {
@@ -279,38 +600,42 @@ func TestErasureLeavesNoPersonalDataInTheDatabaseOrStorage(t *testing.T) {
 		}
 		b, _ := io.ReadAll(r)
 		r.Close()
-		if strings.Contains(key, eve.id) || strings.Contains(key, eve.codes[0]) || bytes.Contains(b, []byte(eve.name)) || bytes.Contains(b, []byte(eve.email)) {
-			eveObjects++
+		if strings.Contains(key, p.id) || strings.Contains(key, p.codes[0]) || bytes.Contains(b, []byte(p.name)) || bytes.Contains(b, []byte(p.email)) {
+			theirs++
 		}
-		if strings.Contains(key, kit.id) || strings.Contains(key, kit.codes[0]) {
-			kitObjects++
+		if strings.Contains(key, other.id) || strings.Contains(key, other.codes[0]) {
+			others++
 		}
 		return nil
 	})
-	if eveObjects != 0 || kitObjects != 3 {
-		t.Fatalf("objects: %d of Eve's left, %d of Kit's (want 0 and 3)", eveObjects, kitObjects)
+	if theirs != 0 || others != 3 {
+		t.Fatalf("objects: %d of theirs left, %d of the other's (want 0 and 3)", theirs, others)
 	}
 
 	// The account is anonymised and cannot sign in; the certificate still
 	// verifies, without the name.
-	u, _ := w.env.DB.User(ctx, eve.id)
-	if u.Name != "Erased user" || !u.Disabled || u.PasswordHash != "" || u.ErasedAt == nil {
+	u, _ := w.env.DB.User(ctx, p.id)
+	if u.Name != "Erased user" || !u.Disabled || u.PasswordHash != "" || u.ErasedAt == nil || u.Erasure != nil {
 		t.Fatalf("account after erasure: %+v", u)
 	}
-	_, page = w.client(w.srv, "").do("GET", "/verify/"+eve.codes[0], nil)
+	_, page := w.client(w.srv, "").do("GET", "/verify/"+p.codes[0], nil)
 	if !strings.Contains(page, "This certificate is valid") || !strings.Contains(page, "Withheld") {
 		t.Fatal("the certificate should still verify, without the name")
 	}
-	// Kit is untouched.
-	if a, err := w.env.DB.Advocate(ctx, kit.id); err != nil || a.Name != kit.name || len(a.CPD) != 2 {
-		t.Fatalf("Kit's record: %v", err)
+	// The other advocate is untouched.
+	if a, err := w.env.DB.Advocate(ctx, other.id); err != nil || a.Name != other.name || len(a.CPD) != 2 {
+		t.Fatalf("the other's record: %v", err)
 	}
-	// The audit log records the erasure, without naming Eve.
-	if _, page := admin.do("GET", "/admin/audit?action=user.erase", nil); !strings.Contains(page, "user:"+eve.id) {
+	// The audit log records the erasure, without naming them; their
+	// actions are found by who acted, under "[erased]".
+	if _, page := admin.do("GET", "/admin/audit?action=user.erase", nil); !strings.Contains(page, "user:"+p.id) {
 		t.Fatal("the erasure is not in the audit log")
 	}
+	if evs, _, err := w.svc.Audit.Events(ctx, audit.Query{Actor: "[erased]"}); err != nil || len(evs) == 0 {
+		t.Errorf("their actions are not found by who acted: %d, %v", len(evs), err)
+	}
 	// Erasing twice says so.
-	if resp, _ := admin.post("/admin/users/"+eve.id+"/erase", url.Values{"confirm_email": {u.Email}}); resp.StatusCode != http.StatusConflict {
+	if resp, _ := admin.post("/admin/users/"+p.id+"/erase", url.Values{"confirm_email": {u.Email}}); resp.StatusCode != http.StatusConflict {
 		t.Fatalf("second erasure: %d", resp.StatusCode)
 	}
 }

@@ -108,7 +108,9 @@ func (s *Server) routeTable() []route {
 		{"GET", "/account", signedIn, s.handleAccount},
 		{"POST", "/account/profile", signedIn, s.handleProfile},
 		{"POST", "/account/reminders", signedIn, s.handleReminderPrefs},
-		{"GET", "/account/export", signedIn, s.handleExport}, // the viewer's own data only
+		{"GET", "/account/export", signedIn, s.handleExportPage},                  // the viewer's own downloads only
+		{"POST", "/account/export", signedIn, s.handleExportStart},                // built in the background
+		{"GET", "/account/export/:id/download", signedIn, s.handleExportDownload}, // the owner only; audited
 		{"GET", "/notifications", signedIn, s.handleNotifications},
 		{"POST", "/notifications/read", signedIn, s.handleNotificationsRead},
 		{"POST", "/account/password", signedIn, s.handlePassword},

@@ -34,8 +34,8 @@ func TestEveryCollectionSaysWhatItHoldsAboutPeople(t *testing.T) {
 		switch {
 		case !ok:
 			t.Errorf("collection %q is not in store.Holdings: say how a person's records are found in it, or why it holds none", name)
-		case (h.Filter == nil) == (h.None == ""):
-			t.Errorf("collection %q: give either a Filter or a None reason, not both or neither", name)
+		case (h.Found == "") == (h.None == ""):
+			t.Errorf("collection %q: say either how a person's records are Found or why it holds None, not both or neither", name)
 		}
 		if !slices.Contains(store.Collections, name) {
 			t.Errorf("collection %q exists but is not in store.Collections", name)

@@ -19,7 +19,7 @@ var Collections = []string{
 	colEnrolments, colAttempts, colSubmissions,
 	colCertificates, colCertClaims, colCertRevs, colCertHashes, colJobs, colRateLimits,
 	colAudit, colAdvocates, colRollups, colDBSScans, colNotifications, colLeases, "meta",
-	colLists,
+	colLists, colExports,
 }
 
 func init() {
