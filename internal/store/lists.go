@@ -195,13 +195,16 @@ func (db *DB) setRow(ctx context.Context, name, bucket, id, k string, row []byte
 		return err
 	}
 	if db.wmu == nil {
+		// The findAndModify calls here return the whole bucket: FerretDB
+		// (which the browser tests reach as a MongoDB server) does not
+		// implement their projection ("fields").
 		if err := enter(); err != nil {
 			return 0, err
 		}
 		res := raw.FindOneAndUpdate(ctx,
 			bson.D{{Key: "_id", Value: id}, {Key: "r." + k, Value: bson.D{{Key: "$exists", Value: false}}}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: "r." + k, Value: row}}}, {Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}},
-			options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After).SetProjection(bson.D{{Key: "n", Value: 1}}))
+			options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After))
 		var d struct {
 			N int `bson:"n"`
 		}
@@ -210,7 +213,7 @@ func (db *DB) setRow(ctx context.Context, name, bucket, id, k string, row []byte
 			// The row is there already: replace its content.
 			err = raw.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}},
 				bson.D{{Key: "$set", Value: bson.D{{Key: "r." + k, Value: row}}}},
-				options.FindOneAndUpdate().SetReturnDocument(options.After).SetProjection(bson.D{{Key: "n", Value: 1}})).Decode(&d)
+				options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
 		}
 		return d.N, err
 	}
@@ -254,7 +257,7 @@ func (db *DB) unsetRow(ctx context.Context, id, k string) (int, error) {
 		err := raw.FindOneAndUpdate(ctx,
 			bson.D{{Key: "_id", Value: id}, {Key: "r." + k, Value: bson.D{{Key: "$exists", Value: true}}}},
 			bson.D{{Key: "$unset", Value: bson.D{{Key: "r." + k, Value: ""}}}, {Key: "$inc", Value: bson.D{{Key: "n", Value: -1}}}},
-			options.FindOneAndUpdate().SetReturnDocument(options.After).SetProjection(bson.D{{Key: "n", Value: 1}})).Decode(&d)
+			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
 		if errors.Is(err, mongo.ErrNoDocuments) {
 			return -1, nil
 		}
