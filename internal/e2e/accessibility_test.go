@@ -53,6 +53,11 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 	b.MustContain("main h1", "You passed")
 	b.CheckAccessibility() // the result
 	check("/courses/sample-course/print", "/my/learning", "/my/certificates", "/account", "/notifications", "/my/compliance")
+	check("/account/export") // nothing asked for yet
+	b.Follow(`form[action="/account/export"] button`)
+	b.CheckAccessibility() // being prepared (or, on a fast machine, ready)
+	waitForDownload(t, b)
+	b.CheckAccessibility() // ready, with its link
 	b.Open("/my/certificates")
 	code := testenv.Eval[string](b, `(function(){const a=document.querySelector('a[href^="/verify/"]'); return a ? a.getAttribute("href") : ""})()`)
 	if !strings.HasPrefix(code, "/verify/") {

@@ -1,10 +1,16 @@
 package e2e
 
 import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/family-advocacy/lms/internal/app"
+	"github.com/family-advocacy/lms/internal/store"
 	"github.com/family-advocacy/lms/internal/testenv"
 )
 
@@ -53,6 +59,42 @@ func TestJourneyAccount(t *testing.T) {
 		t.Fatalf("account email: got %q", got)
 	}
 
+	// Download my data: asked for on the account page, prepared in the
+	// background (the page shows how far it has gone), then downloaded.
+	b.Follow(`a[href="/account/export"]`)
+	b.MustContain("main h1", "Download your data")
+	b.Follow(`form[action="/account/export"] button`)
+	b.MustContain(".notice", "We are preparing the download of your data")
+	link := waitForDownload(t, b)
+	files := unzipBytes(t, b.Fetch(link))
+	if !strings.Contains(string(files["data/users.json"]), "zoe@example.org") || !strings.Contains(string(files["README.txt"]), "every record") {
+		t.Fatalf("the download lacks the account: %v", keysOf(files))
+	}
+	b.Open("/notifications")
+	b.MustContain("main", "Your data download is ready")
+	// A download asked for elsewhere (another instance) is picked up by the
+	// worker within seconds; the open page shows its progress and, with
+	// no reload by the person, its link once it is ready.
+	uid, _, err := s.Env.DB.EmailClaim(context.Background(), "zoe@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := s.Clock.Now()
+	if err := s.Env.DB.InsertDataExport(context.Background(), &store.DataExport{ID: "e2e0000000000000000000001", UserID: uid, Status: store.ExportBuilding,
+		Created: now, Expires: now.Add(7 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	b.Open("/account/export")
+	b.MustContain("#export-building", "Preparing your download")
+	deadline := time.Now().Add(30 * time.Second)
+	for testenv.Eval[int](b, `document.querySelectorAll('#exports a[href$="/download"]').length`) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the page did not update itself to show the second download: %s", b.Text("main"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b.Open("/account")
+
 	// Change the password, then sign in with the new one.
 	b.Fill("#f-current_password", "river kettle lantern meadow")
 	b.Fill("#f-new_password", "harbour violet compass tundra")
@@ -93,4 +135,49 @@ func TestJourneyAccount(t *testing.T) {
 	if n := testenv.Eval[int](b, `document.querySelectorAll("img[alt^='QR code']").length`); n != 1 {
 		t.Fatalf("QR code images: %d, want 1", n)
 	}
+}
+
+// waitForDownload waits until the data download asked for is ready and
+// returns its link. It does not reload the page: while the download is
+// prepared the page updates itself (site.js) and shows the link once it
+// is ready.
+func waitForDownload(t *testing.T, b *testenv.Browser) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		link := testenv.Eval[string](b, `(function(){const a=document.querySelector('#exports a[href$="/download"]'); return a ? a.getAttribute("href") : ""})()`)
+		if link != "" {
+			return link
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page did not show the data download ready after 30 s: %s", b.Text("main"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func unzipBytes(t *testing.T, b []byte) map[string][]byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatalf("not a ZIP: %v", err)
+	}
+	out := map[string][]byte{}
+	for _, f := range zr.File {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f.Name], _ = io.ReadAll(r)
+		r.Close()
+	}
+	return out
+}
+
+func keysOf(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

@@ -16,7 +16,7 @@ type exportPage struct {
 	basePage
 	Building *exportRow  // the download being prepared, if any
 	Done     []exportRow // downloads ready (or that failed), newest first
-	Auto     bool        // the page refreshes itself while one is prepared
+	Auto     bool        // the page refreshes itself while one is prepared (asked for)
 	Days     int
 }
 
@@ -42,14 +42,16 @@ func exportRowOf(e privacy.Export) exportRow {
 }
 
 // handleExportPage handles GET /account/export: the viewer's data
-// downloads, with the progress of one being prepared (the page refreshes
-// itself every few seconds then, unless ?auto=off).
+// downloads, with the progress of one being prepared. The progress updates
+// itself with JavaScript; without it, the person checks again, or asks the
+// page to refresh itself (?auto=on: not by default, as a page that reloads
+// by itself is hard to use with a screen reader).
 func (s *Server) handleExportPage(c *fiber.Ctx) error {
 	exps, err := s.rights.Exports(c.UserContext(), viewerOf(c).ID)
 	if err != nil {
 		return err
 	}
-	p := &exportPage{basePage: basePage{Title: "Download your data"}, Auto: c.Query("auto") != "off", Days: int(privacy.ExportLifetime / (24 * time.Hour))}
+	p := &exportPage{basePage: basePage{Title: "Download your data"}, Auto: c.Query("auto") == "on", Days: int(privacy.ExportLifetime / (24 * time.Hour))}
 	for _, e := range exps {
 		row := exportRowOf(e)
 		if e.Status == privacy.ExportBuilding {

@@ -275,11 +275,13 @@ func TestDownloadMyDataHoldsEveryRecordAboutThePersonAndNothingAboutOthers(t *te
 		t.Fatalf("asking for a download: %d", resp.StatusCode)
 	}
 	_, page := c.do("GET", "/account/export", nil)
-	if !strings.Contains(page, `<progress id="export-progress"`) || !strings.Contains(page, `http-equiv="refresh"`) || strings.Contains(page, "Prepare a download") {
+	if !strings.Contains(page, `<progress id="export-progress"`) || !strings.Contains(page, `data-refresh="3"`) || !strings.Contains(page, "Check again") ||
+		strings.Contains(page, `http-equiv="refresh"`) || strings.Contains(page, "Prepare a download") {
 		t.Fatalf("the page does not show the download being prepared: %.3000s", page)
 	}
-	if _, page := c.do("GET", "/account/export?auto=off", nil); strings.Contains(page, `http-equiv="refresh"`) || !strings.Contains(page, "Check again") {
-		t.Fatal("the page cannot be kept from refreshing itself")
+	// Without JavaScript, the person may ask the page to refresh itself.
+	if _, page := c.do("GET", "/account/export?auto=on", nil); !strings.Contains(page, `http-equiv="refresh"`) || !strings.Contains(page, "Stop updating it") {
+		t.Fatal("the page cannot be asked to refresh itself")
 	}
 	// Asking again while it is prepared starts no second one.
 	c.post("/account/export", nil)
