@@ -68,6 +68,7 @@ type OutboxStore interface {
 
 	// Erasure (see personal.go).
 	DeleteMessage(ctx context.Context, id string) error
+	DropAddressList(ctx context.Context, email string) error
 	RedactMessage(ctx context.Context, id string, redact func(string) string) (bool, error)
 	DeleteInbox(ctx context.Context, userID string) error
 	RedactInbox(ctx context.Context, userID string, redact func(string) string) (bool, error)

@@ -18,11 +18,17 @@ func (m *Mailer) Notify(ctx context.Context, userID string, n Notification) erro
 }
 
 // EraseMessages deletes messages (those sent to an erased person), with
-// their places in the outbox's lists and delivery queue.
-func (m *Mailer) EraseMessages(ctx context.Context, ids []string) error {
+// their places in the outbox's lists and delivery queue, and then the
+// lists of messages to their addresses.
+func (m *Mailer) EraseMessages(ctx context.Context, ids, addresses []string) error {
 	for _, id := range ids {
 		if err := m.outbox.DeleteMessage(ctx, id); err != nil {
 			return fmt.Errorf("notify: delete message %s: %w", id, err)
+		}
+	}
+	for _, a := range addresses {
+		if err := m.outbox.DropAddressList(ctx, a); err != nil {
+			return fmt.Errorf("notify: messages to an address: %w", err)
 		}
 	}
 	return nil

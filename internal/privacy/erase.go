@@ -121,7 +121,7 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 		return s.Comply.DeleteAdvocateRecord(ctx, p.Advocate, p.Docs["compliance_rollups"]...)
 	})
 	plan.add("row removed from the compliance dashboard", p.Count("compliance_rollups"))
-	steps.do(func() error { return s.Mail.EraseMessages(ctx, p.Docs["outbox"]) })
+	steps.do(func() error { return s.Mail.EraseMessages(ctx, p.Docs["outbox"], p.Emails()) })
 	steps.do(func() error {
 		if p.Count("notifications") == 0 {
 			return nil

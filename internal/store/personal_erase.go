@@ -140,6 +140,12 @@ func (db *DB) DeleteJob(ctx context.Context, j *certificates.Job) error {
 
 // Messages and notifications.
 
+// DropAddressList deletes the list of messages to an address (erasure,
+// once every message to it is deleted): its name is a hash of the address.
+func (db *DB) DropAddressList(ctx context.Context, email string) error {
+	return db.outboxTo(email).Drop(ctx)
+}
+
 // RedactMessage applies redact to the text of a message (its subject,
 // bodies and any other string).
 func (db *DB) RedactMessage(ctx context.Context, id string, redact func(string) string) (bool, error) {
