@@ -36,11 +36,22 @@ type Query struct {
 	Offset, Limit int
 }
 
-// Store keeps events; it never updates or deletes them.
+// Store keeps events; it never deletes them, and changes them only to
+// take an erased person's name out.
 type Store interface {
 	InsertEvent(ctx context.Context, e *Event) error
 	Events(ctx context.Context, q Query) ([]Event, int, error)
 	EventsPage(ctx context.Context, q Query) (*Page, error)
+	Event(ctx context.Context, id string) (*Event, error)
+
+	// Erasure's one exception to append-only (see personal.go).
+
+	// RedactEvent applies redact to the strings of an event; it reports
+	// whether the event changed.
+	RedactEvent(ctx context.Context, id string, redact func(string) string) (bool, error)
+	// RenameActor replaces an actor's rows in the list of people who
+	// acted, one per name in from, by one row under the name to.
+	RenameActor(ctx context.Context, actorID string, from []string, to string) error
 }
 
 // Log writes audit events and reads them back for the audit view. Its

@@ -12,36 +12,13 @@ import (
 // is erased, the events they caused and those about them stay (who did
 // what, when) but their name and email are taken out of them.
 
-// PersonalStore is what erasure needs of the audit store, besides Store.
-type PersonalStore interface {
-	Event(ctx context.Context, id string) (*Event, error)
-	// RedactEvent applies redact to the strings of an event; it reports
-	// whether the event changed.
-	RedactEvent(ctx context.Context, id string, redact func(string) string) (bool, error)
-	// RenameActor replaces an actor's rows in the list of people who
-	// acted, one per name in from, by one row under the name to.
-	RenameActor(ctx context.Context, actorID string, from []string, to string) error
-}
-
-func (l *Log) personal() (PersonalStore, error) {
-	ps, ok := l.store.(PersonalStore)
-	if !ok {
-		return nil, errors.New("audit: the store cannot redact events")
-	}
-	return ps, nil
-}
-
 // RecordOnce writes an event with a fixed ID unless it exists already (a
 // step of an idempotent job, which may run again after a crash).
 func (l *Log) RecordOnce(ctx context.Context, e Event) error {
-	ps, err := l.personal()
-	if err != nil {
-		return err
-	}
 	if e.ID == "" {
 		return errors.New("audit: RecordOnce needs an event ID")
 	}
-	_, err = ps.Event(ctx, e.ID)
+	_, err := l.store.Event(ctx, e.ID)
 	if err == nil {
 		return nil
 	}
@@ -58,18 +35,14 @@ func (l *Log) RecordOnce(ctx context.Context, e Event) error {
 // events changed. The list goes first: the names are found from the
 // events, which no longer show them afterwards.
 func (l *Log) RedactPerson(ctx context.Context, userID string, names []string, as string, ids []string, redact func(string) string) (int, error) {
-	ps, err := l.personal()
-	if err != nil {
-		return 0, err
-	}
 	if len(names) > 0 {
-		if err := ps.RenameActor(ctx, userID, names, as); err != nil {
+		if err := l.store.RenameActor(ctx, userID, names, as); err != nil {
 			return 0, fmt.Errorf("audit: rename actor: %w", err)
 		}
 	}
 	n := 0
 	for _, id := range ids {
-		changed, err := ps.RedactEvent(ctx, id, redact)
+		changed, err := l.store.RedactEvent(ctx, id, redact)
 		if err != nil {
 			return n, err
 		}

@@ -29,7 +29,9 @@ const UpgradeComment = "one-off upgrade"
 // they existed, reading each collection once, and records the layout. It
 // does nothing on a database at the current layout (every new one). Run it
 // before serving, on one instance: it takes about a minute per 10,000
-// learners.
+// learners. Messages and notifications written before the About field
+// existed name nobody in it, so erasure finds no mention rows for them:
+// their recipients' copies are deleted with time by retention.
 func (db *DB) Backfill(ctx context.Context, now time.Time, log *slog.Logger) error {
 	var inst struct {
 		Layout int `bson:"layout"`
@@ -70,7 +72,10 @@ func (db *DB) Backfill(ctx context.Context, now time.Time, log *slog.Logger) err
 			if err := bson.Unmarshal(r, &s); err != nil {
 				return err
 			}
-			return x.expireAt(ctx, colResets, s.ID, "", s.Expires)
+			if err := x.notePerson(ctx, s.UserID, Ref{Collection: colResets, ID: s.ID}); err != nil {
+				return err
+			}
+			return x.expireAt(ctx, colResets, s.ID, s.UserID, s.Expires)
 		}},
 		{colThrottle, func(r bson.Raw) error {
 			var t auth.Throttle
