@@ -56,6 +56,22 @@ func run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// Scale figures (scale.go): LMSBENCH_ONLY=scale runs only those; a
+	// plain run adds them after the others, once their server has stopped.
+	switch os.Getenv("LMSBENCH_ONLY") {
+	case "scale":
+		return benchScale()
+	case "":
+		if err := figures(); err != nil {
+			return err
+		}
+		return benchScale()
+	}
+	return figures()
+}
+
+// figures prints the figures measured on a server with the demo data.
+func figures() error {
 	dir, err := os.MkdirTemp("", "lmsbench-")
 	if err != nil {
 		return err

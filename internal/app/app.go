@@ -37,6 +37,10 @@ type Env struct {
 	// Prepare, when set, is called with the server and services before it
 	// serves (make bench adds its reference route here).
 	Prepare func(*server.Server, *Services, *store.DB)
+	// NoJobs, when set, starts none of the periodic jobs (sweeps,
+	// reconcilers, reminders, retention, compliance recompute): the scale
+	// bench runs them itself, to time them and requests made during them.
+	NoJobs bool
 }
 
 // usageError is a mistake on the command line (exit code 2).
@@ -214,11 +218,13 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if env.Prepare != nil {
 		env.Prepare(srv, svc, st.db)
 	}
-	go sweepLoop(ctx, st.db, env.Clock, log)
-	go reconcileLoop(ctx, svc, st.db, log)
-	go complianceLoop(ctx, svc, log)
-	go reminderLoop(ctx, svc, log)
-	go exportLoop(ctx, svc, log)
+	if !env.NoJobs {
+		go sweepLoop(ctx, st.db, env.Clock, log)
+		go reconcileLoop(ctx, svc, st.db, log)
+		go complianceLoop(ctx, svc, log)
+		go reminderLoop(ctx, svc, log)
+		go exportLoop(ctx, svc, log)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
