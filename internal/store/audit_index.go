@@ -13,7 +13,7 @@ import (
 // The audit trail is read newest first through lists written with each
 // event, never by scanning audit_events:
 //
-//	audit                    every event (bucket: the day, 2 shards)
+//	audit                    every event (bucket: the day)
 //	audit@target/<target>    the events about one record (bucket: the month)
 //	audit@actor/<actor id>   the events one person caused (bucket: the month)
 //	audit@actors             everyone who has caused an event, by name: how
@@ -22,7 +22,7 @@ import (
 // Sort keys are the time (UTC, fixed width) and the event's ID, so a page
 // ends at a cursor and the next page starts after it.
 var (
-	auditAllSpec   = listSpec{prefix: len("2006-01-02"), shards: 2, desc: true}
+	auditAllSpec   = listSpec{prefix: len("2006-01-02"), shards: 1, desc: true}
 	auditOneSpec   = listSpec{prefix: len("2006-01"), shards: 1, desc: true}
 	auditActorSpec = listSpec{prefix: 1, shards: 1}
 )
@@ -164,7 +164,7 @@ func (db *DB) events(ctx context.Context, q audit.Query) ([]audit.Event, int, st
 	cut := ""
 	per := auditScanBudget / len(sources)
 	for _, l := range sources {
-		n, last := 0, ""
+		n, matches, last := 0, 0, ""
 		err := l.Scan(ctx, from, func(r Row) (bool, error) {
 			if r.Sort == q.Before {
 				return true, nil // the previous page's last
@@ -172,7 +172,9 @@ func (db *DB) events(ctx context.Context, q audit.Query) ([]audit.Event, int, st
 			if fromKey != "" && r.Sort < fromKey {
 				return false, nil
 			}
-			if n >= per {
+			// Enough from this source (a page more than the page), or as
+			// many rows as a page may examine: it stops here.
+			if n >= per || matches > limit {
 				if last > cut {
 					cut = last
 				}
@@ -180,7 +182,14 @@ func (db *DB) events(ctx context.Context, q audit.Query) ([]audit.Event, int, st
 			}
 			n++
 			last = r.Sort
-			rows = append(rows, r)
+			var ar auditRow
+			if err := r.Decode(&ar); err != nil {
+				return false, err
+			}
+			if keep(ar, r.Sort) {
+				matches++
+				rows = append(rows, r)
+			}
 			return true, nil
 		})
 		if err != nil {
@@ -194,13 +203,6 @@ func (db *DB) events(ctx context.Context, q audit.Query) ([]audit.Event, int, st
 		if r.Sort < cut {
 			next = cut
 			break
-		}
-		var ar auditRow
-		if err := r.Decode(&ar); err != nil {
-			return nil, 0, "", err
-		}
-		if !keep(ar, r.Sort) {
-			continue
 		}
 		e, err := findByID[audit.Event](ctx, db.coll(colAudit), r.Key, "event")
 		if errs.Is(err, errs.ENOTFOUND) {

@@ -39,18 +39,13 @@ func (t TestingList) AddRowOnly(ctx context.Context, key, sort string, data any)
 	if err != nil {
 		return err
 	}
-	raw, err := bson.Marshal(storedRow{Sort: sort, Data: d})
-	if err != nil {
-		return err
-	}
+	row := storedRow{Key: key, Sort: sort, Data: d}
 	b := t.l.bucketOf(sort, key)
-	_, err = t.l.db.setRow(ctx, t.l.name, b, t.l.bucketID(b), fieldKey(key), raw)
+	_, err = t.l.db.changeBucket(ctx, t.l.bucketID(b), func(rows []storedRow) ([]storedRow, bool) {
+		return append(rows, row), true
+	}, func() error { return t.l.db.setCount(ctx, t.l.name, b, 0, true) })
 	return err
 }
-
-// FieldKey and UnfieldKey expose the field-name escaping.
-func FieldKey(s string) string   { return fieldKey(s) }
-func UnfieldKey(s string) string { return unfieldKey(s) }
 
 // TestingEvents runs the audit view's query, returning the cursor too.
 var TestingEvents = (*DB).events

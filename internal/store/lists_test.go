@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
@@ -212,18 +211,5 @@ func TestListDropBucketAndDrop(t *testing.T) {
 	}
 	if n, err := e.DB.DB.Collection("lists").CountDocuments(ctx, bson.D{}, options.Count().SetComment(testenv.TestOnly)); err != nil || n != 0 {
 		t.Fatalf("documents left after Drop: %d, %v", n, err)
-	}
-}
-
-// TestFieldKeysRoundTrip checks the escaping of keys into field names.
-func TestFieldKeysRoundTrip(t *testing.T) {
-	for _, s := range []string{"", "plain", "a.b", "$x", "50%", "zoë\x00id", "a/b/c"} {
-		k := store.FieldKey(s)
-		if k == "" || k[0] == '$' || strings.ContainsAny(k, ".\x00") {
-			t.Fatalf("%q escaped to %q", s, k)
-		}
-		if got := store.UnfieldKey(k); got != s {
-			t.Fatalf("%q → %q → %q", s, k, got)
-		}
 	}
 }

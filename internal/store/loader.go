@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -33,33 +32,33 @@ type Loader struct {
 
 type loaderState struct {
 	mu    sync.Mutex
-	docs  map[string][]any             // collection → documents to insert
-	rows  map[string]map[string][]byte // bucket document → row key → row
-	names map[string]string            // bucket document → list name
-	buckt map[string]string            // bucket document → bucket
+	docs  map[string][]any                // collection → documents to insert
+	rows  map[string]map[string]storedRow // bucket document → row key → row
+	names map[string]string               // bucket document → list name
+	buckt map[string]string               // bucket document → bucket
 }
 
 // NewLoader returns a loader writing to db.
 func (db *DB) NewLoader() *Loader {
-	ls := &loaderState{docs: map[string][]any{}, rows: map[string]map[string][]byte{}, names: map[string]string{}, buckt: map[string]string{}}
+	ls := &loaderState{docs: map[string][]any{}, rows: map[string]map[string]storedRow{}, names: map[string]string{}, buckt: map[string]string{}}
 	cp := *db
 	cp.ldr = ls
 	return &Loader{db: &cp, ls: ls, base: db}
 }
 
-func (ls *loaderState) addRow(l list, key, sort string, row []byte) {
+func (ls *loaderState) addRow(l list, row storedRow) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	bucket := l.bucketOf(sort, key)
+	bucket := l.bucketOf(row.Sort, row.Key)
 	id := l.bucketID(bucket)
 	m := ls.rows[id]
 	if m == nil {
-		m = map[string][]byte{}
+		m = map[string]storedRow{}
 		ls.rows[id] = m
 		ls.names[id] = l.name
 		ls.buckt[id] = bucket
 	}
-	m[fieldKey(key)] = row
+	m[row.Key] = row
 }
 
 func (ls *loaderState) insert(coll string, doc any) {
@@ -192,11 +191,12 @@ func (l *Loader) Flush(ctx context.Context) error {
 	}
 	l.ls.mu.Lock()
 	rows, names, buckets := l.ls.rows, l.ls.names, l.ls.buckt
-	l.ls.rows, l.ls.names, l.ls.buckt = map[string]map[string][]byte{}, map[string]string{}, map[string]string{}
+	l.ls.rows, l.ls.names, l.ls.buckt = map[string]map[string]storedRow{}, map[string]string{}, map[string]string{}
 	l.ls.mu.Unlock()
 	finalN := map[string]int{}
 	var batch []any
 	var ids []string
+	var merge []map[string]storedRow
 	write := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -206,23 +206,29 @@ func (l *Loader) Flush(ctx context.Context) error {
 			return fmt.Errorf("store: load lists: %w", err)
 		}
 		if err != nil {
-			// Some buckets existed: merge those one at a time.
+			// Some buckets existed: merge them (again, for the others).
 			for i, id := range ids {
-				n, err := l.mergeBucket(ctx, id, batch[i].(bucketDoc))
+				n, err := l.base.mergeRows(ctx, id, merge[i])
 				if err != nil {
 					return err
 				}
 				finalN[id] = n
 			}
 		}
-		batch, ids = batch[:0], ids[:0]
+		batch, ids, merge = batch[:0], ids[:0], merge[:0]
 		return nil
 	}
 	for _, id := range slices.Sorted(maps.Keys(rows)) {
 		r := rows[id]
+		sorted := slices.SortedFunc(maps.Values(r), rowLess)
+		blob, err := bson.Marshal(bucketBlob{Rows: sorted})
+		if err != nil {
+			return err
+		}
 		finalN[id] = len(r)
-		batch = append(batch, bucketDoc{ID: id, N: len(r), Rows: r})
+		batch = append(batch, versioned[listDoc]{Doc: listDoc{ID: id, N: len(r), Blob: blob}, Version: 1})
 		ids = append(ids, id)
+		merge = append(merge, r)
 		if len(batch) == 500 {
 			if err := write(); err != nil {
 				return err
@@ -237,35 +243,48 @@ func (l *Loader) Flush(ctx context.Context) error {
 		if dirs[names[id]] == nil {
 			dirs[names[id]] = map[string]int{}
 		}
-		dirs[names[id]][fieldKey(buckets[id])] = n
+		dirs[names[id]][buckets[id]] = n
 	}
-	for name, counts := range dirs {
-		set := bson.D{}
-		for k, n := range counts {
-			set = append(set, bson.E{Key: "b." + k, Value: n})
-		}
-		if _, err := l.base.coll(colLists).UpdateOne(ctx, bson.D{{Key: "_id", Value: name}}, bson.D{{Key: "$max", Value: set}}, options.UpdateOne().SetUpsert(true)); err != nil {
+	for _, name := range slices.Sorted(maps.Keys(dirs)) {
+		counts := dirs[name]
+		_, err := updateVersioned(ctx, l.base, colLists, name, "list", true, func(d *listDoc, exists bool) error {
+			var dir dirBlob
+			if exists && len(d.Blob) > 0 {
+				if err := bson.Unmarshal(d.Blob, &dir); err != nil {
+					return err
+				}
+			}
+			for _, e := range dir.Buckets {
+				if n, ok := counts[e.Bucket]; !ok || n < e.N {
+					counts[e.Bucket] = e.N
+				}
+			}
+			dir.Buckets = dir.Buckets[:0]
+			for _, b := range slices.Sorted(maps.Keys(counts)) {
+				dir.Buckets = append(dir.Buckets, dirEntry{Bucket: b, N: counts[b]})
+			}
+			blob, err := bson.Marshal(dir)
+			if err != nil {
+				return err
+			}
+			d.ID, d.N, d.Blob = name, len(dir.Buckets), blob
+			return nil
+		})
+		if err != nil {
 			return fmt.Errorf("store: load list %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-// mergeBucket adds rows to a bucket document that may exist already and
+// mergeRows adds rows to a bucket document that may exist already and
 // returns its row count.
-func (l *Loader) mergeBucket(ctx context.Context, id string, d bucketDoc) (int, error) {
-	var cur bucketDoc
-	err := l.base.coll(colLists).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&cur)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		cur = bucketDoc{ID: id, Rows: map[string][]byte{}}
-	} else if err != nil {
-		return 0, err
-	}
-	if cur.Rows == nil {
-		cur.Rows = map[string][]byte{}
-	}
-	maps.Copy(cur.Rows, d.Rows)
-	cur.N = len(cur.Rows)
-	_, err = l.base.coll(colLists).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, cur, options.Replace().SetUpsert(true))
-	return cur.N, err
+func (db *DB) mergeRows(ctx context.Context, id string, add map[string]storedRow) (int, error) {
+	n, err := db.changeBucket(ctx, id, func(rows []storedRow) ([]storedRow, bool) {
+		rows = slices.DeleteFunc(rows, func(r storedRow) bool { _, ok := add[r.Key]; return ok })
+		rows = append(rows, slices.Collect(maps.Values(add))...)
+		slices.SortFunc(rows, rowLess)
+		return rows, true
+	}, nil)
+	return n, err
 }

@@ -17,12 +17,12 @@ import (
 // The outbox is read through lists written with each message:
 //
 //	outbox                  every message, newest first (bucket: the day
-//	                        it was written, 8 shards): the admin's outbox
+//	                        it was written, 2 shards): the admin's outbox
 //	                        pages, and retention, which deletes whole days
 //	outbox@to/<address>     the messages to one address (bucket: the month)
 //	person/<user>           the recipient's and the mentioned people's lists
 var (
-	outboxAllSpec = listSpec{prefix: len("2006-01-02"), shards: 8, desc: true}
+	outboxAllSpec = listSpec{prefix: len("2006-01-02"), shards: 2, desc: true}
 	outboxToSpec  = listSpec{prefix: len("2006-01"), shards: 1, desc: true}
 )
 

@@ -427,15 +427,18 @@ func (db *DB) hasRollupRow(ctx context.Context, orgID, id string) (bool, error) 
 		return false, nil
 	}
 	var d rollupDoc
-	err := db.coll(colRollups).FindOne(ctx, bson.D{{Key: "_id", Value: orgID}},
-		options.FindOne().SetProjection(bson.D{{Key: "rows." + id, Value: 1}})).Decode(&d)
+	err := db.coll(colRollups).FindOne(ctx, bson.D{{Key: "_id", Value: orgID}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	_, ok := d.Rows[id]
+	rows, err := d.rows()
+	if err != nil {
+		return false, err
+	}
+	_, ok := rows[id]
 	return ok, nil
 }
 
@@ -564,7 +567,7 @@ func (db *DB) ExportDoc(ctx context.Context, coll, id, userID string) ([]byte, e
 	opts := options.FindOne()
 	switch {
 	case coll == colRollups:
-		opts.SetProjection(bson.D{{Key: "rows." + userID, Value: 1}})
+		// The rows are one value; the person's is picked out below.
 	case len(h.Omit) > 0:
 		proj := bson.D{}
 		for _, f := range h.Omit {
@@ -587,7 +590,11 @@ func (db *DB) ExportDoc(ctx context.Context, coll, id, userID string) ([]byte, e
 		if err := bson.Unmarshal(doc, &d); err != nil {
 			return nil, err
 		}
-		raw, ok := d.Rows[userID]
+		rows, err := d.rows()
+		if err != nil {
+			return nil, err
+		}
+		raw, ok := rows[userID]
 		if !ok {
 			return nil, nil
 		}

@@ -23,6 +23,10 @@ var errRetry = errors.New("retry")
 // is (no write) and is passed back to the caller.
 var errNoChange = errors.New("no change")
 
+// errDelete, returned by an update function, deletes the document (on
+// MongoDB, if it is still at the version read).
+var errDelete = errors.New("delete")
+
 // updateVersioned reads document id, applies fn and writes it back in one
 // replace. On the embedded database the read and the write happen under
 // the write lock, so nothing comes between them; on MongoDB the replace is
@@ -43,7 +47,23 @@ func updateVersioned[T any](ctx context.Context, db *DB, coll, id, what string, 
 			} else if err != nil {
 				return nil, notFound(err, what)
 			}
-			if err := fn(&d.Doc, exists); err != nil {
+			if err := fn(&d.Doc, exists); errors.Is(err, errDelete) {
+				if !exists {
+					return nil, nil
+				}
+				filter := bson.D{{Key: "_id", Value: id}}
+				if db.wmu == nil {
+					filter = append(filter, bson.E{Key: "version", Value: d.Version})
+				}
+				res, err := raw.DeleteOne(ctx, filter)
+				if err != nil {
+					return nil, fmt.Errorf("store: delete %s %s: %w", what, id, err)
+				}
+				if res.DeletedCount == 0 {
+					return nil, errRetry
+				}
+				return nil, nil
+			} else if err != nil {
 				return nil, err
 			}
 			d.Version++
