@@ -202,6 +202,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	log.Info("database ready", "installation", inst.ID, "created", inst.CreatedAt.Format(time.RFC3339))
+	if err := st.db.Backfill(ctx, env.Clock(), log); err != nil {
+		return err
+	}
 
 	srv, svc, err := Wire(cfg, cat, st.db, st.blob, key, env.Clock, log)
 	if err != nil {
