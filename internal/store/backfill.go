@@ -18,8 +18,10 @@ import (
 )
 
 // Layout is the version of the store's lists and queues. A database made
-// before they existed (layout 0) gets them once, by Backfill.
-const Layout = 2
+// before they existed (layout 0) gets them once, by Backfill; so does one
+// whose lists kept their rows as fields (layout 2, never released: its
+// lists are rebuilt).
+const Layout = 3
 
 // UpgradeComment marks the one-off reads of whole collections that an
 // upgrade makes (the query check in the tests lets these through).
@@ -44,6 +46,18 @@ func (db *DB) Backfill(ctx context.Context, now time.Time, log *slog.Logger) err
 	}
 	log.Warn("this database predates the store's lists and work queues: building them once before serving", "layout", inst.Layout)
 	start := time.Now()
+	if inst.Layout > 0 {
+		// Lists in an older form: rebuilt from the records.
+		if err := db.DB.Collection(colLists).Drop(ctx); err != nil {
+			return fmt.Errorf("store: upgrade lists: %w", err)
+		}
+		if err := db.DB.CreateCollection(ctx, colLists); err != nil {
+			return fmt.Errorf("store: upgrade lists: %w", err)
+		}
+		if err := db.EnsureIDIndexes(ctx); err != nil {
+			return err
+		}
+	}
 	l := db.NewLoader()
 	x := l.db // its lists gather in memory
 	steps := []struct {
