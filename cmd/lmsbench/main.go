@@ -57,15 +57,14 @@ func run() error {
 		defer pprof.StopCPUProfile()
 	}
 	// Scale figures (scale.go): LMSBENCH_ONLY=scale runs only those; a
-	// plain run adds them after the others, once their server has stopped.
+	// plain run adds them after the others (even if one of those failed),
+	// once their server has stopped.
 	switch os.Getenv("LMSBENCH_ONLY") {
 	case "scale":
 		return benchScale()
 	case "":
-		if err := figures(); err != nil {
-			return err
-		}
-		return benchScale()
+		err := figures()
+		return errors.Join(err, benchScale())
 	}
 	return figures()
 }

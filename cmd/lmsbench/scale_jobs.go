@@ -13,7 +13,7 @@ import (
 
 // jobCap bounds each background job and each rights request the bench
 // runs: one that takes longer is stopped and reported at the cap.
-const jobCap = 5 * time.Minute
+const jobCap = 3 * time.Minute
 
 // reconcilePass runs one pass of the reconcilers: the body of
 // app.reconcileLoop (keep the two in step).
@@ -84,7 +84,7 @@ func (s *scaleBench) jobs() []job {
 			for _, d := range due {
 				what = append(what, d.What)
 			}
-			return "deleted " + strings.Join(what, "; "), err
+			return "due for deletion: " + strings.Join(what, "; "), err
 		}},
 		// The daily reminders, run directly: the job's once-a-day lease
 		// would let it run only once per data copy anyway.
