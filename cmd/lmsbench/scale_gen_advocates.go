@@ -89,7 +89,9 @@ func (g *generator) advocate(ctx context.Context, rng *rand.Rand, u *auth.User, 
 	}
 	a.Snapshot = compliance.Evaluate(cs.Policy, a, cs.CourseTitle, g.anchor)
 	g.rollup.Rows[a.ID] = cs.RowOf(a)
-	g.ld.Advocate(a)
+	if err := g.ld.Advocate(ctx, a); err != nil {
+		return nil, err
+	}
 	g.docs++
 	g.advs = append(g.advs, a)
 	if err := g.advocateTrail(ctx, rng, a, mgr); err != nil {

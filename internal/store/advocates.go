@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/family-advocacy/lms/internal/compliance"
+	"github.com/family-advocacy/lms/internal/errs"
 )
 
 // Advocates are keyed by their user's ID; each organisation's dashboard rows
@@ -26,9 +27,54 @@ const (
 // advocateDoc adds a version for optimistic updates on MongoDB.
 type advocateDoc = versioned[compliance.Advocate]
 
-// InsertAdvocate inserts an advocate; ECONFLICT when the user is one already.
+// Advocates are listed, so that the jobs that go through all of them and
+// retention do not read every advocate's (large) record to find them:
+//
+//	advocates          every advocate, by ID (bucket: its first character)
+//	advocates@ended    advocates whose contract ended, by the date it ended
+var (
+	advocatesSpec = listSpec{prefix: 1}
+	endedSpec     = listSpec{prefix: len("2006")}
+)
+
+func (db *DB) advocateList() list { return db.list("advocates", advocatesSpec) }
+func (db *DB) endedList() list    { return db.list("advocates@ended", endedSpec) }
+
+// endedSort is an advocate's place in advocates@ended ("" when not ended).
+func endedSort(a *compliance.Advocate) string {
+	if a.Status != compliance.StatusEnded || a.EndedAt == nil {
+		return ""
+	}
+	return a.EndedAt.UTC().Format(time.RFC3339) + "/" + a.ID
+}
+
+// InsertAdvocate inserts an advocate, entered first in the list of
+// advocates; ECONFLICT when the user is one already.
 func (db *DB) InsertAdvocate(ctx context.Context, a *compliance.Advocate) error {
+	if err := db.advocateList().Add(ctx, a.ID, a.ID, struct{}{}); err != nil {
+		return err
+	}
+	if err := db.syncEnded(ctx, "", a); err != nil {
+		return err
+	}
 	return insertOnce(ctx, db.coll(colAdvocates), advocateDoc{Doc: *a, Version: 1}, "advocate")
+}
+
+// syncEnded keeps an advocate's row in advocates@ended in step with the
+// record (before: its place before the change). It runs after the record
+// is written; a row a crash left out is put back by the next change to
+// the record, which the six-hourly recompute of every advocate makes.
+func (db *DB) syncEnded(ctx context.Context, before string, a *compliance.Advocate) error {
+	after := endedSort(a)
+	if after != "" {
+		if err := db.endedList().Add(ctx, a.ID, after, struct{}{}); err != nil {
+			return err
+		}
+	}
+	if before != "" && before != after {
+		return db.endedList().Remove(ctx, a.ID, before)
+	}
+	return nil
 }
 
 // Advocate returns one advocate.
@@ -43,12 +89,50 @@ func (db *DB) Advocate(ctx context.Context, id string) (*compliance.Advocate, er
 // UpdateAdvocate applies fn and saves the advocate in one write (see
 // updateVersioned).
 func (db *DB) UpdateAdvocate(ctx context.Context, id string, fn func(*compliance.Advocate) error) (*compliance.Advocate, error) {
-	return updateVersioned(ctx, db, colAdvocates, id, "advocate", false, func(a *compliance.Advocate, _ bool) error { return fn(a) })
+	before := ""
+	a, err := updateVersioned(ctx, db, colAdvocates, id, "advocate", false, func(a *compliance.Advocate, _ bool) error {
+		before = endedSort(a)
+		return fn(a)
+	})
+	if err != nil {
+		return a, err
+	}
+	return a, db.syncEnded(ctx, before, a)
 }
 
-// AdvocateIDs lists every advocate's ID (a scan returning IDs only).
+// AdvocateIDs lists every advocate's ID (the list of advocates: a few
+// point reads).
 func (db *DB) AdvocateIDs(ctx context.Context) ([]string, error) {
-	return findIDs(ctx, db.coll(colAdvocates), bson.D{}, 0)
+	var ids []string
+	err := db.advocateList().Scan(ctx, "", func(r Row) (bool, error) { ids = append(ids, r.Key); return true, nil })
+	return ids, err
+}
+
+// EndedAdvocates returns advocates whose contract ended before the given
+// time (the advocates@ended list, and a point read each; for retention).
+func (db *DB) EndedAdvocates(ctx context.Context, before time.Time) ([]compliance.Advocate, error) {
+	var out []compliance.Advocate
+	end := before.UTC().Format(time.RFC3339)
+	err := db.endedList().Scan(ctx, "", func(r Row) (bool, error) {
+		if r.Sort >= end {
+			return false, nil
+		}
+		a, err := db.Advocate(ctx, r.Key)
+		if errs.Is(err, errs.ENOTFOUND) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if a.Status == compliance.StatusEnded && a.EndedAt != nil && a.EndedAt.Before(before) {
+			out = append(out, *a)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: ended advocates: %w", err)
+	}
+	return out, nil
 }
 
 // findIDs returns the _id of every document matching filter (up to limit

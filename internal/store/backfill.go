@@ -173,6 +173,19 @@ func (db *DB) Backfill(ctx context.Context, now time.Time, log *slog.Logger) err
 			}
 			return nil
 		}},
+		{colAdvocates, func(r bson.Raw) error {
+			var a advocateDoc
+			if err := bson.Unmarshal(r, &a); err != nil {
+				return err
+			}
+			if err := x.advocateList().Add(ctx, a.Doc.ID, a.Doc.ID, struct{}{}); err != nil {
+				return err
+			}
+			if s := endedSort(&a.Doc); s != "" {
+				return x.endedList().Add(ctx, a.Doc.ID, s, struct{}{})
+			}
+			return nil
+		}},
 		{colAudit, func(r bson.Raw) error {
 			var e audit.Event
 			if err := bson.Unmarshal(r, &e); err != nil {

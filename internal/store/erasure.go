@@ -5,12 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
-	"github.com/family-advocacy/lms/internal/compliance"
 )
 
 // SetFields sets fields of one document by _id. It is for tests that
@@ -19,19 +15,6 @@ import (
 func (db *DB) SetFields(ctx context.Context, collection, id string, set bson.D) error {
 	_, err := db.coll(collection).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}})
 	return err
-}
-
-// EndedAdvocates returns advocates whose contract ended before the given
-// time (a read of the advocates, whose number is bounded by the
-// organisation's; for the retention job).
-func (db *DB) EndedAdvocates(ctx context.Context, before time.Time) ([]compliance.Advocate, error) {
-	cur, err := db.coll(colAdvocates).Find(ctx, bson.D{{Key: "status", Value: compliance.StatusEnded}, {Key: "ended_at", Value: bson.D{{Key: "$lt", Value: before}}}},
-		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, fmt.Errorf("store: ended advocates: %w", err)
-	}
-	var out []compliance.Advocate
-	return out, cur.All(ctx, &out)
 }
 
 // Compact makes deleted data unrecoverable from the embedded database's

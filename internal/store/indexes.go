@@ -25,8 +25,7 @@ import (
 // would scan a collection growing with people or time cannot be added
 // without being noticed, on either engine.
 var indexes = map[string][]mongo.IndexModel{
-	colDBSScans:  {{Keys: bson.D{{Key: "delete_after", Value: 1}}}},
-	colAdvocates: {{Keys: bson.D{{Key: "status", Value: 1}, {Key: "ended_at", Value: 1}}}},
+	colDBSScans: {{Keys: bson.D{{Key: "delete_after", Value: 1}}}},
 }
 
 // bounded lists the collections whose size is bounded by the

@@ -160,8 +160,17 @@ func (l *Loader) Inbox(in *notify.Inbox) {
 }
 
 // Advocate adds an advocate's compliance record.
-func (l *Loader) Advocate(a *compliance.Advocate) {
+func (l *Loader) Advocate(ctx context.Context, a *compliance.Advocate) error {
+	if err := l.db.advocateList().Add(ctx, a.ID, a.ID, struct{}{}); err != nil {
+		return err
+	}
+	if s := endedSort(a); s != "" {
+		if err := l.db.endedList().Add(ctx, a.ID, s, struct{}{}); err != nil {
+			return err
+		}
+	}
 	l.ls.insert(colAdvocates, advocateDoc{Doc: *a, Version: 1})
+	return nil
 }
 
 // FlushDocs writes the documents gathered so far (not the list rows, which

@@ -11,6 +11,7 @@ import (
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/certificates"
+	"github.com/family-advocacy/lms/internal/errs"
 	"github.com/family-advocacy/lms/internal/learning"
 )
 
@@ -185,9 +186,24 @@ func (db *DB) RedactInbox(ctx context.Context, userID string, redact func(string
 
 // Compliance.
 
-// DeleteAdvocate deletes an advocate's compliance record.
+// DeleteAdvocate deletes an advocate's compliance record, then its rows.
 func (db *DB) DeleteAdvocate(ctx context.Context, id string) error {
-	return db.deleteByID(ctx, colAdvocates, id)
+	a, err := db.Advocate(ctx, id)
+	if errs.Is(err, errs.ENOTFOUND) {
+		return db.advocateList().Remove(ctx, id, id)
+	}
+	if err != nil {
+		return err
+	}
+	if err := db.deleteByID(ctx, colAdvocates, id); err != nil {
+		return err
+	}
+	if s := endedSort(a); s != "" {
+		if err := db.endedList().Remove(ctx, id, s); err != nil {
+			return err
+		}
+	}
+	return db.advocateList().Remove(ctx, id, id)
 }
 
 // The audit trail: kept, with the erased person's name and email taken out.
