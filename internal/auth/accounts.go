@@ -11,6 +11,12 @@ import (
 // User returns the account with this ID.
 func (s *Service) User(ctx context.Context, id string) (*User, error) { return s.store.User(ctx, id) }
 
+// Users returns the accounts with these IDs, in order (nil where there is
+// none), read a few at a time.
+func (s *Service) Users(ctx context.Context, ids []string) ([]*User, error) {
+	return s.store.Users(ctx, ids)
+}
+
 // ListUsers returns a page of accounts, sorted by name, and the total matching.
 func (s *Service) ListUsers(ctx context.Context, q UserQuery) ([]User, int, error) {
 	return s.store.ListUsers(ctx, q)

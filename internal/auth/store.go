@@ -61,6 +61,9 @@ type Store interface {
 
 	InsertUser(ctx context.Context, u *User) error
 	User(ctx context.Context, id string) (*User, error)
+	// Users returns the accounts with these IDs, in order (nil where there
+	// is none).
+	Users(ctx context.Context, ids []string) ([]*User, error)
 	// UpdateUser applies u to the account and increases its version.
 	UpdateUser(ctx context.Context, id string, u UserUpdate) error
 	ListUsers(ctx context.Context, q UserQuery) ([]User, int, error)

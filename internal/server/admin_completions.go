@@ -69,16 +69,20 @@ func (s *Server) completions(c *fiber.Ctx) (*courses.Course, string, []versionCo
 // people show as erased).
 func (s *Server) completionRows(ctx context.Context, es []learning.Enrolment, orgs map[string]string) ([]completionRow, error) {
 	rows := make([]completionRow, 0, len(es))
-	for _, e := range es {
+	ids := make([]string, len(es))
+	for i, e := range es {
+		ids[i] = e.UserID
+	}
+	users, err := s.auth.Users(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range es {
 		r := completionRow{UserID: e.UserID, Version: e.Completion.CourseVersion, At: e.Completion.At, Percent: e.Completion.Percent, Codes: e.CertificateCodes}
-		u, err := s.auth.User(ctx, e.UserID)
-		switch {
-		case err == nil:
+		if u := users[i]; u != nil {
 			r.Name, r.Email, r.Org = u.Name, u.Email, orgs[u.OrgID]
-		case errs.Is(err, errs.ENOTFOUND):
+		} else {
 			r.Name = "Deleted account"
-		default:
-			return nil, err
 		}
 		rows = append(rows, r)
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/family-advocacy/lms/internal/audit"
-	"github.com/family-advocacy/lms/internal/errs"
 )
 
 // The audit trail is read newest first through lists written with each
@@ -197,19 +196,19 @@ func (db *DB) events(ctx context.Context, q audit.Query) ([]audit.Event, int, st
 		}
 	}
 	slices.SortFunc(rows, func(a, b Row) int { return strings.Compare(b.Sort, a.Sort) })
+	if cut != "" {
+		// Rows below where a source stopped are left for the next page.
+		rows = slices.DeleteFunc(rows, func(r Row) bool { return r.Sort < cut })
+	}
+	evs, err := readRows[audit.Event](ctx, db, colAudit, rows)
+	if err != nil {
+		return nil, 0, "", err
+	}
 	var out []audit.Event
 	next, lastIncluded := "", ""
-	for _, r := range rows {
-		if r.Sort < cut {
-			next = cut
-			break
-		}
-		e, err := findByID[audit.Event](ctx, db.coll(colAudit), r.Key, "event")
-		if errs.Is(err, errs.ENOTFOUND) {
+	for i, e := range evs {
+		if e == nil {
 			continue // a row whose event was never written
-		}
-		if err != nil {
-			return nil, 0, "", err
 		}
 		if actorName != "" && !strings.Contains(strings.ToLower(e.Actor), actorName) {
 			continue
@@ -219,7 +218,7 @@ func (db *DB) events(ctx context.Context, q audit.Query) ([]audit.Event, int, st
 			break
 		}
 		out = append(out, *e)
-		lastIncluded = r.Sort
+		lastIncluded = rows[i].Sort
 	}
 	if next == "" && cut != "" {
 		next = cut

@@ -214,17 +214,14 @@ func (db *DB) CompletionsPage(ctx context.Context, course, version string, offse
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: completions of %s: %w", course, err)
 	}
+	es, err := readRows[learning.Enrolment](ctx, db, colEnrolments, rows)
+	if err != nil {
+		return nil, 0, err
+	}
 	out := make([]learning.Enrolment, 0, len(rows))
-	for _, r := range rows {
-		e, err := db.Enrolment(ctx, r.Key)
-		if errs.Is(err, errs.ENOTFOUND) {
-			continue
-		}
-		if err != nil {
-			return nil, 0, err
-		}
+	for i, e := range es {
 		// A row left by a completion since replaced is not shown.
-		if e.Completion == nil || completionSort(e, e.Completion) != r.Sort {
+		if e == nil || e.Completion == nil || completionSort(e, e.Completion) != rows[i].Sort {
 			continue
 		}
 		out = append(out, *e)

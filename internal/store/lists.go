@@ -11,8 +11,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/family-advocacy/lms/internal/errs"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"golang.org/x/sync/errgroup"
 )
 
 // Ordered lists are how the store answers "the newest 25 messages", "users
@@ -504,4 +506,38 @@ func (l list) Drop(ctx context.Context) error {
 	}
 	_, err = l.db.coll(colLists).DeleteOne(ctx, bson.D{{Key: "_id", Value: l.name}})
 	return err
+}
+
+// pointReads is how many point reads a page makes at once: FerretDB
+// answers each on its own connection, and SQLite's readers do not wait for
+// one another.
+const pointReads = 8
+
+// readRows point-reads the record of each row from coll (nil where it is
+// missing), a few at a time, in the rows' order.
+func readRows[T any](ctx context.Context, db *DB, coll string, rows []Row) ([]*T, error) {
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.Key
+	}
+	return readIDs[T](ctx, db, coll, ids)
+}
+
+// readIDs point-reads documents of coll by _id (nil where one is missing),
+// a few at a time, in the order given.
+func readIDs[T any](ctx context.Context, db *DB, coll string, ids []string) ([]*T, error) {
+	out := make([]*T, len(ids))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(pointReads)
+	for i, id := range ids {
+		g.Go(func() error {
+			v, err := findByID[T](gctx, db.coll(coll), id, coll)
+			if errs.Is(err, errs.ENOTFOUND) {
+				return nil
+			}
+			out[i] = v
+			return err
+		})
+	}
+	return out, g.Wait()
 }

@@ -82,16 +82,14 @@ func (db *DB) Messages(ctx context.Context, to string, offset, limit int) ([]not
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: outbox: %w", err)
 	}
+	ms, err := readRows[notify.Message](ctx, db, colOutbox, rows)
+	if err != nil {
+		return nil, 0, err
+	}
 	out := make([]notify.Message, 0, len(rows))
-	for _, r := range rows {
-		m, err := db.Message(ctx, r.Key)
-		if errs.Is(err, errs.ENOTFOUND) {
-			continue // deleted, or never written after its row
-		}
-		if err != nil {
-			return nil, 0, err
-		}
-		if to != "" && !strings.EqualFold(m.To, to) {
+	for _, m := range ms {
+		// Missing: deleted, or never written after its row.
+		if m == nil || to != "" && !strings.EqualFold(m.To, to) {
 			continue
 		}
 		out = append(out, *m)

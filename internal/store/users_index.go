@@ -12,7 +12,6 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/family-advocacy/lms/internal/auth"
-	"github.com/family-advocacy/lms/internal/errs"
 )
 
 // The admin's list of people is kept in name order in lists, so a page of
@@ -267,20 +266,23 @@ func (db *DB) searchUsers(ctx context.Context, search string) ([]Row, error) {
 // usersOfRows reads the accounts a page of rows names, leaving out those
 // gone or no longer as the row says.
 func (db *DB) usersOfRows(ctx context.Context, rows []Row, current func(Row, *auth.User) bool) ([]auth.User, error) {
+	us, err := readRows[auth.User](ctx, db, colUsers, rows)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]auth.User, 0, len(rows))
-	for _, r := range rows {
-		u, err := db.User(ctx, r.Key)
-		if errs.Is(err, errs.ENOTFOUND) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if current(r, u) {
+	for i, u := range us {
+		if u != nil && current(rows[i], u) {
 			out = append(out, *u)
 		}
 	}
 	return out, nil
+}
+
+// Users returns the accounts with these IDs, in order (nil where there is
+// none): point reads, a few at a time.
+func (db *DB) Users(ctx context.Context, ids []string) ([]*auth.User, error) {
+	return readIDs[auth.User](ctx, db, colUsers, ids)
 }
 
 // RoleMembers returns every account with a role (a short list for every
