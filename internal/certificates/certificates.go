@@ -172,6 +172,7 @@ type Store interface {
 	Revision(ctx context.Context, code string, n int) (*Revision, error)
 	DeleteRevision(ctx context.Context, code string, n int) error
 	PutHash(ctx context.Context, h *Hash) error
+	SetRevisionSHA(ctx context.Context, code string, n int, sha string) error
 	PutHashes(ctx context.Context, hs []*Hash) error // one write; existing ones are left as they are
 	Hash(ctx context.Context, sha string) (*Hash, error)
 	UnfinishedCertificates(ctx context.Context, now time.Time, limit int) ([]Certificate, error)

@@ -305,6 +305,13 @@ func (s *Service) markIssued(ctx context.Context, c *Certificate, rev *Revision,
 	if withHash {
 		g.Go(func() error { return s.store.PutHash(gctx, &Hash{SHA256: sha, Code: c.Code, Revision: rev.N}) })
 	}
+	if withHash && rev.SHA256 != sha {
+		// A revision recorded before its file was made (a reissue, or one
+		// the reconciler finishes) learns its file's hash; a bulk job's
+		// revisions are written after, with it.
+		g.Go(func() error { return s.store.SetRevisionSHA(gctx, c.Code, rev.N, sha) })
+	}
+	rev.SHA256 = sha
 	g.Go(func() error { return s.store.UpdateCertificate(gctx, c.Code, f) })
 	if enrolmentID != "" {
 		g.Go(func() error { return s.Enrolments.AttachCertificate(gctx, enrolmentID, c.Code) })

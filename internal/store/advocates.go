@@ -33,8 +33,8 @@ type advocateDoc = versioned[compliance.Advocate]
 //	advocates          every advocate, by ID (bucket: its first character)
 //	advocates@ended    advocates whose contract ended, by the date it ended
 var (
-	advocatesSpec = listSpec{prefix: 1}
-	endedSpec     = listSpec{prefix: len("2006")}
+	advocatesSpec = listSpec{prefix: 1, uncounted: true}
+	endedSpec     = listSpec{prefix: len("2006"), uncounted: true}
 )
 
 func (db *DB) advocateList() list { return db.list("advocates", advocatesSpec) }

@@ -23,7 +23,7 @@ import (
 var (
 	auditAllSpec   = listSpec{prefix: len("2006-01-02"), shards: 1, desc: true}
 	auditOneSpec   = listSpec{prefix: len("2006-01"), shards: 1, desc: true}
-	auditActorSpec = listSpec{prefix: 1, shards: 1}
+	auditActorSpec = listSpec{prefix: 1, shards: 1, uncounted: true}
 )
 
 // auditRow is what a filter can decide on without reading the event.

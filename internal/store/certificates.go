@@ -98,14 +98,19 @@ func (db *DB) Revision(ctx context.Context, code string, n int) (*certificates.R
 }
 
 // PutHash records an issued file's hash (idempotent: the same file always
-// belongs to the same certificate revision), and notes it on the revision.
+// belongs to the same certificate revision).
 func (db *DB) PutHash(ctx context.Context, h *certificates.Hash) error {
 	_, err := db.coll(colCertHashes).InsertOne(ctx, h)
-	if err != nil && !mongo.IsDuplicateKeyError(err) {
-		return err
+	if mongo.IsDuplicateKeyError(err) {
+		return nil
 	}
-	_, err = db.coll(colCertRevs).UpdateOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("%s/%d", h.Code, h.Revision)}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "sha256", Value: h.SHA256}}}})
+	return err
+}
+
+// SetRevisionSHA notes the hash of revision n's stored file on the revision.
+func (db *DB) SetRevisionSHA(ctx context.Context, code string, n int, sha string) error {
+	_, err := db.coll(colCertRevs).UpdateOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("%s/%d", code, n)}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "sha256", Value: sha}}}})
 	return err
 }
 

@@ -27,9 +27,9 @@ import (
 //	person/<user>                  "certificates/<code>", "enrolments/<id>"
 var (
 	courseCertsSpec = listSpec{prefix: 1, shards: 1}
-	expirySpec      = listSpec{prefix: len("2006-01"), shards: 8}
+	expirySpec      = listSpec{prefix: len("2006-01"), shards: 8, uncounted: true}
 	completionsSpec = listSpec{prefix: len("2006-01"), shards: 2, desc: true}
-	versionsSpec    = listSpec{prefix: 0, shards: 1, desc: true}
+	versionsSpec    = listSpec{prefix: 0, shards: 1, desc: true, uncounted: true}
 )
 
 func (db *DB) courseCerts(course string) list {

@@ -18,7 +18,7 @@ import (
 // reads only the buckets of hours that have passed and deletes what they
 // name, one point delete at a time, instead of scanning the collections
 // for old records under the write lock.
-var expireSpec = listSpec{prefix: len("2006-01-02T15"), shards: 8}
+var expireSpec = listSpec{prefix: len("2006-01-02T15"), shards: 8, uncounted: true}
 
 const expireList = "expire"
 

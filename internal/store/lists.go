@@ -57,6 +57,10 @@ type listSpec struct {
 	prefix int  // bytes of the sort key naming the bucket (0: a single bucket)
 	shards int  // documents per bucket (≥ 1)
 	desc   bool // pages run from the greatest sort key down
+	// uncounted lists are only read in order (Scan, or a first page), never
+	// counted or paged by offset: their directory names their buckets but
+	// does not count rows, which saves two of an add's four writes.
+	uncounted bool
 }
 
 // list is one ordered list.
@@ -161,6 +165,9 @@ func (l list) Add(ctx context.Context, key, sort string, data any) error {
 	if err != nil {
 		return fmt.Errorf("store: list %s: %w", l.name, err)
 	}
+	if l.spec.uncounted {
+		return nil
+	}
 	return l.db.setCount(ctx, l.name, bucket, n, true)
 }
 
@@ -179,7 +186,7 @@ func (l list) Remove(ctx context.Context, key, sort string) error {
 	if err != nil {
 		return fmt.Errorf("store: list %s: %w", l.name, err)
 	}
-	if !found {
+	if !found || l.spec.uncounted && n > 0 {
 		return nil
 	}
 	return l.db.setCount(ctx, l.name, bucket, n, false)

@@ -19,7 +19,7 @@ const colSessions = "sessions"
 // session's ID): the account page's list, and how "sign out everywhere"
 // finds them.
 func (db *DB) userSessions(userID string) list {
-	return db.list("sessions@"+userID, listSpec{})
+	return db.list("sessions@"+userID, listSpec{uncounted: true})
 }
 
 // InsertSession inserts a session, entered first in its user's list and

@@ -30,7 +30,7 @@ import (
 // each shown account by _id, so a row a crash left stale is never shown.
 var (
 	userListSpec   = listSpec{prefix: 3, shards: 1}
-	userSearchSpec = listSpec{prefix: 3, shards: 2}
+	userSearchSpec = listSpec{prefix: 3, shards: 2, uncounted: true}
 )
 
 // userRow is a row of the user lists: what the filters look at.
