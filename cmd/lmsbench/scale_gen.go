@@ -241,7 +241,7 @@ func (g *generator) waitFlush() error {
 func (g *generator) orgsAndStaff(ctx context.Context) error {
 	rng := rngFor(streamStaff)
 	mk := func(name string, kind auth.OrgKind, domain string) org {
-		o := &auth.Organisation{ID: slugOf(name) + "-" + hexID(rng, 3), Name: name, Kind: kind, Created: daysAgo(g.anchor, 820)}
+		o := &auth.Organisation{ID: auth.Slug(name) + "-" + hexID(rng, 3), Name: name, Kind: kind, Created: daysAgo(g.anchor, 820)}
 		g.ld.Organisation(o)
 		g.docs++
 		return org{Organisation: o, domain: domain}
@@ -249,7 +249,7 @@ func (g *generator) orgsAndStaff(ctx context.Context) error {
 	g.main = mk("Family Advocacy Service", auth.OrgService, "familyadvocacy.example")
 	for _, name := range []string{"Northshire Women's Aid", "Riverside Mental Health Trust", "Eastgate Domestic Abuse Service",
 		"Westbury Community Mental Health Team", "Southvale Family Support Partnership"} {
-		g.partners = append(g.partners, mk(name, auth.OrgPartner, slugOf(name)+".example"))
+		g.partners = append(g.partners, mk(name, auth.OrgPartner, auth.Slug(name)+".example"))
 	}
 	g.meta.MainOrg, g.meta.PartnerOrg = g.main.ID, g.partners[0].ID
 	g.rollup = compliance.Rollup{OrgID: g.main.ID, Rows: map[string]compliance.Row{}}

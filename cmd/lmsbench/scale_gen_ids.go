@@ -154,24 +154,3 @@ func asciiFold(s string) string {
 	}
 	return b.String()
 }
-
-// slugOf makes an organisation name into the first part of its ID, as
-// auth.CreateOrg does.
-func slugOf(name string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(name) {
-		switch {
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-			dash = false
-		case !dash && b.Len() > 0:
-			b.WriteByte('-')
-			dash = true
-		}
-		if b.Len() >= 30 {
-			break
-		}
-	}
-	return strings.Trim(b.String(), "-")
-}

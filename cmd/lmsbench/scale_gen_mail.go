@@ -118,15 +118,7 @@ func (g *generator) passwordReset(ctx context.Context, rng *rand.Rand, p person,
 	for i := range token {
 		token[i] = byte(rng.Uint32())
 	}
-	text, html := notify.Compose(notify.Email{
-		Greeting: "Hello " + p.name + ",",
-		Paragraphs: []string{
-			"Someone (we hope you) asked to reset the password for your Family Advocacy Learning account.",
-			"To choose a new password, open the link below within one hour. It works once.",
-			"If you did not ask for this, you can ignore this email: your password has not changed.",
-		},
-		Action: &notify.Action{Label: "Choose a new password", URL: scaleBaseURL + "/password/reset?token=" + base64.RawURLEncoding.EncodeToString(token)},
-	})
+	text, html := notify.Compose(auth.ResetEmail(p.name, scaleBaseURL+"/password/reset?token="+base64.RawURLEncoding.EncodeToString(token)))
 	return g.message(ctx, &notify.Message{ID: hexID(rng, 12), To: p.email, UserID: p.id, Kind: "password_reset", Subject: "Reset your password",
 		Text: text, HTML: html, Created: at})
 }

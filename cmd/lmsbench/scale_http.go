@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -78,10 +79,17 @@ func (r response) problem(what string, want ...int) error {
 	return fmt.Errorf("%s: status %d, want %v; the body begins:\n%s", what, r.status, want, bodyHead(r.body))
 }
 
-// bodyHead returns the first lines of a body with text in them.
+var htmlTag = regexp.MustCompile(`<[^>]*>`)
+
+// bodyHead returns the first lines of a body with text in them: of an
+// HTML page, those of its main part, without the markup.
 func bodyHead(b []byte) string {
+	text := string(b)
+	if i := strings.Index(text, "<main"); i >= 0 {
+		text = htmlTag.ReplaceAllString(text[i:], "")
+	}
 	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
+	for _, l := range strings.Split(text, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			out = append(out, "    "+l)
 		}

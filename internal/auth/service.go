@@ -298,15 +298,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		return err
 	}
 	link := s.BaseURL + "/password/reset?token=" + token
-	text, html := notify.Compose(notify.Email{
-		Greeting: "Hello " + u.Name + ",",
-		Paragraphs: []string{
-			"Someone (we hope you) asked to reset the password for your Family Advocacy Learning account.",
-			"To choose a new password, open the link below within one hour. It works once.",
-			"If you did not ask for this, you can ignore this email: your password has not changed.",
-		},
-		Action: &notify.Action{Label: "Choose a new password", URL: link},
-	})
+	text, html := notify.Compose(ResetEmail(u.Name, link))
 	_, err = s.Mail.Send(ctx, notify.Message{To: u.Email, UserID: u.ID, Kind: "password_reset", Subject: "Reset your password", Text: text, HTML: html})
 	return err
 }
@@ -451,11 +443,13 @@ func (s *Service) CreateOrg(ctx context.Context, name string, kind OrgKind) (*Or
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}
-	o := &Organisation{ID: slug(name) + "-" + NewID()[:6], Name: name, Kind: kind, Created: s.Now().UTC()}
+	o := &Organisation{ID: Slug(name) + "-" + NewID()[:6], Name: name, Kind: kind, Created: s.Now().UTC()}
 	return o, s.store.InsertOrg(ctx, o)
 }
 
-func slug(s string) string {
+// Slug makes a name into the readable first part of an ID: lower-case
+// letters and digits, words joined by dashes, at most about 30 characters.
+func Slug(s string) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(s) {
@@ -472,4 +466,17 @@ func slug(s string) string {
 		}
 	}
 	return strings.Trim(b.String(), "-")
+}
+
+// ResetEmail is the email with a password reset link.
+func ResetEmail(name, link string) notify.Email {
+	return notify.Email{
+		Greeting: "Hello " + name + ",",
+		Paragraphs: []string{
+			"Someone (we hope you) asked to reset the password for your Family Advocacy Learning account.",
+			"To choose a new password, open the link below within one hour. It works once.",
+			"If you did not ask for this, you can ignore this email: your password has not changed.",
+		},
+		Action: &notify.Action{Label: "Choose a new password", URL: link},
+	}
 }
