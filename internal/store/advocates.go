@@ -9,7 +9,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/errs"
@@ -133,30 +132,6 @@ func (db *DB) EndedAdvocates(ctx context.Context, before time.Time) ([]complianc
 		return nil, fmt.Errorf("store: ended advocates: %w", err)
 	}
 	return out, nil
-}
-
-// findIDs returns the _id of every document matching filter (up to limit
-// when limit > 0).
-func findIDs(ctx context.Context, c collection, filter bson.D, limit int) ([]string, error) {
-	opts := options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}})
-	if limit > 0 {
-		opts.SetLimit(int64(limit))
-	}
-	cur, err := c.Find(ctx, filter, opts)
-	if err != nil {
-		return nil, err
-	}
-	var rows []struct {
-		ID string `bson:"_id"`
-	}
-	if err := cur.All(ctx, &rows); err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
-	return ids, nil
 }
 
 // rollupDoc is the stored form of an organisation's dashboard: its rows,

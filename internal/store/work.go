@@ -88,12 +88,6 @@ func (db *DB) Work(ctx context.Context, queue string, limit int) ([]WorkItem, er
 	return out, nil
 }
 
-// HasWork reports whether key is queued.
-func (db *DB) HasWork(ctx context.Context, queue, key string) (bool, error) {
-	n, err := db.coll(workCollection(queue)).CountDocuments(ctx, bson.D{{Key: "_id", Value: key}})
-	return n > 0, err
-}
-
 // eachWork calls pending with the key of each item of a queue (up to
 // limit). pending reports whether the item's record still shows work to do
 // (an ENOTFOUND error: the record is not there). An item whose record
