@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // benchScale prints the scale figures: the real server on a copy of a
@@ -40,16 +39,17 @@ func benchScale() error {
 	if err != nil {
 		return err
 	}
-	meta, err := cache.readMeta()
-	if !cache.complete() || err != nil || meta.Version != scaleVersion || meta.Learners != n {
-		if meta, err = generateScale(cache); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintf(os.Stderr, "lmsbench: using the cached organisation of %d learners in %s (generated in %s)\n", n, cache.dir, meta.Took)
+	dir, err := os.MkdirTemp("", "lmsbench-scale-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	meta, err := cache.checkout(dir)
+	if err != nil {
+		return err
 	}
 	s := &scaleBench{n: n, suffix: sizeName(n), meta: meta}
-	return s.run(cache)
+	return s.run(dir)
 }
 
 // scaleBench is one run of the scale figures.
@@ -94,21 +94,12 @@ func (s *scaleBench) fail(err error) {
 	s.mu.Unlock()
 }
 
-func (s *scaleBench) run(cache scaleCache) error {
-	dir, err := os.MkdirTemp("", "lmsbench-scale-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	start := time.Now()
-	if err := copyTree(cache.dataDir(), dir); err != nil {
-		return fmt.Errorf("copying the cache: %w", err)
-	}
-	fmt.Fprintf(os.Stderr, "lmsbench: copied %.2f GB of data in %s\n", float64(s.meta.Bytes)/1e9, time.Since(start).Round(100*time.Millisecond))
-
+// run measures the server on dir, a copy of the cached data directory.
+func (s *scaleBench) run(dir string) error {
 	// Peak memory counts from here: the serving phase.
 	debug.FreeOSMemory()
 	resetPeakRSS()
+	var err error
 	s.app, err = startApp(dir, scaleClock(s.meta.Finished))
 	if err != nil {
 		return err

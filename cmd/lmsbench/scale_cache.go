@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/family-advocacy/lms/internal/store"
@@ -25,6 +27,7 @@ const scaleVersion = 1
 //	<dir>/data/       the app's data directory (db/, minio/, secret.key, ...)
 //	<dir>/scale.json  what the bench needs to know about it (scaleMeta)
 //	<dir>/complete    written last: the generation finished
+//	<dir>.lock        taken to use the cache, and alone to make it
 type scaleCache struct {
 	dir string
 	n   int
@@ -48,10 +51,70 @@ func (c scaleCache) dataDir() string  { return filepath.Join(c.dir, "data") }
 func (c scaleCache) metaFile() string { return filepath.Join(c.dir, "scale.json") }
 func (c scaleCache) marker() string   { return filepath.Join(c.dir, "complete") }
 
-// complete reports whether a finished generation is in the cache.
-func (c scaleCache) complete() bool {
-	_, err := os.Stat(c.marker())
-	return err == nil
+// usable returns the cache's description if a finished generation of
+// this size and version is in it.
+func (c scaleCache) usable() (*scaleMeta, bool) {
+	for _, f := range []string{c.marker(), filepath.Join(c.dataDir(), "db"), filepath.Join(c.dataDir(), "minio")} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, false
+		}
+	}
+	m, err := c.readMeta()
+	if err != nil || m.Version != scaleVersion || m.Learners != c.n {
+		return nil, false
+	}
+	return m, true
+}
+
+// checkout copies the cached data directory into dst (an empty directory),
+// generating it first if the cache has none. A lock file beside the cache
+// keeps runs from generating the same cache at once, or one run from
+// deleting a cache while another copies it.
+func (c scaleCache) checkout(dst string) (*scaleMeta, error) {
+	if err := os.MkdirAll(filepath.Dir(c.dir), 0o700); err != nil {
+		return nil, err
+	}
+	lock, err := os.OpenFile(c.dir+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close() // and so unlocked
+	m, ok := (*scaleMeta)(nil), false
+	if err := flock(lock, syscall.LOCK_SH, "use"); err != nil {
+		return nil, err
+	}
+	if m, ok = c.usable(); !ok {
+		// Generate, unless another run did while this one waited.
+		if err := flock(lock, syscall.LOCK_EX, "generate"); err != nil {
+			return nil, err
+		}
+		if m, ok = c.usable(); !ok {
+			if m, err = generateScale(c); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		fmt.Fprintf(os.Stderr, "lmsbench: using the cached organisation of %d learners in %s (generated in %s)\n", c.n, c.dir, m.Took)
+	}
+	start := time.Now()
+	if err := copyTree(c.dataDir(), dst); err != nil {
+		return nil, fmt.Errorf("copying the cache: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "lmsbench: copied %.2f GB of data in %s\n", float64(m.Bytes)/1e9, time.Since(start).Round(100*time.Millisecond))
+	return m, nil
+}
+
+// flock takes (or converts to) a lock on f, saying so if it has to wait.
+func flock(f *os.File, how int, what string) error {
+	err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		fmt.Fprintf(os.Stderr, "lmsbench: another run is using %s; waiting to %s it\n", f.Name(), what)
+		err = syscall.Flock(int(f.Fd()), how)
+	}
+	if err != nil {
+		return fmt.Errorf("locking %s: %w", f.Name(), err)
+	}
+	return nil
 }
 
 // scaleMeta is what the generator records for the bench: when the data
