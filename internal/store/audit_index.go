@@ -21,9 +21,9 @@ import (
 // Sort keys are the time (UTC, fixed width) and the event's ID, so a page
 // ends at a cursor and the next page starts after it.
 var (
-	auditAllSpec   = listSpec{prefix: len("2006-01-02"), shards: 1, desc: true}
-	auditOneSpec   = listSpec{prefix: len("2006-01"), shards: 1, desc: true}
-	auditActorSpec = listSpec{prefix: 1, shards: 1, uncounted: true}
+	auditAllSpec   = listSpec{prefix: len("2006-01-02"), desc: true}
+	auditOneSpec   = listSpec{prefix: len("2006-01"), desc: true}
+	auditActorSpec = listSpec{prefix: 1, uncounted: true}
 )
 
 // auditRow is what a filter can decide on without reading the event.

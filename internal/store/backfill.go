@@ -19,9 +19,10 @@ import (
 
 // Layout is the version of the store's lists and queues. A database made
 // before they existed (layout 0) gets them once, by Backfill; so does one
-// whose lists kept their rows as fields (layout 2, never released: its
-// lists are rebuilt).
-const Layout = 3
+// whose lists had another shape (layouts 2 and 3, never released: kept
+// rows as fields, or spread buckets over fixed shards that grew without
+// bound; their lists are rebuilt).
+const Layout = 4
 
 // UpgradeComment marks the one-off reads of whole collections that an
 // upgrade makes (the query check in the tests lets these through).

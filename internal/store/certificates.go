@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -186,27 +189,40 @@ func (db *DB) UnfinishedJobs(ctx context.Context, now time.Time) ([]certificates
 	return out, err
 }
 
+// Request counters are shared by every instance. A window's counters
+// live in rateShards documents, "<window start>/<shard>", one field per
+// key (a hash of it, so no address is stored), so however many addresses
+// call in a minute, it makes at most rateShards documents and as many
+// rows in the expiry schedule.
+const rateShards = 32
+
 // CountHit counts one hit for key in the current fixed window and returns
 // the count so far (shared by every instance).
 func (db *DB) CountHit(ctx context.Context, key string, now time.Time, window time.Duration) (int, error) {
 	start := now.Truncate(window)
-	id := fmt.Sprintf("%s@%d", key, start.Unix())
+	sum := sha256.Sum256([]byte(key))
+	field := hex.EncodeToString(sum[:12])
+	id := fmt.Sprintf("%d/%d", start.Unix(), int(sum[12])%rateShards)
+	expires := start.Add(2 * window)
+	// The window's first hit on a shard schedules the document's deletion
+	// before it exists.
+	if err := db.coll(colRateLimits).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Err(); errors.Is(err, mongo.ErrNoDocuments) {
+		if err := db.expireAt(ctx, colRateLimits, id, "", expires); err != nil {
+			return 0, err
+		}
+	} else if err != nil {
+		return 0, fmt.Errorf("store: rate limit: %w", err)
+	}
 	var doc struct {
-		N int `bson:"n"`
+		H map[string]int `bson:"h"`
 	}
 	err := db.coll(colRateLimits).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}, {Key: "$setOnInsert", Value: bson.D{{Key: "expires_at", Value: start.Add(2 * window)}}}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "h." + field, Value: 1}}}, {Key: "$setOnInsert", Value: bson.D{{Key: "expires_at", Value: expires}}}},
 		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&doc)
 	if err != nil {
 		return 0, fmt.Errorf("store: rate limit: %w", err)
 	}
-	if doc.N == 1 {
-		// The window's first hit made the counter: schedule its deletion.
-		if err := db.expireAt(ctx, colRateLimits, id, "", start.Add(2*window)); err != nil {
-			return 0, err
-		}
-	}
-	return doc.N, nil
+	return doc.H[field], nil
 }
 
 // ReissueRequests returns certificates with a pending reissue request,

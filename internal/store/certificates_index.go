@@ -26,10 +26,10 @@ import (
 //	completion-versions@<course>   the versions anyone has completed
 //	person/<user>                  "certificates/<code>", "enrolments/<id>"
 var (
-	courseCertsSpec = listSpec{prefix: 1, shards: 1}
-	expirySpec      = listSpec{prefix: len("2006-01"), shards: 8, uncounted: true}
-	completionsSpec = listSpec{prefix: len("2006-01"), shards: 2, desc: true}
-	versionsSpec    = listSpec{prefix: 0, shards: 1, desc: true, uncounted: true}
+	courseCertsSpec = listSpec{prefix: 1}
+	expirySpec      = listSpec{prefix: len("2006-01"), uncounted: true}
+	completionsSpec = listSpec{prefix: len("2006-01"), desc: true}
+	versionsSpec    = listSpec{prefix: 0, desc: true, uncounted: true}
 )
 
 func (db *DB) courseCerts(course string) list {

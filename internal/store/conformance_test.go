@@ -237,3 +237,38 @@ func TestConcurrentNotificationsAreAllKept(t *testing.T) {
 		t.Fatalf("%d kept, %d added, %d conflicts", len(in.Items), won, conflicts.Load())
 	}
 }
+
+// TestRequestCountersCountEveryHit hits one key from every racer at once,
+// twice each, and other keys in the same window, and checks each key's
+// count, and that a new window starts again at one.
+func TestRequestCountersCountEveryHit(t *testing.T) {
+	e := testenv.New(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 30, 10, 0, time.UTC)
+	var highest atomic.Int64
+	race(t, func(i int) (bool, error) {
+		for j := 0; j < 2; j++ {
+			n, err := e.DB.CountHit(ctx, "verify:203.0.113.9", now, time.Minute)
+			if err != nil {
+				return false, err
+			}
+			for {
+				h := highest.Load()
+				if int64(n) <= h || highest.CompareAndSwap(h, int64(n)) {
+					break
+				}
+			}
+		}
+		_, err := e.DB.CountHit(ctx, fmt.Sprintf("verify:198.51.100.%d", i), now, time.Minute)
+		return true, err
+	})
+	if got := highest.Load(); got != 2*racers {
+		t.Fatalf("the shared key counted %d hits, want %d", got, 2*racers)
+	}
+	if n, err := e.DB.CountHit(ctx, "verify:198.51.100.3", now.Add(20*time.Second), time.Minute); err != nil || n != 2 {
+		t.Fatalf("another key: %d, %v; want its own count, 2", n, err)
+	}
+	if n, err := e.DB.CountHit(ctx, "verify:203.0.113.9", now.Add(time.Minute), time.Minute); err != nil || n != 1 {
+		t.Fatalf("next window: %d, %v; want 1", n, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -18,14 +19,14 @@ import (
 // reads only the buckets of hours that have passed and deletes what they
 // name, one point delete at a time, instead of scanning the collections
 // for old records under the write lock.
-var expireSpec = listSpec{prefix: len("2006-01-02T15"), shards: 8, uncounted: true}
+var expireSpec = listSpec{prefix: len("2006-01-02T15"), uncounted: true}
 
 const expireList = "expire"
 
-// expiryRow names a record to delete.
+// expiryRow names a record to delete: the row's key is "<collection>/<id>".
 type expiryRow struct {
-	Collection string `bson:"c"`
-	ID         string `bson:"id"`
+	Collection string `bson:"-"`
+	ID         string `bson:"-"`
 	UserID     string `bson:"u,omitempty"` // whose list (sessions@, person/) names it too
 }
 
@@ -36,7 +37,7 @@ func expirySort(at time.Time, coll, id string) string {
 // expireAt schedules the deletion of record id of coll at (or soon after) at.
 func (db *DB) expireAt(ctx context.Context, coll, id, userID string, at time.Time) error {
 	key := coll + "/" + id
-	return db.list(expireList, expireSpec).Add(ctx, key, expirySort(at, coll, id), expiryRow{Collection: coll, ID: id, UserID: userID})
+	return db.list(expireList, expireSpec).Add(ctx, key, expirySort(at, coll, id), expiryRow{UserID: userID})
 }
 
 // SweepExpired deletes the records whose time has come and returns how
@@ -57,6 +58,7 @@ func (db *DB) SweepExpired(ctx context.Context, now time.Time) (int64, error) {
 			if err := r.Decode(&e); err != nil {
 				return false, err
 			}
+			e.Collection, e.ID, _ = strings.Cut(r.Key, "/")
 			n, err := db.expire(ctx, e, now)
 			if err != nil {
 				stop = err

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -10,8 +12,30 @@ import (
 type TestingList struct{ l list }
 
 // TestingList returns the named list with the given shape.
-func (db *DB) TestingList(name string, prefix, shards int, desc bool) TestingList {
-	return TestingList{db.list(name, listSpec{prefix: prefix, shards: shards, desc: desc})}
+func (db *DB) TestingList(name string, prefix int, desc bool) TestingList {
+	return TestingList{db.list(name, listSpec{prefix: prefix, desc: desc})}
+}
+
+// SetListSplit changes the size past which list buckets split, until the
+// returned function restores it.
+func SetListSplit(n int) func() {
+	old := splitBytes
+	splitBytes = n
+	return func() { splitBytes = old }
+}
+
+// Buckets returns how many buckets the list has (all prefixes).
+func (t TestingList) Buckets(ctx context.Context) (int, error) {
+	ps, err := t.l.prefixes(ctx)
+	n := 0
+	for _, p := range ps {
+		bs, err := t.l.buckets(ctx, p.Key, p.N)
+		if err != nil {
+			return 0, err
+		}
+		n += len(bs)
+	}
+	return n, err
 }
 
 func (t TestingList) Add(ctx context.Context, key, sort string, data any) error {
@@ -40,10 +64,15 @@ func (t TestingList) AddRowOnly(ctx context.Context, key, sort string, data any)
 		return err
 	}
 	row := storedRow{Key: key, Sort: sort, Data: d}
-	b := t.l.bucketOf(sort, key)
-	_, err = t.l.db.changeBucket(ctx, t.l.bucketID(b), func(rows []storedRow) ([]storedRow, bool) {
-		return append(rows, row), true
-	}, func() error { return t.l.db.setCount(ctx, t.l.name, b, 0, true) })
+	prefix := t.l.prefixOf(sort)
+	bs, err := t.l.buckets(ctx, prefix, 0)
+	if err != nil {
+		return err
+	}
+	low := bs[covering(bs, sort)].Key
+	_, _, err = t.l.db.changeBucket(ctx, t.l.bucketID(low), func(rows []storedRow) ([]storedRow, bool) {
+		return mergeRows(rows, []storedRow{row}), true
+	}, func() error { return t.l.db.setEntry(ctx, t.l.name, prefix, 0, entryEnter) })
 	return err
 }
 
@@ -56,4 +85,46 @@ func SetAuditScanBudget(n int) func() {
 	old := auditScanBudget
 	auditScanBudget = n
 	return func() { auditScanBudget = old }
+}
+
+// CrashSplit starts splitting the first bucket of a prefix and stops where
+// a crash would: after recording the intent (stage 1), after writing the
+// new bucket (2), or after naming it in the directory (3).
+func (t TestingList) CrashSplit(ctx context.Context, prefix string, stage int) error {
+	l := t.l
+	low, next, _, err := l.locate(ctx, prefix, prefix)
+	if err != nil {
+		return err
+	}
+	rows, _, err := l.bucketRows(ctx, low)
+	if err != nil {
+		return err
+	}
+	m := splitPoint(rows)
+	sp := splitting{Low: low, NewLow: separator(rows[m-1].Sort, rows[m].Sort)}
+	if err := l.changePrefixDir(ctx, prefix, func(pd *prefixDir) error {
+		pd.Split = &sp
+		pd.Entries[covering(pd.Entries, low)].N = len(rows)
+		return nil
+	}); err != nil || stage == 1 {
+		return err
+	}
+	var upper []storedRow
+	for _, r := range rows {
+		if inRange(r.Sort, sp.NewLow, next) {
+			upper = append(upper, r)
+		}
+	}
+	if _, _, err := l.db.changeBucket(ctx, l.bucketID(sp.NewLow), func(have []storedRow) ([]storedRow, bool) {
+		return mergeRows(have, upper), true
+	}, nil); err != nil || stage == 2 {
+		return err
+	}
+	return l.changePrefixDir(ctx, prefix, func(pd *prefixDir) error {
+		pd.Split = nil
+		i, _ := slices.BinarySearchFunc(pd.Entries, sp.NewLow, func(e dirEntry, k string) int { return cmp.Compare(e.Key, k) })
+		pd.Entries = slices.Insert(pd.Entries, i, dirEntry{Key: sp.NewLow, N: len(upper)})
+		pd.Entries[i-1].N = len(rows) - len(upper)
+		return nil
+	})
 }

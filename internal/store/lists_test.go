@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -27,13 +28,15 @@ func keys(rows []store.Row) []string {
 }
 
 // TestListPagesInOrderAcrossBucketsAndShards fills a list whose rows fall
-// in many buckets and shards and reads it back page by page, both ways.
+// in many prefixes, each split into several buckets, and reads it back
+// page by page, both ways.
 func TestListPagesInOrderAcrossBucketsAndShards(t *testing.T) {
 	e := testenv.New(t)
 	ctx := context.Background()
+	defer store.SetListSplit(200)()
 	for _, desc := range []bool{false, true} {
 		t.Run(fmt.Sprintf("desc=%v", desc), func(t *testing.T) {
-			l := e.DB.TestingList(fmt.Sprintf("t-order-%v", desc), 2, 3, desc)
+			l := e.DB.TestingList(fmt.Sprintf("t-order-%v", desc), 2, desc)
 			var want []string
 			for i := 0; i < 95; i++ {
 				k := fmt.Sprintf("%03d", (i*37)%95) // added out of order
@@ -61,6 +64,9 @@ func TestListPagesInOrderAcrossBucketsAndShards(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("pages gave\n%v\nwant\n%v", got, want)
 			}
+			if n, err := l.Buckets(ctx); err != nil || n < 20 {
+				t.Fatalf("%d buckets (%v): the list did not split", n, err)
+			}
 			// A scan from the middle starts there.
 			var from []string
 			start := want[40]
@@ -82,7 +88,7 @@ func TestListPagesInOrderAcrossBucketsAndShards(t *testing.T) {
 func TestListAddIsIdempotentAndRemoveCounts(t *testing.T) {
 	e := testenv.New(t)
 	ctx := context.Background()
-	l := e.DB.TestingList("t-idem", 0, 1, false)
+	l := e.DB.TestingList("t-idem", 0, false)
 	for i := 0; i < 2; i++ {
 		if err := l.Add(ctx, "a", "a", payload{N: 1}); err != nil {
 			t.Fatal(err)
@@ -120,17 +126,19 @@ func TestListAddIsIdempotentAndRemoveCounts(t *testing.T) {
 		t.Fatalf("count after removing both: %d, %v; want 0", n, err)
 	}
 	// The emptied bucket document is gone.
-	if n, err := e.DB.DB.Collection("lists").CountDocuments(ctx, bson.D{{Key: "_id", Value: "t-idem|/0"}}); err != nil || n != 0 {
+	if n, err := e.DB.DB.Collection("lists").CountDocuments(ctx, bson.D{{Key: "_id", Value: "t-idem|"}}); err != nil || n != 0 {
 		t.Fatalf("emptied bucket documents: %d, %v; want 0", n, err)
 	}
 }
 
 // TestListConcurrentAddsCountEveryRowOnce has 24 writers add 10 rows each
-// to one bucket, half of them the same rows, and checks the count.
+// to one list, half of them the same rows, while its buckets split under
+// them, and checks that every row is there once, in order, and counted.
 func TestListConcurrentAddsCountEveryRowOnce(t *testing.T) {
 	e := testenv.New(t)
 	ctx := context.Background()
-	l := e.DB.TestingList("t-conc", 0, 1, false)
+	defer store.SetListSplit(300)()
+	l := e.DB.TestingList("t-conc", 0, false)
 	var wg sync.WaitGroup
 	errs := make(chan error, 24)
 	for w := 0; w < 24; w++ {
@@ -162,6 +170,35 @@ func TestListConcurrentAddsCountEveryRowOnce(t *testing.T) {
 	if want := 12*10 + 10; n != want || len(rows) != want {
 		t.Fatalf("count %d, rows %d; want %d", n, len(rows), want)
 	}
+	if !slices.IsSorted(keys(rows)) {
+		t.Fatalf("rows out of order: %v", keys(rows))
+	}
+	if b, err := l.Buckets(ctx); err != nil || b < 10 {
+		t.Fatalf("%d buckets (%v): the list did not split", b, err)
+	}
+	// Removing every row, concurrently, leaves nothing counted or listed.
+	var rwg sync.WaitGroup
+	rerrs := make(chan error, len(rows))
+	for _, r := range rows {
+		rwg.Add(1)
+		go func() {
+			defer rwg.Done()
+			rerrs <- l.Remove(ctx, r.Key, r.Sort)
+		}()
+	}
+	rwg.Wait()
+	close(rerrs)
+	for err := range rerrs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := l.Count(ctx); err != nil || n != 0 {
+		t.Fatalf("count after removing all: %d, %v", n, err)
+	}
+	if rows, _, err := l.Page(ctx, 0, 1000); err != nil || len(rows) != 0 {
+		t.Fatalf("rows after removing all: %v, %v", keys(rows), err)
+	}
 }
 
 // TestListRowWrittenBeforeACrashIsStillFound writes a row the way a crash
@@ -170,7 +207,7 @@ func TestListConcurrentAddsCountEveryRowOnce(t *testing.T) {
 func TestListRowWrittenBeforeACrashIsStillFound(t *testing.T) {
 	e := testenv.New(t)
 	ctx := context.Background()
-	l := e.DB.TestingList("t-crash", 1, 1, false)
+	l := e.DB.TestingList("t-crash", 1, false)
 	if err := l.AddRowOnly(ctx, "x1", "x1", payload{N: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +230,7 @@ func TestListRowWrittenBeforeACrashIsStillFound(t *testing.T) {
 func TestListDropBucketAndDrop(t *testing.T) {
 	e := testenv.New(t)
 	ctx := context.Background()
-	l := e.DB.TestingList("t-drop", 4, 2, false)
+	l := e.DB.TestingList("t-drop", 4, false)
 	for _, k := range []string{"2025a", "2025b", "2026a"} {
 		if err := l.Add(ctx, k, k, payload{}); err != nil {
 			t.Fatal(err)
@@ -211,5 +248,86 @@ func TestListDropBucketAndDrop(t *testing.T) {
 	}
 	if n, err := e.DB.DB.Collection("lists").CountDocuments(ctx, bson.D{}, options.Count().SetComment(testenv.TestOnly)); err != nil || n != 0 {
 		t.Fatalf("documents left after Drop: %d, %v", n, err)
+	}
+}
+
+// TestListSplitInterruptedByACrash stops a split at each of its steps and
+// checks that readers see every row once meanwhile, that the next write
+// finishes or tidies it, and that no row is lost or doubled.
+func TestListSplitInterruptedByACrash(t *testing.T) {
+	e := testenv.New(t)
+	ctx := context.Background()
+	defer store.SetListSplit(1 << 20)() // no split but the one made here
+	for stage := 1; stage <= 3; stage++ {
+		t.Run(fmt.Sprint("stage ", stage), func(t *testing.T) {
+			l := e.DB.TestingList(fmt.Sprint("t-split-", stage), 0, false)
+			var want []string
+			for i := 0; i < 20; i++ {
+				k := fmt.Sprintf("r%02d", i)
+				want = append(want, k)
+				if err := l.Add(ctx, k, k, payload{N: i}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			check := func(when string, want []string) {
+				t.Helper()
+				rows, total, err := l.Page(ctx, 0, 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(keys(rows), want) || total != len(want) {
+					t.Fatalf("%s: rows %v (total %d), want %v", when, keys(rows), total, want)
+				}
+				var scanned []string
+				if err := l.Scan(ctx, "", func(r store.Row) (bool, error) { scanned = append(scanned, r.Key); return true, nil }); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(scanned, want) {
+					t.Fatalf("%s: scan %v, want %v", when, scanned, want)
+				}
+			}
+			if err := l.CrashSplit(ctx, "", stage); err != nil {
+				t.Fatal(err)
+			}
+			check("after the crash", want)
+			// The next write of the list finishes the split (or tidies it).
+			if err := l.Remove(ctx, "r15", "r15"); err != nil {
+				t.Fatal(err)
+			}
+			want = slices.DeleteFunc(want, func(k string) bool { return k == "r15" })
+			check("after a removal", want)
+			if err := l.Add(ctx, "r05", "r05", payload{N: 99}); err != nil {
+				t.Fatal(err)
+			}
+			check("after an add", want)
+			n, err := l.Buckets(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stage > 1 && n != 2 {
+				t.Fatalf("%d buckets after the split was finished, want 2", n)
+			}
+			// No copy is left behind: the documents hold each row once.
+			var held int
+			cur, err := e.DB.DB.Collection("lists").Find(ctx, bson.D{}, options.Find().SetComment(testenv.TestOnly))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var docs []struct {
+				ID string `bson:"_id"`
+				N  int    `bson:"n"`
+			}
+			if err := cur.All(ctx, &docs); err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range docs {
+				if strings.HasPrefix(d.ID, fmt.Sprint("t-split-", stage, "|")) {
+					held += d.N
+				}
+			}
+			if held != len(want) {
+				t.Fatalf("the buckets hold %d rows, want %d", held, len(want))
+			}
+		})
 	}
 }

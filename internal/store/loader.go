@@ -33,14 +33,13 @@ type Loader struct {
 type loaderState struct {
 	mu    sync.Mutex
 	docs  map[string][]any                // collection → documents to insert
-	rows  map[string]map[string]storedRow // bucket document → row key → row
-	names map[string]string               // bucket document → list name
-	buckt map[string]string               // bucket document → bucket
+	rows  map[string]map[string]storedRow // list → row key → row
+	specs map[string]listSpec             // list → its shape
 }
 
 // NewLoader returns a loader writing to db.
 func (db *DB) NewLoader() *Loader {
-	ls := &loaderState{docs: map[string][]any{}, rows: map[string]map[string]storedRow{}, names: map[string]string{}, buckt: map[string]string{}}
+	ls := &loaderState{docs: map[string][]any{}, rows: map[string]map[string]storedRow{}, specs: map[string]listSpec{}}
 	cp := *db
 	cp.ldr = ls
 	return &Loader{db: &cp, ls: ls, base: db}
@@ -49,14 +48,11 @@ func (db *DB) NewLoader() *Loader {
 func (ls *loaderState) addRow(l list, row storedRow) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	bucket := l.bucketOf(row.Sort, row.Key)
-	id := l.bucketID(bucket)
-	m := ls.rows[id]
+	m := ls.rows[l.name]
 	if m == nil {
 		m = map[string]storedRow{}
-		ls.rows[id] = m
-		ls.names[id] = l.name
-		ls.buckt[id] = bucket
+		ls.rows[l.name] = m
+		ls.specs[l.name] = l.spec
 	}
 	m[row.Key] = row
 }
@@ -192,108 +188,115 @@ func (l *Loader) FlushDocs(ctx context.Context) error {
 	return nil
 }
 
-// Flush writes everything gathered: documents, then the list buckets
-// (merged with any bucket that exists already) and their directories.
+// Flush writes everything gathered: documents, then each list whole (a
+// list that exists already is read, merged and written again), in buckets
+// three quarters full.
 func (l *Loader) Flush(ctx context.Context) error {
 	if err := l.FlushDocs(ctx); err != nil {
 		return err
 	}
 	l.ls.mu.Lock()
-	rows, names, buckets := l.ls.rows, l.ls.names, l.ls.buckt
-	l.ls.rows, l.ls.names, l.ls.buckt = map[string]map[string]storedRow{}, map[string]string{}, map[string]string{}
+	all, specs := l.ls.rows, l.ls.specs
+	l.ls.rows, l.ls.specs = map[string]map[string]storedRow{}, map[string]listSpec{}
 	l.ls.mu.Unlock()
-	finalN := map[string]int{}
 	var batch []any
-	var ids []string
-	var merge []map[string]storedRow
-	write := func() error {
-		if len(batch) == 0 {
+	write := func(force bool) error {
+		if len(batch) == 0 || !force && len(batch) < 500 {
 			return nil
 		}
-		_, err := l.base.coll(colLists).InsertMany(ctx, batch, options.InsertMany().SetOrdered(false))
-		if err != nil && !mongo.IsDuplicateKeyError(err) {
+		if _, err := l.base.coll(colLists).InsertMany(ctx, batch, options.InsertMany().SetOrdered(false)); err != nil {
 			return fmt.Errorf("store: load lists: %w", err)
 		}
-		if err != nil {
-			// Some buckets existed: merge them (again, for the others).
-			for i, id := range ids {
-				n, err := l.base.mergeRows(ctx, id, merge[i])
-				if err != nil {
-					return err
-				}
-				finalN[id] = n
-			}
-		}
-		batch, ids, merge = batch[:0], ids[:0], merge[:0]
+		batch = batch[:0]
 		return nil
 	}
-	for _, id := range slices.Sorted(maps.Keys(rows)) {
-		r := rows[id]
-		sorted := slices.SortedFunc(maps.Values(r), rowLess)
-		blob, err := bson.Marshal(bucketBlob{Rows: sorted})
+	for _, name := range slices.Sorted(maps.Keys(all)) {
+		rows, lst := all[name], l.base.list(name, specs[name])
+		if _, exists, err := l.base.readDir(ctx, name); err != nil {
+			return err
+		} else if exists {
+			err := lst.Scan(ctx, "", func(r Row) (bool, error) {
+				if _, ok := rows[r.Key]; !ok {
+					rows[r.Key] = storedRow{Key: r.Key, Sort: r.Sort, Data: r.Data}
+				}
+				return true, nil
+			})
+			if err == nil {
+				err = lst.Drop(ctx)
+			}
+			if err != nil {
+				return fmt.Errorf("store: load list %s: %w", name, err)
+			}
+		}
+		docs, err := lst.layOut(slices.SortedFunc(maps.Values(rows), rowLess))
 		if err != nil {
 			return err
 		}
-		finalN[id] = len(r)
-		batch = append(batch, versioned[listDoc]{Doc: listDoc{ID: id, N: len(r), Blob: blob}, Version: 1})
-		ids = append(ids, id)
-		merge = append(merge, r)
-		if len(batch) == 500 {
-			if err := write(); err != nil {
+		for _, d := range docs {
+			batch = append(batch, versioned[listDoc]{Doc: d, Version: 1})
+			if err := write(false); err != nil {
 				return err
 			}
 		}
 	}
-	if err := write(); err != nil {
-		return err
-	}
-	dirs := map[string]map[string]int{}
-	for id, n := range finalN {
-		if dirs[names[id]] == nil {
-			dirs[names[id]] = map[string]int{}
-		}
-		dirs[names[id]][buckets[id]] = n
-	}
-	for _, name := range slices.Sorted(maps.Keys(dirs)) {
-		counts := dirs[name]
-		_, err := updateVersioned(ctx, l.base, colLists, name, "list", true, func(d *listDoc, exists bool) error {
-			var dir dirBlob
-			if exists && len(d.Blob) > 0 {
-				if err := bson.Unmarshal(d.Blob, &dir); err != nil {
-					return err
-				}
-			}
-			for _, e := range dir.Buckets {
-				if n, ok := counts[e.Bucket]; !ok || n < e.N {
-					counts[e.Bucket] = e.N
-				}
-			}
-			dir.Buckets = dir.Buckets[:0]
-			for _, b := range slices.Sorted(maps.Keys(counts)) {
-				dir.Buckets = append(dir.Buckets, dirEntry{Bucket: b, N: counts[b]})
-			}
-			blob, err := bson.Marshal(dir)
-			if err != nil {
-				return err
-			}
-			d.ID, d.N, d.Blob = name, len(dir.Buckets), blob
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("store: load list %s: %w", name, err)
-		}
-	}
-	return nil
+	return write(true)
 }
 
-// mergeRows adds rows to a bucket document that may exist already and
-// returns its row count.
-func (db *DB) mergeRows(ctx context.Context, id string, add map[string]storedRow) (int, error) {
-	n, err := db.changeBucket(ctx, id, func(rows []storedRow) ([]storedRow, bool) {
-		rows = slices.DeleteFunc(rows, func(r storedRow) bool { _, ok := add[r.Key]; return ok })
-		rows = append(rows, slices.Collect(maps.Values(add))...)
-		slices.SortFunc(rows, rowLess)
-		return rows, true
-	}, nil)
-	return n, err
+// layOut returns the documents of a list holding rows (sorted): buckets
+// filled to three quarters of splitBytes, the directories of prefixes with
+// more than one, and the list's directory.
+func (l list) layOut(rows []storedRow) ([]listDoc, error) {
+	var docs []listDoc
+	var top dirBlob
+	bucket := func(low string, rs []storedRow) error {
+		blob, err := bson.Marshal(bucketBlob{Rows: rs})
+		docs = append(docs, listDoc{ID: l.bucketID(low), N: len(rs), Blob: blob})
+		return err
+	}
+	for len(rows) > 0 {
+		prefix := l.prefixOf(rows[0].Sort)
+		end := 1
+		for end < len(rows) && l.prefixOf(rows[end].Sort) == prefix {
+			end++
+		}
+		group := rows[:end]
+		rows = rows[end:]
+		var dir dirBlob
+		low, start, size := prefix, 0, 0
+		for i, r := range group {
+			if size > splitBytes*3/4 && r.Sort != group[i-1].Sort {
+				if err := bucket(low, group[start:i]); err != nil {
+					return nil, err
+				}
+				dir.Entries = append(dir.Entries, dirEntry{Key: low, N: l.counted(i - start)})
+				low, start, size = separator(group[i-1].Sort, r.Sort), i, 0
+			}
+			size += len(r.Key) + len(r.Sort) + len(r.Data) + 24
+		}
+		if err := bucket(low, group[start:]); err != nil {
+			return nil, err
+		}
+		dir.Entries = append(dir.Entries, dirEntry{Key: low, N: l.counted(len(group) - start)})
+		if len(dir.Entries) > 1 {
+			var d listDoc
+			if err := d.setDir(l.prefixDirID(prefix), dir); err != nil {
+				return nil, err
+			}
+			docs = append(docs, d)
+		}
+		top.Entries = append(top.Entries, dirEntry{Key: prefix, N: l.counted(len(group))})
+	}
+	var d listDoc
+	if err := d.setDir(l.name, top); err != nil {
+		return nil, err
+	}
+	return append(docs, d), nil
+}
+
+// counted returns n for a counted list and 0 for an uncounted one.
+func (l list) counted(n int) int {
+	if l.spec.uncounted {
+		return 0
+	}
+	return n
 }

@@ -22,8 +22,8 @@ import (
 //	outbox@to/<address>     the messages to one address (bucket: the month)
 //	person/<user>           the recipient's and the mentioned people's lists
 var (
-	outboxAllSpec = listSpec{prefix: len("2006-01-02"), shards: 2, desc: true}
-	outboxToSpec  = listSpec{prefix: len("2006-01"), shards: 1, desc: true}
+	outboxAllSpec = listSpec{prefix: len("2006-01-02"), desc: true}
+	outboxToSpec  = listSpec{prefix: len("2006-01"), desc: true}
 )
 
 // outboxRow says which other lists name a message, for retention.
@@ -101,11 +101,11 @@ func (db *DB) Messages(ctx context.Context, to string, offset, limit int) ([]not
 // UTC): what a retention run would delete. It reads the directory only.
 func (db *DB) OldMessageCount(ctx context.Context, before time.Time) (int, error) {
 	day := before.UTC().Format("2006-01-02")
-	dir, err := db.outboxAll().directory(ctx)
+	days, err := db.outboxAll().prefixes(ctx)
 	n := 0
-	for _, b := range dir {
-		if b.prefix < day {
-			n += b.n
+	for _, d := range days {
+		if d.Key < day {
+			n += d.N
 		}
 	}
 	return n, err

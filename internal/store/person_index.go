@@ -20,7 +20,7 @@ import (
 // listed record (attempts and submissions from an enrolment, revisions
 // and hashes from a certificate), or those with a list of their own
 // (sessions@<id>, audit@actor/<id>, audit@target/user:<id>).
-var personSpec = listSpec{prefix: 0, shards: 2, uncounted: true}
+var personSpec = listSpec{prefix: 0, uncounted: true}
 
 func (db *DB) personList(userID string) list { return db.list("person/"+userID, personSpec) }
 

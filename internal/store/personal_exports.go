@@ -27,8 +27,8 @@ const (
 )
 
 var (
-	userExportsSpec  = listSpec{prefix: 0, shards: 1, desc: true}
-	exportExpirySpec = listSpec{prefix: len("2006-01-02T15"), shards: 1, uncounted: true}
+	userExportsSpec  = listSpec{prefix: 0, desc: true}
+	exportExpirySpec = listSpec{prefix: len("2006-01-02T15"), uncounted: true}
 )
 
 // DataExport is one data download: its progress while it is built, then

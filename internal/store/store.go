@@ -36,9 +36,10 @@ type DB struct {
 	URI    string // the URI connected to (embedded: the loopback listener)
 
 	stopEmbedded func()
-	sqliteDir    string       // embedded: FerretDB's SQLite directory (see EnsureIDIndexes)
-	wmu          *sync.Mutex  // embedded: writes take turns (see collection)
-	ldr          *loaderState // a Loader's copy: list rows gather in memory
+	sqliteDir    string          // embedded: FerretDB's SQLite directory (see EnsureIDIndexes)
+	wmu          *sync.Mutex     // embedded: writes take turns (see collection)
+	ldr          *loaderState    // a Loader's copy: list rows gather in memory
+	listMu       *[64]sync.Mutex // embedded: each list's writes take turns (see lockList)
 	monitor      *event.CommandMonitor
 }
 
@@ -97,7 +98,7 @@ func Open(ctx context.Context, uri, database, dataDir string, logger *slog.Logge
 	db := &DB{URI: uri}
 	if uri == "" {
 		db.sqliteDir = filepath.Join(dataDir, "db")
-		db.wmu = &sync.Mutex{}
+		db.wmu, db.listMu = &sync.Mutex{}, &[64]sync.Mutex{}
 		e, err := StartEmbedded(db.sqliteDir, logger)
 		if err != nil {
 			return nil, err
@@ -142,7 +143,7 @@ func ConnectWith(ctx context.Context, uri, database string, o ConnectOptions) (*
 	db := &DB{URI: uri, monitor: o.Monitor}
 	if o.SQLiteDir != "" {
 		db.sqliteDir = o.SQLiteDir
-		db.wmu = &sync.Mutex{}
+		db.wmu, db.listMu = &sync.Mutex{}, &[64]sync.Mutex{}
 	}
 	if err := db.connect(ctx, database); err != nil {
 		db.Close(context.Background())

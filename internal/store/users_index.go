@@ -29,8 +29,8 @@ import (
 // Rows carry the name and email (for searching and sorting); the page reads
 // each shown account by _id, so a row a crash left stale is never shown.
 var (
-	userListSpec   = listSpec{prefix: 3, shards: 1}
-	userSearchSpec = listSpec{prefix: 3, shards: 2, uncounted: true}
+	userListSpec   = listSpec{prefix: 3}
+	userSearchSpec = listSpec{prefix: 3, uncounted: true}
 )
 
 // userRow is a row of the user lists: what the filters look at.
