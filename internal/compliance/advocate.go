@@ -155,7 +155,19 @@ type CPDEntry struct {
 	VerifiedBy string     `bson:"verified_by"`
 	VerifiedAt *time.Time `bson:"verified_at,omitempty"`
 	RecordedBy string     `bson:"recorded_by"`
-	RecordedAt time.Time  `bson:"recorded_at"`
+	// RecordedByID is who recorded it (the advocate, or a manager); entries
+	// from before it was kept have only the name.
+	RecordedByID string    `bson:"recorded_by_id,omitempty"`
+	RecordedAt   time.Time `bson:"recorded_at"`
+}
+
+// RecordedByAdvocate reports whether the advocate recorded the entry
+// themself (only those may they remove).
+func (e CPDEntry) RecordedByAdvocate(a *Advocate) bool {
+	if e.RecordedByID != "" {
+		return e.RecordedByID == a.ID
+	}
+	return e.RecordedBy == a.Name
 }
 
 // Reflective reports whether the entry includes reflection with a peer.

@@ -66,6 +66,9 @@ func (s *Service) sealed(advocateID, what, id, v string) string {
 
 // AddDBS records a DBS check, with an optional scan of the certificate.
 func (s *Service) AddDBS(ctx context.Context, actor *auth.User, id string, f DBSForm, scan *Upload) (*Advocate, error) {
+	if _, err := s.Manage(ctx, actor, id); err != nil {
+		return nil, err
+	}
 	now := s.Now().UTC()
 	d, err := f.Check(now)
 	ct := ""
@@ -75,9 +78,6 @@ func (s *Service) AddDBS(ctx context.Context, actor *auth.User, id string, f DBS
 		}
 	}
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.Get(ctx, actor, id); err != nil {
 		return nil, err
 	}
 	d.ID, d.RecordedBy, d.RecordedAt = newID(), actor.Name, now
@@ -160,7 +160,7 @@ func (s *Service) DecideDBS(ctx context.Context, actor *auth.User, id, checkID s
 	if err != nil {
 		return nil, err
 	}
-	cur, err := s.Get(ctx, actor, id)
+	cur, err := s.Manage(ctx, actor, id)
 	if err != nil {
 		return nil, err
 	}
@@ -236,14 +236,9 @@ func (s *Service) RecordReferenceOutcome(ctx context.Context, actor *auth.User, 
 // RevealDBSNumber decrypts a DBS certificate number for the actor; the view
 // is audited.
 func (s *Service) RevealDBSNumber(ctx context.Context, actor *auth.User, id, checkID string) (string, error) {
-	a, err := s.Get(ctx, actor, id)
+	a, err := s.Manage(ctx, actor, id) // advocates see their own number masked only
 	if err != nil {
 		return "", err
-	}
-	if actor.ID == a.ID {
-		if err := authorize(actor, a); err != nil {
-			return "", err // advocates see their number masked only
-		}
 	}
 	for _, d := range a.DBS {
 		if d.ID == checkID {
@@ -322,7 +317,7 @@ func (s *Service) AddCPD(ctx context.Context, actor *auth.User, id string, f CPD
 	if _, err := s.Get(ctx, actor, id); err != nil {
 		return nil, err
 	}
-	e.ID, e.Source, e.RecordedBy, e.RecordedAt = newID(), "manual", actor.Name, now
+	e.ID, e.Source, e.RecordedBy, e.RecordedByID, e.RecordedAt = newID(), "manual", actor.Name, actor.ID, now
 	for i, u := range evidence {
 		key, err := s.store(ctx, "evidence/"+id+"/", u, cts[i])
 		if err != nil {
@@ -331,7 +326,7 @@ func (s *Service) AddCPD(ctx context.Context, actor *auth.User, id string, f CPD
 		}
 		e.Evidence = append(e.Evidence, Evidence{Key: key, Name: u.Name, ContentType: cts[i], Size: int64(len(u.Data))})
 	}
-	a, err := s.update(ctx, actor, id, "cpd.create", func(a *Advocate) (map[string]any, map[string]any, error) {
+	a, err := s.updateOwn(ctx, actor, id, "cpd.create", func(a *Advocate) (map[string]any, map[string]any, error) {
 		a.CPD = append(a.CPD, e)
 		return nil, map[string]any{"entry": e.ID, "title": e.Title, "type": e.Type, "hours": e.Hours, "date": e.Date.Format(time.DateOnly), "evidence": len(e.Evidence)}, nil
 	})
@@ -351,9 +346,6 @@ func (s *Service) deleteEvidence(ctx context.Context, ev []Evidence) {
 func (s *Service) VerifyCPD(ctx context.Context, actor *auth.User, id, entryID string) (*Advocate, error) {
 	now := s.Now().UTC()
 	return s.update(ctx, actor, id, "cpd.verify", func(a *Advocate) (map[string]any, map[string]any, error) {
-		if actor.ID == a.ID {
-			return nil, nil, errs.E(errs.EFORBIDDEN, "Your own CPD is verified by your manager.")
-		}
 		for i := range a.CPD {
 			if a.CPD[i].ID == entryID {
 				a.CPD[i].VerifiedBy, a.CPD[i].VerifiedAt = actor.Name, &now
@@ -372,12 +364,13 @@ const (
 )
 
 // DeleteRecord removes one CPD entry, reference or supervision. Managers may
-// delete any of them; an advocate may delete only their own CPD entries that
-// are neither verified nor recorded from a completed course. The audit event
-// keeps the deleted record's non-sensitive fields.
+// delete any of them on others' records; an advocate may delete only CPD
+// entries they recorded themselves that are neither verified nor recorded
+// from a completed course. The audit event keeps the deleted record's
+// non-sensitive fields.
 func (s *Service) DeleteRecord(ctx context.Context, actor *auth.User, id, kind, recordID string) (*Advocate, error) {
 	var gone []Evidence
-	a, err := s.update(ctx, actor, id, kind+".delete", func(a *Advocate) (map[string]any, map[string]any, error) {
+	a, err := s.updateOwn(ctx, actor, id, kind+".delete", func(a *Advocate) (map[string]any, map[string]any, error) {
 		own := actor.ID == a.ID
 		if own && kind != KindCPD {
 			return nil, nil, errs.E(errs.EFORBIDDEN, "Only your manager can remove this record.")
@@ -390,6 +383,8 @@ func (s *Service) DeleteRecord(ctx context.Context, actor *auth.User, id, kind, 
 			}
 			if e := a.CPD[i]; own && (e.VerifiedAt != nil || e.Source != "manual") {
 				return nil, nil, errs.E(errs.EFORBIDDEN, "This entry has been verified or comes from a completed course; ask your manager to remove it.")
+			} else if own && !e.RecordedByAdvocate(a) {
+				return nil, nil, errs.E(errs.EFORBIDDEN, "Your manager recorded this entry; ask them to remove it.")
 			}
 			if e, ok := take(&a.CPD, i); ok {
 				gone = e.Evidence

@@ -82,12 +82,32 @@ func (s *Service) CourseTitle(slug string) string {
 	return slug
 }
 
-// authorize lets admins, and managers of the advocate's organisation, act.
+// authorize lets admins, and managers of the advocate's organisation, act
+// on an advocate's record: never their own, whatever roles they hold
+// (separation of duties: a check is recorded, verified and decided by
+// someone other than its subject, and nobody reads notes written about
+// them).
 func authorize(actor *auth.User, a *Advocate) error {
+	if actor.ID == a.ID {
+		return errs.E(errs.EFORBIDDEN, "This is your own compliance record. Another manager or an administrator records and checks it; you see it as every advocate does, on My compliance.")
+	}
 	if actor.HasRole(auth.RoleAdmin) || actor.HasRole(auth.RoleManager) && actor.OrgID == a.OrgID {
 		return nil
 	}
 	return errs.E(errs.EFORBIDDEN, "This advocate belongs to another organisation.")
+}
+
+// Manage returns an advocate the actor may act on as a manager or admin
+// (never their own record).
+func (s *Service) Manage(ctx context.Context, actor *auth.User, id string) (*Advocate, error) {
+	a, err := s.Get(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(actor, a); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // Get returns an advocate the actor may see: admins, managers of the same
@@ -213,12 +233,23 @@ func (s *Service) audit(ctx context.Context, actor *auth.User, action string, a 
 		Target: "advocate:" + a.ID, Before: before, After: after, Note: note})
 }
 
-// update applies fn to an authorised advocate, recomputes the snapshot in
-// the same write, refreshes the dashboard row and records the audit event.
+// update applies fn to an advocate the actor may manage (never their own
+// record), recomputes the snapshot in the same write, refreshes the
+// dashboard row and records the audit event. A nil actor is the system.
 func (s *Service) update(ctx context.Context, actor *auth.User, id, action string, fn func(a *Advocate) (before, after map[string]any, err error)) (*Advocate, error) {
+	return s.write(ctx, actor, false, id, action, fn)
+}
+
+// updateOwn is update for what an advocate may also do on their own record
+// (recording CPD, removing CPD they recorded); fn checks the rest.
+func (s *Service) updateOwn(ctx context.Context, actor *auth.User, id, action string, fn func(a *Advocate) (before, after map[string]any, err error)) (*Advocate, error) {
+	return s.write(ctx, actor, true, id, action, fn)
+}
+
+func (s *Service) write(ctx context.Context, actor *auth.User, ownOK bool, id, action string, fn func(a *Advocate) (before, after map[string]any, err error)) (*Advocate, error) {
 	var before, after map[string]any
 	a, err := s.db.UpdateAdvocate(ctx, id, func(a *Advocate) error {
-		if actor != nil && actor.ID != a.ID {
+		if actor != nil && !(ownOK && actor.ID == a.ID) {
 			if err := authorize(actor, a); err != nil {
 				return err
 			}
@@ -245,7 +276,7 @@ func (s *Service) update(ctx context.Context, actor *auth.User, id, action strin
 
 // UpdateProfile changes an advocate's profile.
 func (s *Service) UpdateProfile(ctx context.Context, actor *auth.User, id string, f ProfileForm) (*Advocate, error) {
-	cur, err := s.Get(ctx, actor, id)
+	cur, err := s.Manage(ctx, actor, id)
 	if err != nil {
 		return nil, err
 	}

@@ -260,25 +260,37 @@ func TestDeletingRecordsIsAuditedAndRemovesEvidence(t *testing.T) {
 	if len(a.CPD) != 2 || files() != 2 {
 		t.Fatalf("before: %d entries, %d files", len(a.CPD), files())
 	}
-	// The manager verifies the first; the advocate can no longer remove it.
-	m.post("/manage/advocates/"+id+"/cpd/"+a.CPD[0].ID+"/verify", nil)
-	if resp, _ := adv.post("/my/compliance/cpd/"+a.CPD[0].ID+"/delete", nil); resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("advocate removing a verified entry: got %d, want 403", resp.StatusCode)
+	// The first is the advocate's, the second the manager's: the advocate
+	// may not remove the manager's, nor their own once it is verified.
+	if resp, _ := adv.post("/my/compliance/cpd/"+a.CPD[1].ID+"/delete", nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("advocate removing the manager's entry: got %d, want 403", resp.StatusCode)
 	}
 	if resp, _ := adv.post("/my/compliance/supervisions/x/delete", nil); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("advocate removing a supervision: got %d, want 403", resp.StatusCode)
 	}
-	// The advocate removes their unverified entry: the evidence goes with it.
-	if _, page := adv.do("GET", "/my/compliance", nil); !strings.Contains(page, "/my/compliance/cpd/"+a.CPD[1].ID+"/delete") || strings.Contains(page, "/my/compliance/cpd/"+a.CPD[0].ID+"/delete") {
-		t.Fatal("the advocate's page should offer Remove only on the unverified entry")
+	if _, page := adv.do("GET", "/my/compliance", nil); !strings.Contains(page, "/my/compliance/cpd/"+a.CPD[0].ID+"/delete") || strings.Contains(page, "/my/compliance/cpd/"+a.CPD[1].ID+"/delete") {
+		t.Fatal("the advocate's page should offer Remove only on the entry they recorded")
 	}
-	if resp, _ := adv.post("/my/compliance/cpd/"+a.CPD[1].ID+"/delete", nil); resp.StatusCode != http.StatusSeeOther {
+	m.post("/manage/advocates/"+id+"/cpd/"+a.CPD[0].ID+"/verify", nil)
+	if resp, _ := adv.post("/my/compliance/cpd/"+a.CPD[0].ID+"/delete", nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("advocate removing a verified entry: got %d, want 403", resp.StatusCode)
+	}
+	if _, page := adv.do("GET", "/my/compliance", nil); strings.Contains(page, "/my/compliance/cpd/"+a.CPD[0].ID+"/delete") {
+		t.Fatal("the advocate's page offers Remove on a verified entry")
+	}
+	// An unverified entry of their own they remove: the evidence goes with it.
+	if resp, body := adv.postMultipart("/my/compliance/cpd", cpd, "evidence", "notes.png", pngBytes()); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("cpd: %d %s", resp.StatusCode, body)
+	}
+	a, _ = w.env.DB.Advocate(ctx, id)
+	if resp, _ := adv.post("/my/compliance/cpd/"+a.CPD[2].ID+"/delete", nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("advocate removing their entry: %d", resp.StatusCode)
 	}
-	// The manager removes the verified one.
-	resp, _ := m.post("/manage/advocates/"+id+"/cpd/"+a.CPD[0].ID+"/delete", nil)
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("manager removing an entry: %d", resp.StatusCode)
+	// The manager removes the others.
+	for _, e := range a.CPD[:2] {
+		if resp, _ := m.post("/manage/advocates/"+id+"/cpd/"+e.ID+"/delete", nil); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("manager removing an entry: %d", resp.StatusCode)
+		}
 	}
 	if a, _ = w.env.DB.Advocate(ctx, id); len(a.CPD) != 0 || files() != 0 {
 		t.Fatalf("after: %d entries, %d files", len(a.CPD), files())
@@ -287,7 +299,7 @@ func TestDeletingRecordsIsAuditedAndRemovesEvidence(t *testing.T) {
 		t.Fatalf("removing a missing entry: %d", resp.StatusCode)
 	}
 	events, n, err := w.env.DB.Events(ctx, audit.Query{Action: "cpd.delete", Target: "advocate:" + id})
-	if err != nil || n != 2 || events[0].Before["title"] != "Reading on section 47 enquiries" || events[0].After != nil {
+	if err != nil || n != 3 || events[0].Before["title"] != "Reading on section 47 enquiries" || events[0].After != nil {
 		t.Fatalf("audit events: %d %+v %v", n, events, err)
 	}
 }

@@ -154,8 +154,10 @@ func (s *Server) handleAdvocate(c *fiber.Ctx) error {
 func (s *Server) renderAdvocate(c *fiber.Ctx, status int, form string, f *formState, revealed map[string]string) error {
 	v := viewerOf(c)
 	id := c.Params("id")
-	self := id == ""
-	if self {
+	// Someone opening their own record from the managers' pages sees it as
+	// its subject does: no notes about them, no forms to act on it.
+	self := id == "" || id == v.ID
+	if id == "" {
 		id = v.ID
 	}
 	a, err := s.comply.Get(c.UserContext(), v.user, id)
