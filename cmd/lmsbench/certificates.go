@@ -124,10 +124,10 @@ func seedCompletions(ctx context.Context, db *store.DB, slug, title, version str
 	return ids, nil
 }
 
-// seedCertificates inserts n issued certificates of a course (and their
-// learners and first revisions) in bulk.
+// seedCertificates adds n issued certificates of a course (and their
+// learners, claims and first revisions) through the store's bulk loader,
+// which writes the lists bulk reissue reads, as issuing does.
 func seedCertificates(ctx context.Context, db *store.DB, baseURL, prefix string, c *courses.Course, n int, now time.Time) error {
-	var users, certs, revs []any
 	codes := make([]string, 0, n)
 	for i := 0; i < n; i++ {
 		codes = append(codes, certificates.NewCode())
@@ -147,20 +147,21 @@ func seedCertificates(ctx context.Context, db *store.DB, baseURL, prefix string,
 		}(w)
 	}
 	wg.Wait()
+	ld := db.NewLoader()
 	for i, code := range codes {
 		uid := prefix + "-" + strconv.Itoa(i)
-		users = append(users, auth.User{ID: uid, Email: uid + "@bench.example", Name: names[i%len(names)], OrgID: "bench", Roles: []auth.Role{auth.RoleLearner}, Version: 1})
-		certs = append(certs, certificates.Certificate{Code: code, ClaimKey: uid + "/" + c.Slug + "/1", EnrolmentID: uid + "/" + c.Slug, UserID: uid, OrgID: "bench",
+		u := &auth.User{ID: uid, Email: uid + "@bench.example", Name: names[i%len(names)], OrgID: "bench", Roles: []auth.Role{auth.RoleLearner}, Version: 1}
+		if err := ld.User(ctx, u); err != nil {
+			return err
+		}
+		cert := &certificates.Certificate{Code: code, ClaimKey: uid + "/" + c.Slug + "/1", EnrolmentID: uid + "/" + c.Slug, UserID: uid, OrgID: "bench",
 			Name: names[i%len(names)], Course: c.Slug, CourseTitle: c.Title, CourseVersion: c.Version, CompletedAt: now, CPDHours: c.CPDHours,
-			QR: qrs[i], Status: certificates.StatusIssued, ClaimedAt: now, IssuedAt: now, Revision: 1})
-		revs = append(revs, certificates.Revision{ID: code + "/1", Code: code, N: 1, Name: names[i%len(names)], IssuedAt: now})
-	}
-	for coll, docs := range map[string][]any{"users": users, "certificates": certs, "certificate_revisions": revs} {
-		for start := 0; start < len(docs); start += 1000 {
-			if _, err := db.DB.Collection(coll).InsertMany(ctx, docs[start:min(start+1000, len(docs))]); err != nil {
-				return fmt.Errorf("seed %s: %w", coll, err)
-			}
+			QR: qrs[i], Status: certificates.StatusIssued, ClaimedAt: now, IssuedAt: now, Revision: 1, SHA256: fmt.Sprintf("%064x", i)}
+		claim := &certificates.Claim{Key: cert.ClaimKey, Code: code, At: now}
+		rev := &certificates.Revision{ID: code + "/1", Code: code, N: 1, Name: cert.Name, IssuedAt: now, SHA256: cert.SHA256}
+		if err := ld.Certificate(ctx, cert, claim, rev, &certificates.Hash{SHA256: cert.SHA256, Code: code, Revision: 1}); err != nil {
+			return err
 		}
 	}
-	return nil
+	return ld.Flush(ctx)
 }

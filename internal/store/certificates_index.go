@@ -10,6 +10,7 @@ import (
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/errs"
 	"github.com/family-advocacy/lms/internal/learning"
+	"golang.org/x/sync/errgroup"
 )
 
 // Certificates and completions are listed through lists written with them:
@@ -47,19 +48,18 @@ func certExpirySort(c *certificates.Certificate) string {
 }
 
 // indexCertificate enters a certificate in its lists (before it is inserted).
+// The three lists are written side by side: their reads overlap, and each
+// list's writes take their own turn.
 func (db *DB) indexCertificate(ctx context.Context, c *certificates.Certificate) error {
-	if err := db.notePerson(ctx, c.UserID, Ref{Collection: colCertificates, ID: c.Code}); err != nil {
-		return err
-	}
-	if err := db.courseCerts(c.Course).Add(ctx, c.Code, c.Code, struct{}{}); err != nil {
-		return err
-	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return db.notePerson(gctx, c.UserID, Ref{Collection: colCertificates, ID: c.Code}) })
+	g.Go(func() error { return db.courseCerts(c.Course).Add(gctx, c.Code, c.Code, struct{}{}) })
 	if c.ExpiresAt != nil {
-		if err := db.certExpiries().Add(ctx, c.Code, certExpirySort(c), certExpiryRow{UserID: c.UserID}); err != nil {
-			return err
-		}
+		g.Go(func() error {
+			return db.certExpiries().Add(gctx, c.Code, certExpirySort(c), certExpiryRow{UserID: c.UserID})
+		})
 	}
-	return nil
+	return g.Wait()
 }
 
 // unindexCertificate removes a deleted certificate's rows.

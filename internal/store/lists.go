@@ -28,7 +28,7 @@ import (
 // bucket documents of the "lists" collection. Each bucket holds a range of
 // sort keys within one prefix of the key (a day, a month, the first
 // letters of a name; the whole key when the prefix length is 0), and a
-// bucket whose content outgrows splitBytes is split in two at its middle
+// bucket whose content outgrows splitBytes (8 KB) is split in two at its middle
 // key, so no document grows large however the rows fall: a hot day of
 // mail or a common first name gets more buckets, not bigger ones. Two
 // levels of directory name the buckets:
@@ -52,7 +52,7 @@ import (
 // write and stores it as JSON text, so a document of n fields costs n² to
 // read or change and every write costs in proportion to its size (a
 // 260 KB bucket took 20 ms to read and 33 ms to write back): as one binary
-// value of at most splitBytes, a bucket costs a millisecond or two.
+// value of at most splitBytes, a bucket costs a millisecond or so.
 //
 // Rows are written before the record they point to and removed after it:
 // a reader treats a row whose record is missing as absent, so a crash
@@ -68,7 +68,7 @@ const colLists = "lists"
 
 // splitBytes is the content size past which a bucket is split (a
 // variable for the tests).
-var splitBytes = 16 << 10
+var splitBytes = 8 << 10
 
 // listSpec is the shape of a kind of list.
 type listSpec struct {
@@ -141,7 +141,11 @@ func (l list) prefixOf(sort string) string {
 }
 
 func (l list) prefixDirID(prefix string) string { return l.name + "#" + prefix }
-func (l list) bucketID(low string) string       { return l.name + "|" + low }
+
+// whole reports whether the list has one prefix and no counts: then it
+// needs no directory of prefixes (a person's records, a user's sessions).
+func (l list) whole() bool                { return l.spec.prefix == 0 && l.spec.uncounted }
+func (l list) bucketID(low string) string { return l.name + "|" + low }
 
 func rowLess(a, b storedRow) int {
 	if c := cmp.Compare(a.Sort, b.Sort); c != 0 {
@@ -385,7 +389,7 @@ func (l list) change(ctx context.Context, sort string, mode entryMode, fn func([
 		rows, changed := fn(rows)
 		return rows, changed || stray
 	}, func() error {
-		if low != prefix {
+		if low != prefix || l.whole() {
 			return nil
 		}
 		return l.db.setEntry(ctx, l.name, prefix, 0, entryEnter)
@@ -676,6 +680,9 @@ func (l list) recount(ctx context.Context, prefix, low string, n int, mode entry
 
 // prefixes returns the list's prefixes in list order.
 func (l list) prefixes(ctx context.Context) ([]dirEntry, error) {
+	if l.whole() {
+		return []dirEntry{{Key: ""}}, nil
+	}
 	es, _, err := l.db.readDir(ctx, l.name)
 	if err != nil {
 		return nil, fmt.Errorf("store: list %s: %w", l.name, err)
@@ -684,6 +691,23 @@ func (l list) prefixes(ctx context.Context) ([]dirEntry, error) {
 		slices.Reverse(es)
 	}
 	return es, nil
+}
+
+// exists reports whether the list has a document.
+func (l list) exists(ctx context.Context) (bool, error) {
+	id := l.name
+	if l.whole() {
+		id = l.prefixDirID("")
+		if _, ok, err := l.db.readDir(ctx, id); ok || err != nil {
+			return ok, err
+		}
+		id = l.bucketID("")
+	}
+	err := l.db.coll(colLists).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Err()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // Count returns the number of rows in the list.
@@ -897,6 +921,9 @@ func (l list) dropPrefix(ctx context.Context, prefix string) error {
 	}
 	if _, err := l.db.coll(colLists).DeleteOne(ctx, bson.D{{Key: "_id", Value: l.prefixDirID(prefix)}}); err != nil {
 		return fmt.Errorf("store: list %s: %w", l.name, err)
+	}
+	if l.whole() {
+		return nil
 	}
 	return l.db.setEntry(ctx, l.name, prefix, 0, entryDrop)
 }

@@ -212,7 +212,7 @@ func (l *Loader) Flush(ctx context.Context) error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(all)) {
 		rows, lst := all[name], l.base.list(name, specs[name])
-		if _, exists, err := l.base.readDir(ctx, name); err != nil {
+		if exists, err := lst.exists(ctx); err != nil {
 			return err
 		} else if exists {
 			err := lst.Scan(ctx, "", func(r Row) (bool, error) {
@@ -285,6 +285,9 @@ func (l list) layOut(rows []storedRow) ([]listDoc, error) {
 			docs = append(docs, d)
 		}
 		top.Entries = append(top.Entries, dirEntry{Key: prefix, N: l.counted(len(group))})
+	}
+	if l.whole() {
+		return docs, nil
 	}
 	var d listDoc
 	if err := d.setDir(l.name, top); err != nil {
