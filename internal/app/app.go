@@ -341,11 +341,19 @@ func reminderLoop(ctx context.Context, svc *Services, log *slog.Logger) {
 
 // complianceLoop recomputes every advocate's status as dates pass (at
 // start-up and every six hours) and deletes DBS scans past their retention
-// (hourly). Both are idempotent.
+// (hourly); at start-up it first encrypts files stored in plain by earlier
+// versions. All are idempotent.
 func complianceLoop(ctx context.Context, svc *Services, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for hour := 0; ; hour++ {
+		if hour == 0 { // once per start: files earlier versions stored in plain
+			if n, err := svc.Comply.SealLegacyFiles(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("encrypting files stored in plain failed; it resumes at the next start", "err", err)
+			} else if n > 0 {
+				log.Info("encrypted files an earlier version stored in plain", "count", n)
+			}
+		}
 		if hour%6 == 0 {
 			if due, err := svc.Rights.Retention(ctx, false); err != nil && ctx.Err() == nil {
 				log.Warn("retention job failed", "err", err)

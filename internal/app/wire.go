@@ -50,9 +50,11 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 		sender = smtp
 	}
 	mail := notify.NewMailer(db, sender, clock, log)
+	mail.Box = box // seals the bodies of reset and invitation emails
 	al := audit.NewLog(db, clock)
 	svc := &Services{
-		Auth:  auth.NewService(db, auth.Deps{Box: box, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Log: log}),
+		Auth: auth.NewService(db, auth.Deps{Box: box, Mail: mail, Audit: al, Now: clock, BaseURL: cfg.BaseURL, Log: log,
+			Registration: auth.RegistrationMode(cfg.Registration)}),
 		Mail:  mail,
 		Learn: learning.NewService(db, cat, clock, log),
 		Audit: al,
@@ -64,7 +66,8 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 	if err != nil {
 		return nil, err
 	}
-	svc.Comply = compliance.NewService(db, compliance.Deps{Policy: policy, Blobs: bs, Box: box, Audit: al, Auth: svc.Auth, Learning: db,
+	sealed := blob.NewSealed(bs, box.Files()) // DBS scans, CPD evidence and data downloads are encrypted at rest
+	svc.Comply = compliance.NewService(db, compliance.Deps{Policy: policy, Blobs: sealed, Box: box, Audit: al, Auth: svc.Auth, Learning: db,
 		Catalogue: cat, Now: clock, Log: log})
 	if svc.Comply.Fonts, err = reportFonts(); err != nil {
 		return nil, err
@@ -74,9 +77,9 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 		return nil, err
 	}
 	svc.Certs = certificates.NewService(db, certificates.Deps{Blobs: bs, Accounts: db, Enrolments: db, Catalogue: cat, Renderer: r,
-		Audit: al, Now: clock, Log: log, BaseURL: cfg.BaseURL, OrgName: cfg.OrgName})
+		Audit: al, Now: clock, Log: log, BaseURL: cfg.BaseURL, OrgName: cfg.OrgName, Box: box})
 	owner := instanceID()
-	svc.Rights = &privacy.Service{DB: db, Blobs: bs, Audit: al, Auth: svc.Auth, Learn: svc.Learn, Certs: svc.Certs, Comply: svc.Comply, Mail: mail,
+	svc.Rights = &privacy.Service{DB: db, Blobs: sealed, Audit: al, Auth: svc.Auth, Learn: svc.Learn, Certs: svc.Certs, Comply: svc.Comply, Mail: mail,
 		Now: clock, Log: log, BaseURL: cfg.BaseURL, Owner: owner, ErasureCertificates: cfg.ErasureCertificates,
 		RetainEndedAdvocate: cfg.RetainEndedAdvocateMths, RetainOutbox: cfg.RetainOutboxDays}
 	svc.Remind = reminders.NewService(db, reminders.Deps{Comply: svc.Comply, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Owner: owner, Log: log})

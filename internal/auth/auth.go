@@ -69,6 +69,16 @@ type User struct {
 	TOTPLastStep   int64    `bson:"totp_last_step"`            // last accepted time step (no replay)
 	RecoveryHashes []string `bson:"recovery_hashes,omitempty"` // keyed hashes of unused codes
 
+	// EmailChange is a new address waiting for the link sent to it.
+	EmailChange *EmailChange `bson:"email_change,omitempty"`
+	// EmailConfirm is set while a self-registered account's address waits
+	// for the link sent to it (email_confirm.go); accounts staff create
+	// have none.
+	EmailConfirm *EmailConfirm `bson:"email_confirm,omitempty"`
+	// JoinRequest is the organisation the person asked to join, waiting
+	// for a manager of it or an admin (joins.go).
+	JoinRequest *JoinRequest `bson:"join_request,omitempty"`
+
 	// NotifyOptional turns non-mandatory reminders on (default true).
 	NotifyOptional bool `bson:"notify_optional"`
 
@@ -128,13 +138,18 @@ func NormaliseEmail(s string) (string, bool) {
 // NormaliseName trims and collapses spaces in a person's name.
 func NormaliseName(s string) string { return strings.Join(strings.Fields(s), " ") }
 
+// NoOrganisation is the Registration.OrgID of a person who asks to join
+// no organisation.
+const NoOrganisation = "none"
+
 // Registration is what a person submits to create an account.
 type Registration struct {
 	Name     string
 	Email    string
 	Password string
-	OrgID    string
+	OrgID    string // the organisation they ask to join, or NoOrganisation
 	JobRole  JobRole
+	From     string // the client's network address: registrations from one are limited ("" for none)
 }
 
 // Validate checks the registration and normalises its email and name.
@@ -157,8 +172,8 @@ func (r *Registration) Validate(orgExists func(string) bool) error {
 	if msg := CheckPassword(r.Password, r.Email, r.Name); msg != "" {
 		fe.Add("password", msg)
 	}
-	if r.OrgID == "" || !orgExists(r.OrgID) {
-		fe.Add("org", "Select your organisation")
+	if r.OrgID != NoOrganisation && (r.OrgID == "" || !orgExists(r.OrgID)) {
+		fe.Add("org", "Select your organisation, or “My organisation is not listed”")
 	}
 	if !validJobRole(r.JobRole) {
 		fe.Add("job_role", "Select your job role")

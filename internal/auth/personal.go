@@ -42,7 +42,7 @@ func (s *Service) EraseSignIns(ctx context.Context, userID string, claims, addre
 		return err
 	}
 	for _, a := range addresses {
-		if err := s.store.ClearThrottle(ctx, "acct:"+a); err != nil {
+		if err := s.store.ClearThrottle(ctx, s.AccountThrottleKey(a)); err != nil {
 			return err
 		}
 	}
@@ -54,15 +54,20 @@ func (s *Service) EraseSignIns(ctx context.Context, userID string, claims, addre
 	return nil
 }
 
-// AnonymiseAccount replaces the account's name and email, removes its
-// password and second factor and turns its optional email off. The lists
-// of people are rewritten with the account (UpdateUser); the rows under
-// the name and email it had (er) are removed again here, in case a crash
-// came between the two.
+// AnonymiseAccount ends any request to join an organisation, replaces the
+// account's name and email, removes its password and second factor and
+// turns its optional email off. The lists of people are rewritten with
+// the account (UpdateUser); the rows under the name and email it had (er)
+// are removed again here, in case a crash came between the two.
 func (s *Service) AnonymiseAccount(ctx context.Context, u *User, er *Erasure, now time.Time) error {
+	if u.JoinRequest != nil { // out of the managers' lists of requests
+		if _, err := s.store.EndJoinRequest(ctx, u.ID, *u.JoinRequest, false, now); err != nil {
+			return err
+		}
+	}
 	err := s.store.UpdateUser(ctx, u.ID, UserUpdate{Name: new(ErasedName), Email: new(ErasedEmail(u.ID)), PasswordHash: new(""),
 		TOTPSecret: new(""), TOTPPending: new(""), TOTPEnabled: new(false), RecoveryHashes: &[]string{}, Disabled: new(true),
-		NotifyOptional: new(false), Updated: &now})
+		NotifyOptional: new(false), Updated: &now, ClearEmailChange: true})
 	if err != nil {
 		return err
 	}

@@ -8,11 +8,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"math"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/errs"
 	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/secrets"
@@ -35,9 +35,13 @@ const (
 type Deps struct {
 	Box     *secrets.Box
 	Mail    *notify.Mailer
+	Audit   *audit.Log // records decisions on requests to join an organisation
 	Now     func() time.Time
 	BaseURL string
 	Log     *slog.Logger
+	// Registration says who may create an account (LMS_REGISTRATION;
+	// "" is RegistrationVerify).
+	Registration RegistrationMode
 }
 
 // Service implements accounts, sign-in and sessions. Its store stays
@@ -45,6 +49,11 @@ type Deps struct {
 type Service struct {
 	Deps
 	store Store
+
+	// BeforePasswordCheck, when set (tests only), is called before each
+	// throttled password check, after its attempts are taken: a test
+	// counts the checks made, and can hold them.
+	BeforePasswordCheck func()
 }
 
 // NewService returns the service on st.
@@ -76,30 +85,90 @@ func TokenID(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Register creates an account with the learner role.
+// Register creates an account with the learner role, in no organisation:
+// the one the person names gets a request to join (joins.go). In verify
+// mode the address is to be confirmed (email_confirm.go), and the link is
+// sent; in invite mode nobody registers.
 func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
+	mode := s.SelfRegistration()
+	if mode == RegistrationInvite {
+		return nil, errRegistrationClosed
+	}
 	if err := r.Validate(func(id string) bool { _, err := s.store.Org(ctx, id); return err == nil }); err != nil {
 		return nil, err
 	}
-	return s.CreateUser(ctx, r.Email, r.Name, HashPassword(r.Password), r.OrgID, r.JobRole, []Role{RoleLearner})
+	// Each registration costs two password hashes (here and signing in):
+	// a limit per address.
+	if r.From != "" {
+		over, err := s.overLimit(ctx, "register-addr", r.From, RegisterAddressLimit, RegisterWindow)
+		if err != nil {
+			return nil, err
+		}
+		if over {
+			return nil, errs.E(errs.ETOOMANY, "Too many accounts have been created from your network recently. Please try again in an hour.")
+		}
+	}
+	u := s.newUser(r.Email, r.Name, HashPassword(r.Password), "", r.JobRole, []Role{RoleLearner})
+	if r.OrgID != NoOrganisation {
+		u.JoinRequest = &JoinRequest{OrgID: r.OrgID, Requested: u.Created.Truncate(time.Millisecond)} // as stored
+	}
+	token := ""
+	if mode == RegistrationVerify {
+		token = u.newEmailConfirm(u.Created)
+	}
+	if err := s.insertUser(ctx, u); err != nil {
+		return nil, err
+	}
+	if token != "" {
+		// The account exists whatever happens to the email: a link that
+		// cannot be sent now is asked for again from any page.
+		err := s.confirmLimits(ctx, u.ID, "")
+		if err == nil {
+			err = s.sendEmailConfirm(ctx, u, token)
+		}
+		if err != nil && s.Log != nil {
+			s.Log.Warn("sending the link to confirm a new account's email address failed", "user", u.ID, "err", err)
+		}
+	}
+	return u, nil
 }
 
 // CreateUser claims the email and inserts the account. A claim left behind by
-// a crash between the two steps is taken over after a minute.
+// a crash between the two steps is taken over after a minute. Accounts
+// staff create this way have their address counted as confirmed.
 func (s *Service) CreateUser(ctx context.Context, email, name, hash, orgID string, job JobRole, roles []Role) (*User, error) {
+	u := s.newUser(email, name, hash, orgID, job, roles)
+	if err := s.insertUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func (s *Service) newUser(email, name, hash, orgID string, job JobRole, roles []Role) *User {
 	now := s.Now().UTC()
-	u := &User{
+	return &User{
 		ID: NewID(), Email: email, Name: name, OrgID: orgID, JobRole: job, Roles: roles,
 		Created: now, Updated: now, PasswordHash: hash, NotifyOptional: true, Version: 1,
 	}
-	if err := s.claimEmail(ctx, email, u.ID, now); err != nil {
-		return nil, err
+}
+
+// insertUser claims the account's email, enters its request to join an
+// organisation, if any, in the lists of requests, and inserts it.
+func (s *Service) insertUser(ctx context.Context, u *User) error {
+	if err := s.claimEmail(ctx, u.Email, u.ID, u.Created); err != nil {
+		return err
+	}
+	if u.JoinRequest != nil {
+		if err := s.store.ListJoinRequest(ctx, u.ID, *u.JoinRequest); err != nil {
+			_ = s.store.ReleaseEmail(ctx, u.Email)
+			return err
+		}
 	}
 	if err := s.store.InsertUser(ctx, u); err != nil {
-		_ = s.store.ReleaseEmail(ctx, email)
-		return nil, fmt.Errorf("auth: insert user: %w", err)
+		_ = s.store.ReleaseEmail(ctx, u.Email)
+		return fmt.Errorf("auth: insert user: %w", err)
 	}
-	return u, nil
+	return nil
 }
 
 func (s *Service) claimEmail(ctx context.Context, email, userID string, now time.Time) error {
@@ -139,30 +208,25 @@ type LoginResult struct {
 // errBadLogin is the one message for any wrong email or password.
 var errBadLogin = errs.E(errs.EINVALID, "The email address or password is incorrect.")
 
-// Login checks the password (with throttling per account and per address)
-// and starts a new session.
+// Login checks the password (with throttling per account and per address,
+// see checkPassword) and starts a new session.
 func (s *Service) Login(ctx context.Context, email, password, addr, userAgent string) (*LoginResult, error) {
 	now := s.Now().UTC()
 	email, _ = NormaliseEmail(email)
-	acctKey, addrKey := "acct:"+email, "addr:"+addr
-	if err := s.checkLocked(ctx, now, acctKey, addrKey); err != nil {
-		return nil, err
-	}
 	u, err := s.UserByEmail(ctx, email)
 	if err != nil && !errs.Is(err, errs.ENOTFOUND) {
 		return nil, err
 	}
-	if u == nil {
-		VerifyPassword(dummyHash, password) // same time as a real check
-		return nil, s.fail(ctx, now, acctKey, addrKey)
+	hash := ""
+	if u != nil {
+		hash = u.PasswordHash
 	}
-	if !VerifyPassword(u.PasswordHash, password) {
-		return nil, s.fail(ctx, now, acctKey, addrKey)
+	if err := s.checkPassword(ctx, now, email, hash, password, addr); err != nil {
+		return nil, err
 	}
 	if u.Disabled {
 		return nil, errs.E(errs.EFORBIDDEN, "This account has been disabled. Please contact an administrator.")
 	}
-	_ = s.store.ClearThrottle(ctx, acctKey)
 	token, sess, err := s.startSession(ctx, u, userAgent, u.TOTPEnabled)
 	if err != nil {
 		return nil, err
@@ -181,66 +245,6 @@ func (s *Service) startSession(ctx context.Context, u *User, userAgent string, m
 		return "", nil, fmt.Errorf("auth: insert session: %w", err)
 	}
 	return token, sess, nil
-}
-
-// checkLocked returns ETOOMANY when any key is locked now.
-func (s *Service) checkLocked(ctx context.Context, now time.Time, keys ...string) error {
-	for _, k := range keys {
-		t, err := s.store.Throttle(ctx, k)
-		if errs.Is(err, errs.ENOTFOUND) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if now.Before(t.LockedUntil) {
-			return lockedErr(t.LockedUntil.Sub(now))
-		}
-	}
-	return nil
-}
-
-func lockedErr(d time.Duration) error {
-	mins := int(math.Ceil(d.Minutes()))
-	unit := "minutes"
-	if mins == 1 {
-		unit = "minute"
-	}
-	return errs.E(errs.ETOOMANY, "Too many failed sign-in attempts. For your security, sign-in is paused: try again in %d %s, or reset your password.", mins, unit)
-}
-
-// fail records a failed attempt against each key and locks those over their limit.
-func (s *Service) fail(ctx context.Context, now time.Time, acctKey, addrKey string) error {
-	var lockFor time.Duration
-	for _, k := range []struct {
-		key   string
-		limit int
-	}{{acctKey, AccountFailureLimit}, {addrKey, AddressFailureLimit}} {
-		t, err := s.store.RecordFailure(ctx, k.key, now, FailureWindow)
-		if err != nil {
-			return err
-		}
-		if t.Failures >= k.limit {
-			d := lockDuration(t.Failures - k.limit)
-			if err := s.store.LockThrottle(ctx, k.key, now.Add(d)); err != nil {
-				return err
-			}
-			lockFor = max(lockFor, d)
-		}
-	}
-	if lockFor > 0 {
-		return lockedErr(lockFor)
-	}
-	return errBadLogin
-}
-
-// lockDuration doubles from FirstLock with each failure past the limit.
-func lockDuration(past int) time.Duration {
-	d := FirstLock
-	for i := 0; i < past && d < MaxLock; i++ {
-		d *= 2
-	}
-	return min(d, MaxLock)
 }
 
 // SessionUser returns a live session and its user; ENOTFOUND when the
@@ -294,22 +298,63 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	}
 	now := s.Now().UTC()
 	token, id := NewToken()
-	if err := s.store.InsertReset(ctx, &Reset{ID: id, UserID: u.ID, Created: now, Expires: now.Add(ResetTokenLifetime)}); err != nil {
+	if err := s.store.InsertReset(ctx, &Reset{ID: id, UserID: u.ID, Created: now, Expires: now.Add(ResetTokenLifetime), Stamp: s.resetStamp(u)}); err != nil {
+		return err
+	}
+	// Only the newest link works: the ones sent before end here.
+	if err := s.store.DeleteUserResets(ctx, u.ID, id); err != nil {
 		return err
 	}
 	link := s.BaseURL + "/password/reset?token=" + token
 	text, html := notify.Compose(ResetEmail(u.Name, link))
-	_, err = s.Mail.Send(ctx, notify.Message{To: u.Email, UserID: u.ID, Kind: "password_reset", Subject: "Reset your password", Text: text, HTML: html})
+	// Secret: the link is kept encrypted in the outbox and never shown to staff.
+	_, err = s.Mail.Send(ctx, notify.Message{To: u.Email, UserID: u.ID, Kind: "password_reset", Subject: "Reset your password", Text: text, HTML: html, Secret: true})
 	return err
+}
+
+// resetStamp ties a reset to the account's password hash at the time (a
+// keyed hash of it), so changing the password by any route ends the links
+// sent before, even one issued while the password was being changed.
+func (s *Service) resetStamp(u *User) string {
+	return s.Box.Hash("password-reset-stamp", u.ID+"\x00"+u.PasswordHash)
+}
+
+// ForgotPassword is a request from the sign-in page (POST
+// /password/forgot) to email a reset link to an address, from the client
+// address addr. It is counted per address and per account, and past
+// either limit nothing is sent and nothing said: the answer is the same
+// whether or not the address has an account, however often it is asked.
+func (s *Service) ForgotPassword(ctx context.Context, email, addr string) error {
+	norm, ok := NormaliseEmail(email)
+	if !ok {
+		return s.RequestPasswordReset(ctx, email) // the field problem
+	}
+	over, err := s.overLimit(ctx, "reset-addr", addr, ResetAddressLimit, ResetWindow)
+	if err != nil || over {
+		return err
+	}
+	// Counted for unknown addresses too, so both are answered alike.
+	if over, err = s.overLimit(ctx, "reset-acct", norm, ResetAccountLimit, ResetWindow); err != nil || over {
+		return err
+	}
+	return s.RequestPasswordReset(ctx, norm)
 }
 
 // ResetUser returns the account a reset token belongs to, if it is valid.
 func (s *Service) ResetUser(ctx context.Context, token string) (*User, error) {
+	gone := errs.E(errs.ENOTFOUND, "This password reset link has expired or has already been used. Ask for a new one.")
 	r, err := s.store.Reset(ctx, TokenID(token))
 	if err != nil || s.Now().After(r.Expires) {
-		return nil, errs.E(errs.ENOTFOUND, "This password reset link has expired or has already been used. Ask for a new one.")
+		return nil, gone
 	}
-	return s.store.User(ctx, r.UserID)
+	u, err := s.store.User(ctx, r.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if r.Stamp != s.resetStamp(u) { // the password has changed since
+		return nil, gone
+	}
+	return u, nil
 }
 
 // ResetPassword sets a new password with a reset token, which is then used
@@ -333,68 +378,52 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) (*U
 		return nil, err
 	}
 	_ = s.store.DeleteUserSessions(ctx, u.ID, "")
-	_ = s.store.ClearThrottle(ctx, "acct:"+u.Email)
+	_ = s.store.ClearThrottle(ctx, s.AccountThrottleKey(u.Email))
 	return u, nil
 }
 
+// setPassword sets a new password (every route that changes one comes
+// here) and deletes the account's pending reset links, which the new
+// password's stamp has ended already.
 func (s *Service) setPassword(ctx context.Context, u *User, password string) error {
-	return s.store.UpdateUser(ctx, u.ID, UserUpdate{PasswordHash: new(HashPassword(password)), Updated: new(s.Now().UTC())})
+	if err := s.store.UpdateUser(ctx, u.ID, UserUpdate{PasswordHash: new(HashPassword(password)), Updated: new(s.Now().UTC())}); err != nil {
+		return err
+	}
+	_ = s.store.DeleteUserResets(ctx, u.ID, "")
+	return nil
 }
 
-// ChangePassword checks the current password and sets a new one, ending the
-// account's other sessions.
-func (s *Service) ChangePassword(ctx context.Context, u *User, sessionID, current, next string) error {
-	fe := errs.FieldErrors{}
-	if !VerifyPassword(u.PasswordHash, current) {
-		fe.Add("current_password", "Your current password is incorrect")
-	}
+// ChangePassword checks the current password (and code: see Reauth) and
+// sets a new one, ending the account's other sessions.
+func (s *Service) ChangePassword(ctx context.Context, u *User, r Reauth, next string) error {
+	fe := r.missing(u)
 	if msg := CheckPassword(next, u.Email, u.Name); msg != "" {
 		fe.Add("new_password", msg)
-	} else if next == current {
+	} else if next == r.Password {
 		fe.Add("new_password", "Choose a password different from your current one")
 	}
 	if err := fe.Err(); err != nil {
 		return err
 	}
+	if err := s.reauthenticate(ctx, u, r); err != nil {
+		return err
+	}
 	if err := s.setPassword(ctx, u, next); err != nil {
 		return err
 	}
-	return s.store.DeleteUserSessions(ctx, u.ID, sessionID)
+	return s.store.DeleteUserSessions(ctx, u.ID, r.SessionID)
 }
 
-// UpdateProfile changes name and email. A new email is claimed before the
-// account changes and the old claim released after.
-func (s *Service) UpdateProfile(ctx context.Context, u *User, name, email string) error {
-	fe := errs.FieldErrors{}
+// UpdateProfile changes the account's name. The email address changes
+// only through RequestEmailChange.
+func (s *Service) UpdateProfile(ctx context.Context, u *User, name string) error {
 	name = NormaliseName(name)
 	if name == "" {
-		fe.Add("name", "Enter your full name")
+		return errs.FieldErrors{"name": "Enter your full name"}.Err()
 	} else if len([]rune(name)) > 120 {
-		fe.Add("name", "Name must be 120 characters or fewer")
+		return errs.FieldErrors{"name": "Name must be 120 characters or fewer"}.Err()
 	}
-	email, ok := NormaliseEmail(email)
-	if !ok {
-		fe.Add("email", "Enter an email address in the correct format, like name@example.org")
-	}
-	if err := fe.Err(); err != nil {
-		return err
-	}
-	now := s.Now().UTC()
-	if email != u.Email {
-		if err := s.claimEmail(ctx, email, u.ID, now); err != nil {
-			return err
-		}
-	}
-	if err := s.store.UpdateUser(ctx, u.ID, UserUpdate{Name: &name, Email: &email, Updated: &now}); err != nil {
-		if email != u.Email { // the account kept its old address: free the new one again
-			_ = s.store.ReleaseEmail(context.WithoutCancel(ctx), email)
-		}
-		return err
-	}
-	if email != u.Email {
-		_ = s.store.ReleaseEmail(ctx, u.Email)
-	}
-	return nil
+	return s.store.UpdateUser(ctx, u.ID, UserUpdate{Name: &name, Updated: new(s.Now().UTC())})
 }
 
 // SetRolesAndOrg changes a user's roles and organisation (admin).

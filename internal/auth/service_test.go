@@ -42,7 +42,10 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{db: e.DB, now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
-	f.svc = auth.NewService(e.DB, auth.Deps{Box: box, Mail: notify.NewMailer(e.DB, nil, f.clock, nil), Now: f.clock, BaseURL: "https://lms.example"})
+	mail := notify.NewMailer(e.DB, nil, f.clock, nil)
+	mail.Box = box // reset links are sealed in the outbox
+	// Open registration: these tests count the emails about passwords.
+	f.svc = auth.NewService(e.DB, auth.Deps{Box: box, Mail: mail, Now: f.clock, BaseURL: "https://lms.example", Registration: auth.RegistrationOpen})
 	f.org, err = f.svc.CreateOrg(context.Background(), "Test Agency", auth.OrgPartner)
 	if err != nil {
 		t.Fatal(err)
@@ -158,6 +161,7 @@ func TestPasswordResetIsSingleUseAndExpires(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	u := f.register(t, "sam@example.org")
+	srv := f.deliverBySMTP(t) // the outbox keeps reset links sealed: read them as delivered
 	if err := f.svc.RequestPasswordReset(ctx, "nobody@example.org"); err != nil {
 		t.Fatalf("unknown address: %v, want nil (no enumeration)", err)
 	}
@@ -171,8 +175,7 @@ func TestPasswordResetIsSingleUseAndExpires(t *testing.T) {
 	if all, _, _ := f.db.Messages(ctx, "", 0, 10); len(all) != 1 {
 		t.Fatalf("outbox holds %d messages, want only the one for the real account", len(all))
 	}
-	token := msgs[0].Text[strings.Index(msgs[0].Text, "token=")+6:]
-	token = strings.Fields(token)[0]
+	token := f.deliveredToken(t, srv, "sam@example.org")
 	// A live session ends when the password is reset.
 	res, err := f.svc.Login(ctx, "sam@example.org", "correct horse battery staple", "10.0.0.1", "test")
 	if err != nil {
@@ -197,12 +200,39 @@ func TestPasswordResetIsSingleUseAndExpires(t *testing.T) {
 	if err := f.svc.RequestPasswordReset(ctx, "sam@example.org"); err != nil {
 		t.Fatal(err)
 	}
-	msgs, _, _ = f.db.Messages(ctx, "sam@example.org", 0, 1)
-	token2 := strings.Fields(msgs[0].Text[strings.Index(msgs[0].Text, "token=")+6:])[0]
+	token2 := f.deliveredToken(t, srv, "sam@example.org")
 	f.advance(auth.ResetTokenLifetime + time.Minute)
 	if _, err := f.svc.ResetPassword(ctx, token2, "a later long password"); !errs.Is(err, errs.ENOTFOUND) {
 		t.Fatalf("expired token: got %v, want ENOTFOUND", err)
 	}
+}
+
+// deliverBySMTP makes the fixture's mail go through a real SMTP server.
+func (f *fixture) deliverBySMTP(t *testing.T) *testenv.SMTPServer {
+	t.Helper()
+	srv := testenv.StartSMTP(t)
+	sender, err := notify.ParseSMTPURL(srv.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc.Mail.Sender = sender
+	return srv
+}
+
+// deliveredToken returns the token of the newest reset link delivered to addr.
+func (f *fixture) deliveredToken(t *testing.T, srv *testenv.SMTPServer, addr string) string {
+	t.Helper()
+	f.svc.Mail.Wait()
+	mails := srv.To(addr)
+	if len(mails) == 0 {
+		t.Fatalf("no email delivered to %s", addr)
+	}
+	text := mails[len(mails)-1].Text
+	i := strings.Index(text, "token=")
+	if i < 0 {
+		t.Fatalf("no reset link in the email: %s", text)
+	}
+	return strings.Fields(text[i+len("token="):])[0]
 }
 
 func TestTwoFactor(t *testing.T) {

@@ -24,6 +24,10 @@ type UserUpdate struct {
 	Erasure        *Erasure
 	ClearErasure   bool // removes Erasure (when Erasure is nil)
 	ErasedAt       *time.Time
+
+	// A change of email address waiting for its link (email_change.go).
+	EmailChange      *EmailChange
+	ClearEmailChange bool // removes EmailChange (when EmailChange is nil)
 }
 
 // UserQuery selects a page of users for the admin list.
@@ -35,7 +39,9 @@ type UserQuery struct {
 	Limit  int
 }
 
-// Throttle counts recent failures for one key (an account or an address).
+// Throttle counts the attempts taken in a window for one key (an account,
+// an address, a user's second factor): each is taken before it is checked,
+// and given back when it was right. Its key is a keyed hash.
 type Throttle struct {
 	Key         string    `bson:"_id"`
 	Failures    int       `bson:"failures"`
@@ -49,6 +55,9 @@ type Reset struct {
 	UserID  string    `bson:"user_id"`
 	Created time.Time `bson:"created_at"`
 	Expires time.Time `bson:"expires_at"`
+	// Stamp is a keyed hash of the password the account had when the link
+	// was sent: a password changed since, by any route, ends the link.
+	Stamp string `bson:"stamp"`
 }
 
 // Store is the persistence auth needs. Every method is one single-document
@@ -86,14 +95,40 @@ type Store interface {
 	DeleteUserSessions(ctx context.Context, userID, exceptID string) error
 	UserSessions(ctx context.Context, userID string) ([]Session, error)
 
-	RecordFailure(ctx context.Context, key string, now time.Time, window time.Duration) (Throttle, error)
-	LockThrottle(ctx context.Context, key string, until time.Time) error
-	Throttle(ctx context.Context, key string) (Throttle, error)
+	// UpdateThrottle applies change to the throttle of key (its zero
+	// value and false when there is none) as one conditional write: when
+	// change says true, its result is stored if the throttle is still as
+	// change saw it (else change runs again on the new one). It returns
+	// the throttle as stored, and whether it changed.
+	UpdateThrottle(ctx context.Context, key string, change func(t Throttle, exists bool) (Throttle, bool)) (Throttle, bool, error)
 	ClearThrottle(ctx context.Context, key string) error
+	// CountHit counts one request against key in the current fixed window
+	// (shared by every instance) and returns the count so far.
+	CountHit(ctx context.Context, key string, now time.Time, window time.Duration) (int, error)
 
 	InsertReset(ctx context.Context, r *Reset) error
 	Reset(ctx context.Context, id string) (*Reset, error)
 	DeleteReset(ctx context.Context, id string) (bool, error) // true when this call deleted it
+	// DeleteUserResets deletes the user's pending resets but keep.
+	DeleteUserResets(ctx context.Context, userID, keep string) error
+
+	// SetEmailConfirm replaces the account's pending address confirmation
+	// (removes it when next is nil), in one conditional write, if the one
+	// pending is still that with the token hash prev; it reports whether it
+	// did (email_confirm.go).
+	SetEmailConfirm(ctx context.Context, userID, prev string, next *EmailConfirm) (bool, error)
+
+	// Requests to join an organisation (joins.go). ListJoinRequest enters
+	// a request in the lists of requests, before the account names it;
+	// EndJoinRequest removes it from the account (approved: setting the
+	// organisation) in one conditional write, if the account still has r,
+	// and then from the lists; it reports whether it did. JoinRequests
+	// returns a page of the accounts with a request to join orgID ("": any
+	// organisation), oldest first, and how many there are.
+	ListJoinRequest(ctx context.Context, userID string, r JoinRequest) error
+	EndJoinRequest(ctx context.Context, userID string, r JoinRequest, approve bool, now time.Time) (bool, error)
+	JoinRequests(ctx context.Context, orgID string, offset, limit int) ([]*User, int, error)
+	CountJoinRequests(ctx context.Context, orgID string) (int, error)
 
 	// Erasure (see personal.go).
 	DeleteTOTPStep(ctx context.Context, userID string) error

@@ -113,18 +113,26 @@ func (s *Service) ConfirmTOTP(ctx context.Context, u *User, code string) ([]stri
 	return codes, err
 }
 
-// DisableTOTP turns two-factor off for accounts whose roles do not require it.
-func (s *Service) DisableTOTP(ctx context.Context, u *User) error {
+// DisableTOTP turns two-factor off for accounts whose roles do not require
+// it, with the current password and a code (see Reauth).
+func (s *Service) DisableTOTP(ctx context.Context, u *User, r Reauth) error {
 	if u.NeedsTwoFactor() {
 		return errs.E(errs.ECONFLICT, "Two-factor authentication is required for managers and administrators, so it cannot be turned off.")
+	}
+	if err := s.Reauthenticate(ctx, u, r); err != nil {
+		return err
 	}
 	return s.store.UpdateUser(ctx, u.ID, UserUpdate{TOTPSecret: new(""), TOTPEnabled: new(false), RecoveryHashes: &[]string{}, Updated: new(s.Now().UTC())})
 }
 
-// RegenerateRecoveryCodes replaces the recovery codes.
-func (s *Service) RegenerateRecoveryCodes(ctx context.Context, u *User) ([]string, error) {
+// RegenerateRecoveryCodes replaces the recovery codes, with the current
+// password and a code (see Reauth).
+func (s *Service) RegenerateRecoveryCodes(ctx context.Context, u *User, r Reauth) ([]string, error) {
 	if !u.TOTPEnabled {
 		return nil, errs.E(errs.ECONFLICT, "Turn on two-factor authentication first.")
+	}
+	if err := s.Reauthenticate(ctx, u, r); err != nil {
+		return nil, err
 	}
 	codes, hashes := s.newRecoveryCodes(u.ID)
 	return codes, s.store.UpdateUser(ctx, u.ID, UserUpdate{RecoveryHashes: &hashes})
@@ -133,9 +141,11 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, u *User) ([]strin
 // VerifySecondFactor completes a sign-in waiting for a code: a TOTP code
 // (each accepted once) or an unused recovery code (then used up).
 func (s *Service) VerifySecondFactor(ctx context.Context, sessionID string, u *User, code string) error {
+	// The guess takes its attempt before the code is checked (see
+	// throttle.go).
 	now := s.Now().UTC()
-	key := "mfa:" + u.ID
-	if err := s.checkLocked(ctx, now, key); err != nil {
+	slots, err := s.takeSlots(ctx, now, slot{key: s.throttleKey("mfa", u.ID), limit: codeLimit})
+	if err != nil {
 		return err
 	}
 	code = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(code), " ", ""))
@@ -156,18 +166,9 @@ func (s *Service) VerifySecondFactor(ctx context.Context, sessionID string, u *U
 		}
 	}
 	if !ok {
-		t, err := s.store.RecordFailure(ctx, key, now, FailureWindow)
-		if err != nil {
-			return err
-		}
-		if t.Failures >= codeFailureLimit {
-			d := lockDuration(t.Failures - codeFailureLimit)
-			_ = s.store.LockThrottle(ctx, key, now.Add(d))
-			return lockedErr(d)
-		}
-		return errs.FieldErrors{"code": "That code is not right. Enter the 6-digit code from your app, or a recovery code."}.Err()
+		return failed(slots, now, errs.FieldErrors{"code": "That code is not right. Enter the 6-digit code from your app, or a recovery code."}.Err())
 	}
-	_ = s.store.ClearThrottle(ctx, key)
+	_ = s.store.ClearThrottle(ctx, slots[0].key)
 	return s.store.ClearMFAPending(ctx, sessionID)
 }
 

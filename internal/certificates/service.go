@@ -16,6 +16,7 @@ import (
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/errs"
 	"github.com/family-advocacy/lms/internal/learning"
+	"github.com/family-advocacy/lms/internal/secrets"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -31,6 +32,7 @@ type Deps struct {
 	Log        *slog.Logger
 	BaseURL    string
 	OrgName    string
+	Box        *secrets.Box // makes the keys of request counters (keyed hashes)
 
 	// FaultAfterPut, when set (tests only), runs after the PDF is stored and
 	// before the certificate is marked issued; an error stops issuing there,
@@ -452,7 +454,7 @@ func (s *Service) MayDownload(ctx context.Context, who *auth.User, c *Certificat
 	if err != nil {
 		return false, err
 	}
-	return learner.OrgID == who.OrgID, nil
+	return learner.OrgID != "" && learner.OrgID == who.OrgID, nil // in no organisation (yet): no manager's
 }
 
 // ForUser returns a learner's certificates, newest first, with one point

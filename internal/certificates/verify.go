@@ -87,9 +87,11 @@ func (s *Service) VerifyFile(ctx context.Context, r io.Reader) (*FileCheck, erro
 	return fc, nil
 }
 
-// Allow counts a request against a per-key limit per minute; ETOOMANY over it.
+// Allow counts a request against a per-key limit per minute; ETOOMANY over
+// it. The key (e.g. "verify:" and the client's address) is stored as a
+// keyed hash.
 func (s *Service) Allow(ctx context.Context, key string, perMinute int) error {
-	n, err := s.store.CountHit(ctx, key, s.Now(), time.Minute)
+	n, err := s.store.CountHit(ctx, s.Box.Hash("rate limit key", key), s.Now(), time.Minute)
 	if err != nil {
 		return err
 	}

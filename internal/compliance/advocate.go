@@ -109,6 +109,7 @@ type DBSCheck struct {
 	DecisionAt        *time.Time    `bson:"decision_at,omitempty"`
 	DecisionNotes     string        `bson:"decision_notes"` // sealed
 	ScanKey           string        `bson:"scan_key,omitempty"`
+	ScanSealed        bool          `bson:"scan_sealed,omitempty"` // the scan is encrypted (not a plain one from before files were)
 	ScanDeleteAfter   *time.Time    `bson:"scan_delete_after,omitempty"`
 	ScanDeletedAt     *time.Time    `bson:"scan_deleted_at,omitempty"`
 	RecordedBy        string        `bson:"recorded_by"`
@@ -178,7 +179,8 @@ type Evidence struct {
 	Key         string `bson:"key"`
 	Name        string `bson:"name"`
 	ContentType string `bson:"content_type"`
-	Size        int64  `bson:"size"`
+	Size        int64  `bson:"size"`             // of the file itself, not of its encrypted form
+	Sealed      bool   `bson:"sealed,omitempty"` // encrypted (not a plain one from before files were)
 }
 
 // Supervision is one supervision session.

@@ -8,22 +8,33 @@ import (
 	"unicode/utf8"
 
 	"github.com/family-advocacy/lms/internal/errs"
+	"github.com/family-advocacy/lms/internal/input"
 )
 
 // ParseDate reads a date typed as YYYY-MM-DD (the HTML date input) as a
-// London date; empty is nil.
+// London date; empty is nil. It takes any real day; forms check their own
+// window (see checker.date).
 func ParseDate(s string) (*time.Time, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
+	t, p := input.Date(s, London, time.Time{}, time.Time{})
+	switch p {
+	case input.Empty:
 		return nil, true
+	case input.OK:
+		u := t.UTC()
+		return &u, true
 	}
-	t, err := time.ParseInLocation("2006-01-02", s, London)
-	if err != nil {
-		return nil, false
-	}
-	u := t.UTC()
-	return &u, true
+	return nil, false
 }
+
+// The window of the dates on the forms: nothing before earliestDate, and
+// a date that may lie ahead (a renewal, a contract start) at most
+// futureYears ahead.
+var earliestDate = time.Date(1990, 1, 1, 0, 0, 0, 0, London)
+
+const futureYears = 10
+
+// MaxCPDHours is the most hours one CPD entry may claim.
+const MaxCPDHours = 100
 
 type checker struct {
 	fe  errs.FieldErrors
@@ -41,19 +52,43 @@ func (c *checker) text(field, v, label string, required bool, max int) string {
 	return v
 }
 
+// date reads a date field: a real day, not before earliestDate, and not
+// after today when notFuture (else at most futureYears ahead).
 func (c *checker) date(field, v, label string, required, notFuture bool) *time.Time {
-	t, ok := ParseDate(v)
-	switch {
-	case !ok:
-		c.fe.Add(field, label+" must be a real date")
-	case t == nil && required:
-		c.fe.Add(field, "Enter "+strings.ToLower(label[:1])+label[1:])
-	case t != nil && notFuture && t.After(c.now):
-		c.fe.Add(field, label+" cannot be in the future")
-	case t != nil && t.Year() < 1990:
-		c.fe.Add(field, label+" is too far in the past")
+	latest := c.now.AddDate(futureYears, 0, 0)
+	if notFuture {
+		latest = c.now
 	}
-	return t
+	t, p := input.Date(v, London, earliestDate, latest)
+	switch {
+	case p == input.OK:
+		u := t.UTC()
+		return &u
+	case p == input.Empty:
+		if required {
+			c.fe.Add(field, "Enter "+strings.ToLower(label[:1])+label[1:])
+		}
+	case p == input.TooHigh && !notFuture:
+		c.fe.Add(field, label+" must be within the next "+strconv.Itoa(futureYears)+" years")
+	default:
+		c.fe.Add(field, input.DateMessage(label, p, notFuture))
+	}
+	return nil
+}
+
+// number reads a number field in r (never NaN or an infinity); empty is
+// the message when a required field is blank, msg what the field takes.
+func (c *checker) number(field, v string, r input.Range, required bool, empty, msg string) float64 {
+	n, p := input.Number(v, r)
+	switch {
+	case p == input.OK:
+		return n
+	case p == input.Empty && required:
+		c.fe.Add(field, empty)
+	case p != input.Empty:
+		c.fe.Add(field, msg)
+	}
+	return 0
 }
 
 func (c *checker) choice(field, v, label string, options []string, required bool) string {
@@ -229,13 +264,9 @@ func (f CPDForm) Check(now time.Time) (CPDEntry, error) {
 	}
 	e.Title = c.text("title", f.Title, "a title", true, 200)
 	e.Type = c.choice("type", f.Type, "the type of activity", CPDTypes, true)
-	if h, err := strconv.ParseFloat(strings.TrimSpace(f.Hours), 64); strings.TrimSpace(f.Hours) == "" {
-		c.fe.Add("hours", "Enter the hours (0 for a declaration)")
-	} else if err != nil || h < 0 || h > 200 {
-		c.fe.Add("hours", "Hours must be a number between 0 and 200, like 1.5")
-	} else {
-		e.Hours = h
-	}
+	hours := input.Range{Min: 0, Max: MaxCPDHours, MinExclusive: e.Type != "declaration", Places: 2}
+	e.Hours = c.number("hours", f.Hours, hours, true, "Enter the hours (0 for a declaration)",
+		"Hours must be a number more than 0 and at most "+strconv.Itoa(MaxCPDHours)+", with up to 2 decimal places, like 1.5 (0 for a declaration)")
 	e.Learnt = c.text("learnt", f.Learnt, "what you learnt", e.Type != "declaration", 4000)
 	e.Impact = c.text("impact", f.Impact, "the impact on your practice", e.Type != "declaration", 4000)
 	e.PeerName = c.text("peer_name", f.PeerName, "the peer's name", e.Type == "peer-reflection", 120)

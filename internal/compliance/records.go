@@ -51,7 +51,8 @@ func CheckUpload(field string, u *Upload) (string, error) {
 	return "", errs.FieldErrors{field: fmt.Sprintf("%s is not a PDF, JPEG or PNG file", u.Name)}.Err()
 }
 
-// store puts an upload in object storage under prefix.
+// store puts an upload in object storage under prefix, encrypted (Blobs
+// seals it with the key and content type).
 func (s *Service) store(ctx context.Context, prefix string, u *Upload, ct string) (string, error) {
 	key := prefix + newID()
 	if err := s.Blobs.Put(ctx, key, bytes.NewReader(u.Data), int64(len(u.Data)), ct); err != nil {
@@ -93,7 +94,7 @@ func (s *Service) AddDBS(ctx context.Context, actor *auth.User, id string, f DBS
 		if err != nil {
 			return nil, err
 		}
-		d.ScanKey = key
+		d.ScanKey, d.ScanSealed = key, true
 		if d.DecisionAt != nil {
 			del := d.DecisionAt.Add(ScanRetention)
 			d.ScanDeleteAfter = &del
@@ -324,7 +325,7 @@ func (s *Service) AddCPD(ctx context.Context, actor *auth.User, id string, f CPD
 			s.deleteEvidence(ctx, e.Evidence)
 			return nil, err
 		}
-		e.Evidence = append(e.Evidence, Evidence{Key: key, Name: u.Name, ContentType: cts[i], Size: int64(len(u.Data))})
+		e.Evidence = append(e.Evidence, Evidence{Key: key, Name: u.Name, ContentType: cts[i], Size: int64(len(u.Data)), Sealed: true})
 	}
 	a, err := s.updateOwn(ctx, actor, id, "cpd.create", func(a *Advocate) (map[string]any, map[string]any, error) {
 		a.CPD = append(a.CPD, e)
@@ -418,7 +419,9 @@ func take[T any](xs *[]T, i int) (T, bool) {
 	return x, true
 }
 
-// Evidence opens an evidence file of a CPD entry.
+// Evidence opens an evidence file of a CPD entry, decrypted. The whole
+// file is read and authenticated before it is returned (uploads are at
+// most MaxUpload), so an altered file is an error, never served in part.
 func (s *Service) Evidence(ctx context.Context, actor *auth.User, id, entryID string, n int) (*Evidence, io.ReadCloser, error) {
 	a, err := s.Get(ctx, actor, id)
 	if err != nil {
@@ -426,8 +429,13 @@ func (s *Service) Evidence(ctx context.Context, actor *auth.User, id, entryID st
 	}
 	for _, e := range a.CPD {
 		if e.ID == entryID && n >= 0 && n < len(e.Evidence) {
-			r, _, err := s.Blobs.Open(ctx, e.Evidence[n].Key)
-			return &e.Evidence[n], r, err
+			ev := e.Evidence[n]
+			b, err := s.readFile(ctx, ev.Key, !ev.Sealed)
+			if err != nil {
+				return nil, nil, err
+			}
+			ev.Size = int64(len(b))
+			return &ev, io.NopCloser(bytes.NewReader(b)), nil
 		}
 	}
 	return nil, nil, errs.E(errs.ENOTFOUND, "We could not find that file.")
@@ -463,7 +471,7 @@ func (s *Service) PurgeScans(ctx context.Context) (int, error) {
 		_, err := s.update(ctx, nil, sc.AdvocateID, "", func(a *Advocate) (map[string]any, map[string]any, error) {
 			for i := range a.DBS {
 				if a.DBS[i].ScanKey == sc.Key {
-					a.DBS[i].ScanKey, a.DBS[i].ScanDeletedAt = "", &now
+					a.DBS[i].ScanKey, a.DBS[i].ScanSealed, a.DBS[i].ScanDeletedAt = "", false, &now
 				}
 			}
 			return nil, nil, nil

@@ -34,11 +34,16 @@ type Store interface {
 	DeleteAdvocate(ctx context.Context, id string) error // (see personal.go)
 }
 
-// Blobs keeps evidence files and DBS scans.
+// Blobs keeps evidence files and DBS scans, encrypted at rest (a
+// blob.Sealed): Put encrypts, Open decrypts.
 type Blobs interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
-	Open(ctx context.Context, key string) (io.ReadCloser, int64, error)
+	// Open returns the file's plaintext and its size; legacy accepts a file
+	// stored in plain before files were encrypted.
+	Open(ctx context.Context, key string, legacy bool) (io.ReadCloser, int64, error)
 	Delete(ctx context.Context, key string) error
+	// SealLegacy encrypts a plain file in place; true when it is now sealed.
+	SealLegacy(ctx context.Context, key string) (bool, error)
 }
 
 // Deps are what a Service uses besides its store.

@@ -43,6 +43,12 @@ type Config struct {
 	LogLevel string // LMS_LOG_LEVEL: debug, info, warn, error
 	LogJSON  bool   // LMS_LOG_JSON: JSON logs instead of text
 
+	// Registration (LMS_REGISTRATION) says who may create an account:
+	// open (anyone, at once), verify (default: anyone, who confirms their
+	// email address before enrolling) or invite (nobody: staff create
+	// accounts).
+	Registration string
+
 	CertificateDelivery string // LMS_CERTIFICATE_DELIVERY: stream (default) or presign
 	OrgName             string // LMS_ORG_NAME: the organisation named on certificates
 
@@ -68,6 +74,7 @@ func Default() Config {
 		MongoDatabase:           "lms",
 		MinioBucket:             "lms",
 		LogLevel:                "info",
+		Registration:            "verify",
 		CertificateDelivery:     "stream",
 		OrgName:                 "Family Advocacy Service",
 		ErasureCertificates:     "keep-status",
@@ -120,6 +127,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	envBool("LMS_DEMO", &c.Demo)
 	env("LMS_LOG_LEVEL", &c.LogLevel)
 	envBool("LMS_LOG_JSON", &c.LogJSON)
+	env("LMS_REGISTRATION", &c.Registration)
 	env("LMS_CERTIFICATE_DELIVERY", &c.CertificateDelivery)
 	env("LMS_ORG_NAME", &c.OrgName)
 	env("LMS_ERASURE_CERTIFICATES", &c.ErasureCertificates)
@@ -183,6 +191,11 @@ func (c *Config) validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("LMS_LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel))
+	}
+	switch c.Registration {
+	case "open", "verify", "invite":
+	default:
+		errs = append(errs, fmt.Errorf("LMS_REGISTRATION=%q: want open, verify or invite", c.Registration))
 	}
 	switch c.CertificateDelivery {
 	case "stream", "presign":

@@ -55,7 +55,7 @@ func TestJourneyAccount(t *testing.T) {
 		t.Fatalf("sessions list shows the browser as %q, want e.g. \"Chrome 131 on Linux\"", got)
 	}
 	b.MustContain(`[aria-label="Sessions"]`, "This browser")
-	if got := testenv.Eval[string](b, `document.querySelector("#f-email").value`); got != "zoe@example.org" {
+	if got := b.Text("#current-email"); got != "zoe@example.org" {
 		t.Fatalf("account email: got %q", got)
 	}
 

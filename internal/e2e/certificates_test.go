@@ -33,7 +33,8 @@ func passSampleCourse(t *testing.T, b *testenv.Browser) {
 func TestJourneyCertificate(t *testing.T) {
 	testenv.NeedCommand(t, "pdftotext", "poppler-utils")
 	s := startSite(t, map[string]string{"LMS_DEMO": "true", "LMS_COURSES_DIR": filepath.Join(testenv.RepoRoot(), "courses", "testdata"),
-		"LMS_COMPLIANCE_POLICY": filepath.Join(testenv.RepoRoot(), "internal", "compliance", "testdata", "sample-policy.yaml")})
+		"LMS_COMPLIANCE_POLICY": filepath.Join(testenv.RepoRoot(), "internal", "compliance", "testdata", "sample-policy.yaml"),
+		"LMS_REGISTRATION":      "open"}) // enrols straight after registering (verify mode: internal/server/registration_test.go)
 	b := testenv.NewBrowser(t, s.URL)
 	const name = "Zoë Łukasiewicz-Ørsted"
 

@@ -2,19 +2,23 @@
 // to the outbox collection under an ID chosen by the caller (so the same
 // reminder queued twice is one message); with SMTP configured a delivery
 // step then sends queued messages and marks them sent, retrying with
-// back-off. Without SMTP the outbox is the record, readable by admins.
+// back-off. Without SMTP the outbox is the record, readable by admins. The
+// bodies of secret messages (password reset and invitation links) are kept
+// encrypted and are readable by no one: only delivery opens them.
 package notify
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/family-advocacy/lms/internal/errs"
+	"github.com/family-advocacy/lms/internal/secrets"
 )
 
 // Message statuses.
@@ -42,12 +46,33 @@ type Message struct {
 	About   []string  `bson:"about,omitempty"`
 	Created time.Time `bson:"created_at"`
 	Sent    time.Time `bson:"sent_at,omitempty"`
+	// Secret marks a message whose body carries a secret (a password reset,
+	// invitation or other one-time link). Its bodies are kept encrypted in the outbox,
+	// opened only to deliver it, and never shown to staff (see Redacted).
+	Secret bool `bson:"secret,omitempty"`
 
 	Status   string    `bson:"status"`
 	Attempts int       `bson:"attempts"`
 	NextTry  time.Time `bson:"next_try"` // not before; also the lease of an attempt in progress
 	Error    string    `bson:"error,omitempty"`
 }
+
+// SecretNotShown stands in for the body of a secret message wherever
+// people read the outbox (the admin pages, a person's data download).
+const SecretNotShown = "This message contains a one-time link that only its recipient may use, so it is not shown."
+
+// Redacted returns the message as staff may see it: a secret message's
+// bodies are replaced by SecretNotShown (subject and recipient stay).
+func (m Message) Redacted() Message {
+	if m.Secret {
+		m.Text, m.HTML = SecretNotShown, ""
+	}
+	return m
+}
+
+// bodyContext binds a sealed body to its message and part, so a sealed
+// body cannot be moved to another message.
+func bodyContext(id, part string) string { return "outbox:" + id + ":" + part }
 
 // OutboxStore keeps messages in the outbox collection.
 type OutboxStore interface {
@@ -102,6 +127,9 @@ type Mailer struct {
 	Sender Sender // nil: messages are only recorded in the outbox
 	Now    func() time.Time
 	Log    *slog.Logger
+	// Box encrypts the bodies of secret messages at rest (the key of the
+	// other sensitive fields); a secret message cannot be queued without it.
+	Box *secrets.Box
 
 	inflight sync.WaitGroup // background deliveries started by Send
 }
@@ -136,6 +164,12 @@ func (m *Mailer) Send(ctx context.Context, msg Message) (bool, error) {
 	if msg.Created.IsZero() {
 		msg.Created = now
 	}
+	if msg.Secret {
+		if m.Box == nil {
+			return false, errs.E(errs.EINTERNAL, "notify: a message with a secret needs the encryption key")
+		}
+		msg.Text, msg.HTML = m.Box.Seal(msg.Text, bodyContext(msg.ID, "text")), m.Box.Seal(msg.HTML, bodyContext(msg.ID, "html"))
+	}
 	msg.Status, msg.NextTry = StatusRecorded, now
 	if m.Sender != nil {
 		msg.Status = StatusQueued
@@ -166,9 +200,11 @@ func (m *Mailer) deliver(ctx context.Context, id string) {
 	if err != nil || msg == nil {
 		return
 	}
-	sctx, cancel := context.WithTimeout(ctx, time.Minute)
-	err = m.Sender.Send(sctx, msg)
-	cancel()
+	if err = m.open(msg); err == nil {
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		err = m.Sender.Send(sctx, msg)
+		cancel()
+	}
 	out := AttemptOutcome{Status: StatusSent, Sent: new(m.Now().UTC())}
 	if err != nil {
 		// Back off 1, 2, 4 … minutes, at most an hour, then give up.
@@ -184,6 +220,27 @@ func (m *Mailer) deliver(ctx context.Context, id string) {
 	if err := m.outbox.FinishAttempt(ctx, id, out); err != nil && m.Log != nil {
 		m.Log.Warn("recording a delivery attempt failed", "message", id, "err", err)
 	}
+}
+
+// open decrypts the bodies of a secret message for its delivery (they stay
+// encrypted in the outbox).
+func (m *Mailer) open(msg *Message) error {
+	if !msg.Secret {
+		return nil
+	}
+	if m.Box == nil {
+		return errors.New("a message with a secret needs the encryption key")
+	}
+	text, err := m.Box.Open(msg.Text, bodyContext(msg.ID, "text"))
+	if err != nil {
+		return fmt.Errorf("message body: %w", err)
+	}
+	html, err := m.Box.Open(msg.HTML, bodyContext(msg.ID, "html"))
+	if err != nil {
+		return fmt.Errorf("message body: %w", err)
+	}
+	msg.Text, msg.HTML = text, html
+	return nil
 }
 
 // DeliverDue attempts every queued message whose time has come, one at a

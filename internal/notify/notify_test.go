@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/family-advocacy/lms/internal/notify"
+	"github.com/family-advocacy/lms/internal/secrets"
 	"github.com/family-advocacy/lms/internal/testenv"
 )
 
@@ -105,5 +106,52 @@ func TestParseSMTPURL(t *testing.T) {
 		if _, err := notify.ParseSMTPURL(good, ""); err != nil {
 			t.Errorf("%q: %v", good, err)
 		}
+	}
+}
+
+func TestSecretMessageIsSealedInTheOutboxAndDeliveredOpen(t *testing.T) {
+	e := testenv.New(t)
+	srv := testenv.StartSMTP(t)
+	sender, err := notify.ParseSMTPURL(srv.URL, "Family Advocacy Learning <no-reply@lms.example>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := secrets.NewBox([]byte(testenv.RandomHex(16)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const link = "https://lms.example/password/reset?token=needle-token-5521"
+	text, html := notify.Compose(notify.Email{Greeting: "Hello Ada,", Action: &notify.Action{Label: "Choose a new password", URL: link}})
+	msg := notify.Message{ID: "reset-1", To: "ada@example.org", Subject: "Reset your password", Text: text, HTML: html, Kind: "password_reset", Secret: true}
+
+	t.Run("RefusedWithoutTheKey", func(t *testing.T) {
+		m := notify.NewMailer(e.DB, sender, time.Now, nil)
+		if _, err := m.Send(ctx, msg); err == nil {
+			t.Fatal("a secret message was queued without the key to seal it")
+		}
+	})
+	m := notify.NewMailer(e.DB, sender, time.Now, testenv.Logger(t))
+	m.Box = box
+	if _, err := m.Send(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	m.Wait()
+	stored, err := e.DB.Message(ctx, "reset-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stored.Text, "needle-token-5521") || strings.Contains(stored.HTML, "needle-token-5521") || !stored.Secret {
+		t.Fatalf("outbox record holds the link in plain text: %+v", stored)
+	}
+	if got := stored.Redacted(); got.Text != notify.SecretNotShown || got.HTML != "" || got.Subject != "Reset your password" {
+		t.Fatalf("redacted: %+v", got)
+	}
+	got := srv.To("ada@example.org")
+	if len(got) != 1 || !strings.Contains(got[0].Text, link) || !strings.Contains(got[0].HTML, "needle-token-5521") {
+		t.Fatalf("delivered %d messages; want one whose bodies hold the link", len(got))
+	}
+	if stored.Status != notify.StatusSent {
+		t.Fatalf("status: got %s, want %s", stored.Status, notify.StatusSent)
 	}
 }

@@ -72,7 +72,7 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 			return nil, err
 		}
 	}
-	p, err := s.DB.PersonData(ctx, u.ID)
+	p, err := s.DB.PersonData(ctx, u.ID, s.Auth.AccountThrottleKey)
 	if err != nil {
 		return nil, err
 	}

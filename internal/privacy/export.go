@@ -42,9 +42,10 @@ data/<collection>.json  one JSON array per kind of record (extended JSON:
                         nothing about you are left out
 files/                  your certificate PDFs, CPD evidence and DBS scans
 
-Left out on purpose: your password hash, two-factor secrets and the
-identifiers of your sign-in sessions, which say nothing about you but would
-weaken your account if this file were lost. Encrypted fields (DBS
+Left out on purpose: your password hash, two-factor secrets, the
+identifiers of your sign-in sessions and the bodies of emails that carried
+a one-time link (password resets, invitations), which say nothing about you
+but would weaken your account if this file were lost. Encrypted fields (DBS
 certificate numbers, notes) are shown as stored, encrypted. Actions you took
 on other people's records are listed as when and what kind of action only:
 their details are theirs.
@@ -57,7 +58,7 @@ Our privacy notice says what we keep, why and for how long:
 // and one file at a time (nothing is held whole in memory). The background
 // builder uses it; so does the scale bench, to time it.
 func (s *Service) Export(ctx context.Context, u *auth.User, baseURL string, w io.Writer) error {
-	pd, err := s.DB.PersonData(ctx, u.ID)
+	pd, err := s.DB.PersonData(ctx, u.ID, s.Auth.AccountThrottleKey)
 	if err != nil {
 		return err
 	}
@@ -128,7 +129,7 @@ func (s *Service) writeExport(ctx context.Context, pd *store.PersonData, baseURL
 		}
 	}
 	for _, fl := range pd.Files {
-		r, _, err := s.Blobs.Open(ctx, fl.Key)
+		r, _, err := s.Blobs.Open(ctx, fl.Key, !fl.Sealed) // decrypted; certificates are plain
 		switch {
 		case errs.Is(err, errs.ENOTFOUND):
 			// e.g. a DBS scan deleted six months after the decision
@@ -218,7 +219,7 @@ func (s *Service) OpenExport(ctx context.Context, u *auth.User, id string) (*sto
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	r, size, err := s.Blobs.Open(ctx, e.Key)
+	r, size, err := s.Blobs.Open(ctx, e.Key, true) // one built before downloads were encrypted is plain
 	if errs.Is(err, errs.ENOTFOUND) {
 		return nil, nil, 0, gone
 	}
@@ -333,7 +334,7 @@ func (s *Service) build(ctx context.Context, e *store.DataExport) error {
 	if err != nil {
 		return err
 	}
-	pd, err := s.DB.PersonData(ctx, e.UserID)
+	pd, err := s.DB.PersonData(ctx, e.UserID, s.Auth.AccountThrottleKey)
 	if err != nil {
 		return err
 	}

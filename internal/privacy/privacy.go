@@ -38,8 +38,8 @@ const (
 
 // Service carries out exports, erasure and retention.
 type Service struct {
-	DB     *store.DB   // finds a person's records (PersonData) and keeps data downloads
-	Blobs  *blob.Store // data download files
+	DB     *store.DB    // finds a person's records (PersonData) and keeps data downloads
+	Blobs  *blob.Sealed // data downloads (encrypted), and the files they copy (decrypted)
 	Audit  *audit.Log
 	Auth   *auth.Service
 	Learn  *learning.Service

@@ -56,8 +56,9 @@ func LoadKey(encoded, keyFile string) (key []byte, created bool, err error) {
 
 // Box encrypts and authenticates values with keys derived from the secret key.
 type Box struct {
-	aead cipher.AEAD
-	mac  []byte
+	aead  cipher.AEAD
+	mac   []byte
+	files *Files
 }
 
 // NewBox returns a Box for the secret key.
@@ -74,7 +75,7 @@ func NewBox(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Box{aead: aead, mac: derive(key, "lms keyed hash v1")}, nil
+	return &Box{aead: aead, mac: derive(key, "lms keyed hash v1"), files: newFiles(key)}, nil
 }
 
 func derive(key []byte, purpose string) []byte {

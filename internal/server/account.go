@@ -10,41 +10,71 @@ import (
 // accountPage is the page struct for GET /account.
 type accountPage struct {
 	basePage
-	Account   *auth.User
-	OrgName   string
-	Profile   *formState
-	Password  *formState
-	Sessions  []auth.Session
-	CurrentID string
+	Account      *auth.User
+	OrgName      string
+	Profile      *formState
+	Email        *formState // change of email address
+	EmailPending *auth.EmailChange
+	Password     *formState
+	Sessions     []auth.Session
+	CurrentID    string
 }
 
 // handleAccount handles GET /account.
 func (s *Server) handleAccount(c *fiber.Ctx) error {
-	v := viewerOf(c)
-	return s.renderAccount(c, fiber.StatusOK, emptyForm(map[string]string{"name": v.user.Name, "email": v.user.Email}), emptyForm(nil))
+	return s.renderAccount(c, fiber.StatusOK, &accountPage{})
 }
 
-func (s *Server) renderAccount(c *fiber.Ctx, status int, profile, password *formState) error {
+// renderAccount renders the account page with the forms p has (the
+// others empty).
+func (s *Server) renderAccount(c *fiber.Ctx, status int, p *accountPage) error {
 	v := viewerOf(c)
 	ctx := c.UserContext()
 	sessions, err := s.auth.Sessions(ctx, v.ID)
 	if err != nil {
 		return err
 	}
-	p := &accountPage{basePage: basePage{Title: "Your account"}, Account: v.user, Profile: profile, Password: password, Sessions: sessions, CurrentID: v.SessionID}
+	p.basePage = basePage{Title: "Your account"}
+	p.Account, p.Sessions, p.CurrentID = v.user, sessions, v.SessionID
+	if p.Profile == nil {
+		p.Profile = emptyForm(map[string]string{"name": v.user.Name})
+	}
+	if p.Email == nil {
+		p.Email = emptyForm(nil)
+	}
+	p.Email.ID = "email" // its current_password and code are not the password form's
+	if p.Password == nil {
+		p.Password = emptyForm(nil)
+	}
+	if v.user.EmailChange.Live(s.now()) {
+		p.EmailPending = v.user.EmailChange
+	}
 	if o, err := s.auth.Organisation(ctx, v.OrgID); err == nil {
 		p.OrgName = o.Name
 	}
 	return s.render(c, status, "account", p)
 }
 
-// handleProfile handles POST /account/profile (name and email).
+// reauthOf reads the proof of identity an account-changing form carries.
+func (s *Server) reauthOf(c *fiber.Ctx, f *formState) auth.Reauth {
+	v := viewerOf(c)
+	return auth.Reauth{Password: f.Get("current_password"), Code: f.Get("code"), Addr: s.clientIP(c), SessionID: v.SessionID}
+}
+
+// handleProfile handles POST /account/profile (the name; the email address
+// changes through POST /account/email).
 func (s *Server) handleProfile(c *fiber.Ctx) error {
 	v := viewerOf(c)
-	f := newForm(c, "name", "email")
-	if err := s.auth.UpdateProfile(c.UserContext(), v.user, f.Get("name"), f.Get("email")); err != nil {
+	f := newForm(c, "name")
+	var err error
+	if email, _ := auth.NormaliseEmail(c.FormValue("email")); email != "" && email != v.user.Email {
+		err = errs.E(errs.EINVALID, "Change your email address with the form for it below: it asks for your password and confirms the new address by email.")
+	} else {
+		err = s.auth.UpdateProfile(c.UserContext(), v.user, f.Get("name"))
+	}
+	if err != nil {
 		if f.absorb(err) {
-			return s.renderAccount(c, statusFor(err), f, emptyForm(nil))
+			return s.renderAccount(c, statusFor(err), &accountPage{Profile: f})
 		}
 		return err
 	}
@@ -52,13 +82,14 @@ func (s *Server) handleProfile(c *fiber.Ctx) error {
 	return s.redirectWith(c, "/account", flash{Kind: "success", Text: "Your details have been saved."})
 }
 
-// handlePassword handles POST /account/password. Other sessions end.
+// handlePassword handles POST /account/password, with the current password
+// (and code). Other sessions end.
 func (s *Server) handlePassword(c *fiber.Ctx) error {
 	v := viewerOf(c)
-	f := newForm(c, "current_password", "new_password")
-	if err := s.auth.ChangePassword(c.UserContext(), v.user, v.SessionID, f.Get("current_password"), f.Get("new_password")); err != nil {
+	f := newForm(c, "current_password", "code", "new_password")
+	if err := s.auth.ChangePassword(c.UserContext(), v.user, s.reauthOf(c, f), f.Get("new_password")); err != nil {
 		if f.absorb(err) {
-			return s.renderAccount(c, statusFor(err), emptyForm(map[string]string{"name": v.user.Name, "email": v.user.Email}), f)
+			return s.renderAccount(c, statusFor(err), &accountPage{Password: f})
 		}
 		return err
 	}
@@ -85,17 +116,32 @@ func (s *Server) handleRevokeSession(c *fiber.Ctx) error {
 // twoFactorPage is the page struct for /account/2fa.
 type twoFactorPage struct {
 	basePage
-	Enabled  bool
-	Required bool
-	Setup    *auth.TOTPSetup
-	Form     *formState
-	Codes    []string // recovery codes, shown once
+	Enabled     bool
+	Required    bool
+	Setup       *auth.TOTPSetup
+	Form        *formState // set-up
+	CodesForm   *formState // new recovery codes
+	DisableForm *formState // turning it off
+	Codes       []string   // recovery codes, shown once
+}
+
+// twoFactorForms gives an enabled page its forms (empty where nil), each
+// with field ids of its own.
+func (p *twoFactorPage) twoFactorForms() *twoFactorPage {
+	if p.CodesForm == nil {
+		p.CodesForm = emptyForm(nil)
+	}
+	if p.DisableForm == nil {
+		p.DisableForm = emptyForm(nil)
+	}
+	p.CodesForm.ID, p.DisableForm.ID = "codes", "disable"
+	return p
 }
 
 // handleTwoFactor handles GET /account/2fa: status, or set-up with a QR code.
 func (s *Server) handleTwoFactor(c *fiber.Ctx) error {
 	v := viewerOf(c)
-	p := &twoFactorPage{basePage: basePage{Title: "Two-factor authentication"}, Enabled: v.user.TOTPEnabled, Required: v.user.NeedsTwoFactor(), Form: emptyForm(nil)}
+	p := (&twoFactorPage{basePage: basePage{Title: "Two-factor authentication"}, Enabled: v.user.TOTPEnabled, Required: v.user.NeedsTwoFactor(), Form: emptyForm(nil)}).twoFactorForms()
 	if !p.Enabled {
 		setup, err := s.auth.PendingTOTP(v.user)
 		if err != nil {
@@ -130,23 +176,45 @@ func (s *Server) handleTwoFactorConfirm(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "account_2fa", p)
 }
 
-// handleRecoveryCodes handles POST /account/2fa/recovery-codes: new codes.
+// handleRecoveryCodes handles POST /account/2fa/recovery-codes: new codes,
+// with the current password and a code.
 func (s *Server) handleRecoveryCodes(c *fiber.Ctx) error {
 	v := viewerOf(c)
-	codes, err := s.auth.RegenerateRecoveryCodes(c.UserContext(), v.user)
+	f := newForm(c, "current_password", "code")
+	codes, err := s.auth.RegenerateRecoveryCodes(c.UserContext(), v.user, s.reauthOf(c, f))
 	if err != nil {
+		if f.absorb(err) {
+			return s.renderTwoFactorForms(c, statusFor(err), &twoFactorPage{CodesForm: f})
+		}
 		return err
 	}
 	s.sessions.dropUser(v.ID)
 	return s.render(c, fiber.StatusOK, "account_2fa", &twoFactorPage{basePage: basePage{Title: "New recovery codes"}, Enabled: true, Codes: codes, Required: v.user.NeedsTwoFactor()})
 }
 
-// handleTwoFactorDisable handles POST /account/2fa/disable.
+// handleTwoFactorDisable handles POST /account/2fa/disable, with the
+// current password and a code.
 func (s *Server) handleTwoFactorDisable(c *fiber.Ctx) error {
 	v := viewerOf(c)
-	if err := s.auth.DisableTOTP(c.UserContext(), v.user); err != nil {
+	f := newForm(c, "current_password", "code")
+	if err := s.auth.DisableTOTP(c.UserContext(), v.user, s.reauthOf(c, f)); err != nil {
+		if f.absorb(err) {
+			return s.renderTwoFactorForms(c, statusFor(err), &twoFactorPage{DisableForm: f})
+		}
 		return err
 	}
 	s.sessions.dropUser(v.ID)
 	return s.redirectWith(c, "/account", flash{Kind: "success", Text: "Two-factor authentication is off."})
+}
+
+// renderTwoFactorForms renders the page of an account with two-factor on,
+// with the form that failed.
+func (s *Server) renderTwoFactorForms(c *fiber.Ctx, status int, p *twoFactorPage) error {
+	v := viewerOf(c)
+	if !v.user.TOTPEnabled { // turned off meanwhile (another tab)
+		return c.Redirect("/account/2fa", fiber.StatusSeeOther)
+	}
+	p.basePage = basePage{Title: "Two-factor authentication"}
+	p.Enabled, p.Required = true, v.user.NeedsTwoFactor()
+	return s.render(c, status, "account_2fa", p.twoFactorForms())
 }

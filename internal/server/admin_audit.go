@@ -3,11 +3,13 @@ package server
 import (
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/compliance"
+	forminput "github.com/family-advocacy/lms/internal/input" // input is the template helper here
 )
 
 const eventsPerPage = 50
@@ -30,14 +32,10 @@ func (s *Server) handleAudit(c *fiber.Ctx) error {
 	f := emptyForm(map[string]string{"action": c.Query("action"), "actor": c.Query("actor"), "target": c.Query("target"), "from": c.Query("from"), "to": c.Query("to")})
 	q := audit.Query{Action: strings.TrimSpace(c.Query("action")), Actor: strings.TrimSpace(c.Query("actor")), Target: strings.TrimSpace(c.Query("target")),
 		Before: c.Query("before"), Limit: eventsPerPage}
-	if t, ok := compliance.ParseDate(c.Query("from")); !ok {
-		f.Errors["from"] = "From must be a date"
-	} else if t != nil {
+	if t := s.auditDate(f, "from", "From"); t != nil {
 		q.From = *t
 	}
-	if t, ok := compliance.ParseDate(c.Query("to")); !ok {
-		f.Errors["to"] = "To must be a date"
-	} else if t != nil {
+	if t := s.auditDate(f, "to", "To"); t != nil {
 		q.To = t.AddDate(0, 0, 1)
 	}
 	pg, err := s.audit.EventsPage(c.UserContext(), q)
@@ -69,4 +67,19 @@ func (s *Server) handleAudit(c *fiber.Ctx) error {
 		p.Older = link(pg.Next)
 	}
 	return s.render(c, status, "admin_audit", p)
+}
+
+// auditDate reads the From or To filter: a real day from 1990 to a year
+// from now; a problem goes on the form beside the field.
+func (s *Server) auditDate(f *formState, field, label string) *time.Time {
+	earliest := time.Date(1990, 1, 1, 0, 0, 0, 0, compliance.London)
+	t, p := forminput.Date(f.Get(field), compliance.London, earliest, s.now().AddDate(1, 0, 0))
+	if p != forminput.OK {
+		if msg := forminput.DateMessage(label, p, false); msg != "" {
+			f.Errors[field] = msg
+		}
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }

@@ -23,6 +23,9 @@ func (s *Server) handleOutbox(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	for i := range msgs {
+		msgs[i] = msgs[i].Redacted() // never a reset or invitation link
+	}
 	return s.render(c, fiber.StatusOK, "admin_outbox", &outboxPage{basePage: basePage{Title: "Outbox"}, To: to, Messages: msgs, Pager: newPager(c, messagesPerPage, total)})
 }
 
@@ -32,11 +35,13 @@ type messagePage struct {
 	Message *notify.Message
 }
 
-// handleOutboxMessage handles GET /admin/outbox/:id.
+// handleOutboxMessage handles GET /admin/outbox/:id. A message carrying a
+// secret (a reset or invitation link) is shown without its body.
 func (s *Server) handleOutboxMessage(c *fiber.Ctx) error {
 	m, err := s.outbox.Message(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "admin_message", &messagePage{basePage: basePage{Title: m.Subject}, Message: m})
+	shown := m.Redacted()
+	return s.render(c, fiber.StatusOK, "admin_message", &messagePage{basePage: basePage{Title: m.Subject}, Message: &shown})
 }

@@ -22,6 +22,15 @@ type registerPage struct {
 		Value auth.JobRole
 		Label string
 	}
+	NoOrg  string // the value of "My organisation is not listed"
+	Verify bool   // the address is confirmed before enrolling
+	Closed bool   // invite mode: staff create accounts
+}
+
+// selfRegistration reports whether people may create their own accounts
+// (LMS_REGISTRATION is not invite).
+func (s *Server) selfRegistration() bool {
+	return s.cfg.Registration != string(auth.RegistrationInvite)
 }
 
 // handleRegisterForm handles GET /register.
@@ -33,34 +42,48 @@ func (s *Server) handleRegisterForm(c *fiber.Ctx) error {
 }
 
 func (s *Server) renderRegister(c *fiber.Ctx, status int, f *formState) error {
-	orgs, err := s.auth.Organisations(c.UserContext())
-	if err != nil {
-		return err
+	p := &registerPage{formPage: formPage{basePage: basePage{Title: "Create an account"}, Form: f}, JobRoles: auth.JobRoles, NoOrg: auth.NoOrganisation,
+		Verify: s.auth.SelfRegistration() == auth.RegistrationVerify, Closed: !s.selfRegistration()}
+	if !p.Closed {
+		var err error
+		if p.Orgs, err = s.auth.Organisations(c.UserContext()); err != nil {
+			return err
+		}
 	}
-	p := &registerPage{formPage: formPage{basePage: basePage{Title: "Create an account"}, Form: f}, Orgs: orgs, JobRoles: auth.JobRoles}
 	return s.render(c, status, "register", p)
 }
 
-// handleRegister handles POST /register.
+// handleRegister handles POST /register (refused in invite mode). The new
+// account is in no organisation: the one chosen gets a request to join.
 func (s *Server) handleRegister(c *fiber.Ctx) error {
 	f := newForm(c, "name", "email", "password", "org", "job_role")
-	u, err := s.auth.Register(c.UserContext(), auth.Registration{
+	ctx := c.UserContext()
+	u, err := s.auth.Register(ctx, auth.Registration{
 		Name: f.Get("name"), Email: f.Get("email"), Password: f.Get("password"),
-		OrgID: f.Get("org"), JobRole: auth.JobRole(f.Get("job_role")),
+		OrgID: f.Get("org"), JobRole: auth.JobRole(f.Get("job_role")), From: s.clientIP(c),
 	})
 	if err != nil {
-		if f.absorb(err) {
+		if s.selfRegistration() && f.absorb(err) {
 			return s.renderRegister(c, statusFor(err), f)
 		}
 		return err
 	}
 	// Sign the new account in straight away.
-	res, err := s.auth.Login(c.UserContext(), u.Email, f.Get("password"), s.clientIP(c), c.Get(fiber.HeaderUserAgent))
+	res, err := s.auth.Login(ctx, u.Email, f.Get("password"), s.clientIP(c), c.Get(fiber.HeaderUserAgent))
 	if err != nil {
 		return err
 	}
 	s.setSessionCookie(c, res.Token)
-	return s.redirectWith(c, "/", flash{Kind: "success", Text: "Welcome, " + u.Name + ". Your account is ready."})
+	text := "Welcome, " + u.Name + ". Your account is ready."
+	if !u.EmailConfirmed() {
+		text = "Welcome, " + u.Name + ". We have sent a link to " + u.Email + ": follow it to confirm your email address, and then you can enrol on courses."
+	}
+	if u.JoinRequest != nil {
+		if o, err := s.auth.Organisation(ctx, u.JoinRequest.OrgID); err == nil {
+			text += " We have asked " + o.Name + " to confirm that you work with them, and will tell you when they have."
+		}
+	}
+	return s.redirectWith(c, "/", flash{Kind: "success", Text: text})
 }
 
 // handleLoginForm handles GET /login.
@@ -115,18 +138,23 @@ func (s *Server) handleSecondFactor(c *fiber.Ctx) error {
 	}
 	f := newForm(c, "code")
 	next := safeNext(c.FormValue("next"), "")
-	if err := s.auth.VerifySecondFactor(c.UserContext(), pending.sess.ID, pending.user, f.Get("code")); err != nil {
+	// A new session replaces the waiting one: a token taken before the code
+	// never signs anyone in.
+	token, _, err := s.auth.CompleteSecondFactor(c.UserContext(), pending.sess.ID, pending.user, f.Get("code"))
+	if err != nil {
 		if f.absorb(err) {
 			return s.render(c, statusFor(err), "login_2fa", &formPage{basePage: basePage{Title: "Enter your code"}, Form: f, Next: next})
 		}
 		return err
 	}
 	s.sessions.drop(pending.sess.ID)
+	s.setSessionCookie(c, token)
 	return c.Redirect(safeNext(next, "/"), fiber.StatusSeeOther)
 }
 
-// handleLogout handles POST /logout: the session ends in the database and in
-// this instance's cache at once.
+// handleLogout handles POST /logout: the session (signed in, or waiting for
+// its second factor) ends in the database and in this instance's cache at
+// once.
 func (s *Server) handleLogout(c *fiber.Ctx) error {
 	if token := c.Cookies(sessionCookie); token != "" {
 		id := auth.TokenID(token)
@@ -145,10 +173,11 @@ func (s *Server) handleForgotForm(c *fiber.Ctx) error {
 }
 
 // handleForgot handles POST /password/forgot. The answer is the same whether
-// or not the address has an account.
+// or not the address has an account, and past the limits on requests
+// (when no email is sent).
 func (s *Server) handleForgot(c *fiber.Ctx) error {
 	f := newForm(c, "email")
-	if err := s.auth.RequestPasswordReset(c.UserContext(), f.Get("email")); err != nil {
+	if err := s.auth.ForgotPassword(c.UserContext(), f.Get("email"), s.clientIP(c)); err != nil {
 		if f.absorb(err) {
 			return s.render(c, statusFor(err), "forgot", &formPage{basePage: basePage{Title: "Reset your password"}, Form: f})
 		}

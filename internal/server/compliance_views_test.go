@@ -43,7 +43,7 @@ func TestAuditViewFilters(t *testing.T) {
 	if n := rows("action=supervision&from=2026-11-23"); n != 0 {
 		t.Fatalf("from the next day: %d rows, want 0", n)
 	}
-	if resp, page := admin.do("GET", "/admin/audit?from=yesterday", nil); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "From must be a date") {
+	if resp, page := admin.do("GET", "/admin/audit?from=yesterday", nil); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "From must be a real date") {
 		t.Fatalf("a bad date: %d", resp.StatusCode)
 	}
 }

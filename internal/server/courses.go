@@ -132,9 +132,17 @@ func (s *Server) handleCourse(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "course", p)
 }
 
-// handleEnrol handles POST /courses/:slug/enrol.
+// handleEnrol handles POST /courses/:slug/enrol. An account whose email
+// address waits to be confirmed enrols once it is.
 func (s *Server) handleEnrol(c *fiber.Ctx) error {
 	slug := c.Params("slug")
+	if v := viewerOf(c); v.MustConfirmEmail {
+		if _, err := s.learn.Catalogue.Get(slug); err != nil {
+			return err
+		}
+		return s.redirectWith(c, "/courses/"+slug, flash{Kind: "warning",
+			Text: "Confirm your email address before you enrol: follow the link we sent to " + v.Email + ", or send it again below."})
+	}
 	e, err := s.learn.Enrol(c.UserContext(), viewerOf(c).ID, slug)
 	if err != nil {
 		return err

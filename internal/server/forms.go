@@ -18,6 +18,9 @@ type formState struct {
 	Errors errs.FieldErrors
 	Order  []string // field order, for the error summary
 	Labels map[string]string
+	// ID, on a page with several forms with fields of one name, makes
+	// this form's field ids f-<ID>-<name> instead of f-<name>.
+	ID string
 }
 
 // newForm returns a form with the named fields read from the request body.
@@ -76,6 +79,15 @@ func (f *formState) Problems() []problem {
 
 type problem struct{ Field, Message string }
 
+// FieldID returns the element id of a field of this form (the error
+// summary links to it).
+func (f *formState) FieldID(name string) string {
+	if f == nil || f.ID == "" {
+		return "f-" + name
+	}
+	return "f-" + f.ID + "-" + name
+}
+
 // absorb records err on the form when it carries field problems or a safe
 // message, and reports whether it did; other errors are returned untouched.
 func (f *formState) absorb(err error) bool {
@@ -127,6 +139,9 @@ func fieldID(id, name string) string {
 // input builds an inputView from a form (template helper).
 func input(f *formState, name, label, typ, autocomplete string, hint ...string) inputView {
 	v := inputView{Name: name, Label: label, Type: typ, Value: f.Get(name), Error: f.Error(name), Autocomplete: autocomplete}
+	if f != nil && f.ID != "" {
+		v.ID = f.FieldID(name)
+	}
 	if len(hint) > 0 {
 		v.Hint = hint[0]
 	}

@@ -31,6 +31,7 @@ type dashboardPage struct {
 	Orgs         []auth.Organisation
 	OrgID        string
 	CSVURL       string
+	JoinRequests int // requests to join the viewer decides
 }
 
 // orgFor returns the organisation a manager works in; admins may pick one.
@@ -68,6 +69,9 @@ func (s *Server) handleDashboard(c *fiber.Ctx) error {
 	}
 	p.StatusChart = barChart("Advocates by overall status", labels, vals, cols, "")
 	p.CPDChart = barChart("CPD hours recorded per month, last 12 months", d.Months, d.CPDMonths, nil, " hours")
+	if p.JoinRequests, err = s.auth.CountJoinRequests(c.UserContext(), viewerOf(c).user); err != nil {
+		return err
+	}
 	if viewerOf(c).HasRole("admin") {
 		if p.Orgs, err = s.auth.Organisations(c.UserContext()); err != nil {
 			return err

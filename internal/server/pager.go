@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+
+	forminput "github.com/family-advocacy/lms/internal/input" // input is the template helper here
 )
 
 // pager describes one page of a long list.
@@ -15,10 +17,7 @@ type pager struct {
 
 // newPager reads ?page= and builds links that keep the other query values.
 func newPager(c *fiber.Ctx, perPage, total int) pager {
-	page, _ := strconv.Atoi(c.Query("page"))
-	if page < 1 {
-		page = 1
-	}
+	page := pageNumber(c)
 	p := pager{Page: page, PerPage: perPage, Total: total}
 	q := url.Values{}
 	c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) { q.Set(string(k), string(v)) })
@@ -48,9 +47,18 @@ func (p pager) Pages() int {
 
 // pageOffset reads ?page= before the total is known.
 func pageOffset(c *fiber.Ctx, perPage int) int {
-	page, _ := strconv.Atoi(c.Query("page"))
-	if page < 1 {
-		page = 1
+	return (pageNumber(c) - 1) * perPage
+}
+
+// maxPage bounds ?page=, so that no offset overflows.
+const maxPage = 1_000_000
+
+// pageNumber reads ?page=: a whole number from 1 to maxPage; anything else
+// is the first page.
+func pageNumber(c *fiber.Ctx) int {
+	page, p := forminput.Int(c.Query("page"), 1, maxPage)
+	if p != forminput.OK {
+		return 1
 	}
-	return (page - 1) * perPage
+	return page
 }

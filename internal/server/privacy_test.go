@@ -129,7 +129,7 @@ func (w *world) held(p *person) map[string]int {
 		"users":                 {{Key: "_id", Value: uid}},
 		"user_emails":           {{Key: "$or", Value: bson.A{bson.D{{Key: "user_id", Value: uid}}, bson.D{{Key: "_id", Value: email}}}}},
 		"totp_steps":            {{Key: "_id", Value: uid}},
-		"throttle":              {{Key: "_id", Value: "acct:" + email}},
+		"throttle":              {{Key: "_id", Value: w.svc.Auth.AccountThrottleKey(email)}},
 		"sessions":              {{Key: "user_id", Value: uid}},
 		"password_resets":       {{Key: "user_id", Value: uid}},
 		"outbox":                {{Key: "$or", Value: bson.A{bson.D{{Key: "user_id", Value: uid}}, bson.D{{Key: "to", Value: email}}}}},

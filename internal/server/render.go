@@ -163,7 +163,10 @@ func (s *Server) navFor(v *viewer, current string) []link {
 	nav := []link{{Href: "/courses", Label: "Courses"}}
 	if v == nil || v.MustSetup2FA {
 		if v == nil {
-			nav = append(nav, link{Href: "/login", Label: "Sign in"}, link{Href: "/register", Label: "Create an account"})
+			nav = append(nav, link{Href: "/login", Label: "Sign in"})
+			if s.selfRegistration() {
+				nav = append(nav, link{Href: "/register", Label: "Create an account"})
+			}
 		}
 	} else {
 		nav = append(nav, link{Href: "/my/learning", Label: "My learning"}, link{Href: "/my/certificates", Label: "My certificates"}, link{Href: "/notifications", Label: "Notifications"})

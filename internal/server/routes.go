@@ -84,6 +84,11 @@ func (s *Server) routeTable() []route {
 		{"GET", "/manage/advocates/:id/cpd/:entry/evidence/:n", manager, s.handleEvidence},
 		{"POST", "/manage/advocates/:id/supervisions", manager, s.handleAddSupervision},
 		{"POST", "/manage/advocates/:id/:kind/:record/delete", manager, s.handleDeleteRecord}, // cpd, references, supervisions; audited
+		// Requests to join an organisation: its managers and admins decide
+		// (checked per request); audited.
+		{"GET", "/manage/join-requests", manager, s.handleJoinRequests},
+		{"POST", "/manage/join-requests/:id/approve", manager, s.handleJoinApprove},
+		{"POST", "/manage/join-requests/:id/decline", manager, s.handleJoinDecline},
 		{"GET", "/my/compliance", advocate, s.handleMyCompliance},
 		{"POST", "/my/compliance/cpd", advocate, s.handleAddCPD},
 		{"GET", "/my/compliance/cpd.csv", advocate, s.handleCPDCSV},
@@ -98,15 +103,21 @@ func (s *Server) routeTable() []route {
 		{"POST", "/login", anyone, s.handleLogin},
 		{"GET", "/login/2fa", anyone, s.handleSecondFactorForm}, // needs a session waiting for a code
 		{"POST", "/login/2fa", anyone, s.handleSecondFactor},
-		{"POST", "/logout", signedIn, s.handleLogout},
+		{"POST", "/logout", anyone, s.handleLogout}, // also a session waiting for its code
 		{"GET", "/password/forgot", anyone, s.handleForgotForm},
 		{"POST", "/password/forgot", anyone, s.handleForgot},
 		{"GET", "/password/reset", anyone, s.handleResetForm}, // needs a valid emailed token
 		{"POST", "/password/reset", anyone, s.handleReset},
+		{"GET", "/account/confirm", anyone, s.handleConfirmForm}, // needs the link emailed at registration
+		{"POST", "/account/confirm", anyone, s.handleConfirm},
+		{"POST", "/account/confirm/send", signedIn, s.handleConfirmSend}, // a new link; throttled
 
 		// Own account
 		{"GET", "/account", signedIn, s.handleAccount},
 		{"POST", "/account/profile", signedIn, s.handleProfile},
+		{"POST", "/account/email", signedIn, s.handleEmailChange},           // with the current password (and code)
+		{"GET", "/account/email/confirm", anyone, s.handleEmailConfirmForm}, // needs the link emailed to the new address
+		{"POST", "/account/email/confirm", anyone, s.handleEmailConfirm},
 		{"POST", "/account/reminders", signedIn, s.handleReminderPrefs},
 		{"GET", "/account/export", signedIn, s.handleExportPage},                  // the viewer's own downloads only
 		{"POST", "/account/export", signedIn, s.handleExportStart},                // built in the background

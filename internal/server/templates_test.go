@@ -32,6 +32,9 @@ func withErrors(fields ...string) *formState {
 	return f
 }
 
+// withID gives a form the id prefix of its fields.
+func withID(f *formState, id string) *formState { f.ID = id; return f }
+
 // samplePages returns one sample page struct per page template. A template
 // without a sample fails the test, so every page is rendered in CI.
 func samplePages() map[string]page {
@@ -98,12 +101,13 @@ func samplePages() map[string]page {
 		"content_page": &contentPage{Body: "<p>x</p>"},
 		"error":        &errorPage{Status: 404, Heading: "Page not found", Message: "m"},
 		"register": &registerPage{formPage: formPage{Form: withErrors("name", "email", "password", "org", "job_role")},
-			Orgs: []auth.Organisation{{ID: "o1", Name: "Org"}}, JobRoles: auth.JobRoles},
+			Orgs: []auth.Organisation{{ID: "o1", Name: "Org"}}, JobRoles: auth.JobRoles, NoOrg: auth.NoOrganisation, Verify: true},
 		"login":     &formPage{Form: withErrors("email", "_form"), Next: "/account"},
 		"login_2fa": &formPage{Form: withErrors("code")},
 		"forgot":    &formPage{Form: withErrors("email")},
 		"reset":     &resetPage{formPage: formPage{Form: withErrors("password")}, Token: "t"},
 		"account": &accountPage{Account: sampleUser, OrgName: "Org", Profile: withErrors("name"), Password: withErrors("new_password"),
+			Email: withID(withErrors("new_email", "current_password", "code"), "email"), EmailPending: &auth.EmailChange{Email: "new@example.org", Expires: now},
 			Sessions: []auth.Session{{ID: "s1", UserAgent: "Firefox", Created: now, LastSeen: now}, {ID: "s2"}}, CurrentID: "s1"},
 		"account_2fa":   &twoFactorPage{Setup: &auth.TOTPSetup{Secret: "ABC", QRPNG: "data:image/png;base64,AA"}, Form: withErrors("code"), Required: true},
 		"admin_home":    &adminHomePage{Users: 3, Admins: 1},
@@ -116,6 +120,12 @@ func samplePages() map[string]page {
 		"account_export": &exportPage{Building: &exportRow{Export: privacy.Export{ID: "x1", Status: privacy.ExportBuilding, Done: 3, Total: 10, Created: now}, Percent: 30},
 			Done: []exportRow{exportRowOf(privacy.Export{ID: "x2", Status: privacy.ExportReady, Size: 3 << 20, Created: now, Expires: now.AddDate(0, 0, 7)}),
 				exportRowOf(privacy.Export{ID: "x3", Status: privacy.ExportFailed, Created: now})}, Auto: true, Days: 7},
+		"account_email_confirm": &emailConfirmPage{
+			Email: "new@example.org", Token: "u1.t"},
+		"account_confirm": &confirmPage{Email: "zoe@example.org", Token: "u1.t"},
+		"join_requests": &joinRequestsPage{AllOrgs: true, Pager: pager{Page: 1, PerPage: 25, Total: 2}, Requests: []joinRequestRow{
+			{PendingJoin: auth.PendingJoin{User: sampleUser, OrgID: "o1", Requested: now}, OrgName: "Org"},
+			{PendingJoin: auth.PendingJoin{User: &auth.User{ID: "u2", Name: "Unconfirmed", EmailConfirm: &auth.EmailConfirm{}}, OrgID: "o1", Requested: now}}}},
 		"admin_retention": &retentionPage{Due: []privacy.Due{{Job: "outbox", What: "3 copies of emails", Reason: "old"}}, EndedMonths: 72, OutDays: 365},
 		"admin_completions": &adminCompletionsPage{Course: course, Versions: []versionCount{{course.Version, 1}, {"2025-01-01", 2}}, Version: "2025-01-01",
 			Rows: []completionRow{{UserID: "u1", Name: "Sam", Email: "s@x.org", Org: "Org", Version: "2025-01-01", At: now, Percent: 80, Codes: []string{"ABCD"}}}, Pager: pager{Page: 1, PerPage: 50, Total: 1}},
@@ -134,7 +144,7 @@ func TestEveryTemplateRendersWithASamplePage(t *testing.T) {
 		}
 		b := p.base()
 		b.Title = "Sample"
-		b.User = &viewer{ID: "u1", Name: "Sample Person", Roles: []string{"learner", "advocate", "manager", "admin"}}
+		b.User = &viewer{ID: "u1", Name: "Sample Person", Roles: []string{"learner", "advocate", "manager", "admin"}, Email: "sample@example.org", MustConfirmEmail: true}
 		b.Nav = s.navFor(b.User, "/")
 		var buf bytes.Buffer
 		if err := tmpl.ExecuteTemplate(&buf, "layout", p); err != nil {

@@ -34,7 +34,10 @@ type viewer struct {
 	SessionID string
 	// MustSetup2FA: the account's roles require two-factor and it is not set up.
 	MustSetup2FA bool
-	user         *auth.User
+	// MustConfirmEmail: the account's address waits for the link sent to
+	// it (every page says so; enrolling waits for it).
+	MustConfirmEmail bool
+	user             *auth.User
 }
 
 // HasRole reports whether the viewer holds role.
@@ -42,7 +45,7 @@ func (v *viewer) HasRole(role string) bool { return v != nil && slices.Contains(
 
 func newViewer(u *auth.User, sessionID string) *viewer {
 	v := &viewer{ID: u.ID, Name: u.Name, Email: u.Email, OrgID: u.OrgID, SessionID: sessionID, user: u,
-		MustSetup2FA: u.NeedsTwoFactor() && !u.TOTPEnabled}
+		MustSetup2FA: u.NeedsTwoFactor() && !u.TOTPEnabled, MustConfirmEmail: !u.EmailConfirmed()}
 	for _, r := range u.Roles {
 		v.Roles = append(v.Roles, string(r))
 	}

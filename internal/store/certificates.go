@@ -191,9 +191,10 @@ func (db *DB) UnfinishedJobs(ctx context.Context, now time.Time) ([]certificates
 
 // Request counters are shared by every instance. A window's counters
 // live in rateShards documents, "<window start>/<shard>", one field per
-// key (a hash of it, so no address is stored), so however many addresses
-// call in a minute, it makes at most rateShards documents and as many
-// rows in the expiry schedule.
+// key (a hash of it), so however many addresses call in a minute, it makes
+// at most rateShards documents and as many rows in the expiry schedule.
+// Callers pass keys that are keyed hashes already (the services hold the
+// secret key), so neither an address nor an email reaches the store.
 const rateShards = 32
 
 // CountHit counts one hit for key in the current fixed window and returns

@@ -272,3 +272,36 @@ func TestRequestCountersCountEveryHit(t *testing.T) {
 		t.Fatalf("next window: %d, %v; want 1", n, err)
 	}
 }
+
+// TestThrottleGrantsExactlyItsLimit takes attempts on one throttle from
+// every racer at once, with a limit below the racers: exactly the limit
+// are granted, on a throttle that does not exist yet (its creation races
+// too) and on one part used already, and the one that reaches the limit
+// locks it.
+func TestThrottleGrantsExactlyItsLimit(t *testing.T) {
+	e := testenv.New(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 30, 10, 0, time.UTC)
+	limit := auth.Limit{Max: 5, Window: time.Hour}
+	take := func(key string) func(int) (bool, error) {
+		return func(int) (bool, error) {
+			_, ok, err := e.DB.UpdateThrottle(ctx, key, limit.Reserve(now))
+			return ok, err
+		}
+	}
+	if won := race(t, take("acct:new")); won != limit.Max {
+		t.Fatalf("new throttle: %d of %d attempts granted, want %d", won, racers, limit.Max)
+	}
+	th, err := e.DB.Throttle(ctx, "acct:new")
+	if err != nil || th.Failures != limit.Max || !th.LockedUntil.After(now) {
+		t.Fatalf("after the race: %+v, %v; want %d attempts and locked", th, err, limit.Max)
+	}
+	for range 2 {
+		if _, ok, err := e.DB.UpdateThrottle(ctx, "acct:used", limit.Reserve(now.Add(-time.Minute))); err != nil || !ok {
+			t.Fatalf("first attempts: %v, %v", ok, err)
+		}
+	}
+	if won := race(t, take("acct:used")); won != limit.Max-2 {
+		t.Fatalf("part-used throttle: %d of %d attempts granted, want %d", won, racers, limit.Max-2)
+	}
+}

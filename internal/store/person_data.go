@@ -19,6 +19,7 @@ import (
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/errs"
 	"github.com/family-advocacy/lms/internal/learning"
+	"github.com/family-advocacy/lms/internal/notify"
 )
 
 // PersonData is everything the database holds about one person, and where
@@ -60,8 +61,9 @@ type PersonData struct {
 
 // File is one object in storage and its name in a data download.
 type File struct {
-	Key  string
-	Name string
+	Key    string
+	Name   string
+	Sealed bool // encrypted in storage (a plain one is refused)
 }
 
 // Count returns how many documents of a collection are about the person.
@@ -100,9 +102,10 @@ func (p *PersonData) Emails() []string {
 
 // gathering is one PersonData being filled.
 type gathering struct {
-	db   *DB
-	p    *PersonData
-	seen map[string]bool // "<collection>/<id>" already added
+	db          *DB
+	p           *PersonData
+	seen        map[string]bool // "<collection>/<id>" already added
+	throttleKey func(email string) string
 }
 
 // add records a document of the person's (once).
@@ -140,12 +143,14 @@ func (db *DB) exists(ctx context.Context, coll, id string) (bool, error) {
 }
 
 // PersonData gathers what the database holds about a person (see
-// Holdings): each step below follows one Holding's Found.
-func (db *DB) PersonData(ctx context.Context, userID string) (*PersonData, error) {
+// Holdings): each step below follows one Holding's Found. throttleKey
+// gives the key of the sign-in throttle of an email address (a keyed hash,
+// which only the auth service can make).
+func (db *DB) PersonData(ctx context.Context, userID string, throttleKey func(email string) string) (*PersonData, error) {
 	if userID == "" {
 		return nil, errs.E(errs.EINVALID, "no user")
 	}
-	g := &gathering{db: db, p: &PersonData{UserID: userID, Docs: map[string][]string{}}, seen: map[string]bool{}}
+	g := &gathering{db: db, p: &PersonData{UserID: userID, Docs: map[string][]string{}}, seen: map[string]bool{}, throttleKey: throttleKey}
 	refs, err := db.PersonRefs(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -179,7 +184,7 @@ func (g *gathering) account(ctx context.Context, _ []Ref) error {
 		if err == nil && owner == g.p.UserID {
 			g.add(colUserEmails, email)
 		}
-		if err := g.addIfExists(ctx, colThrottle, "acct:"+email); err != nil {
+		if err := g.addIfExists(ctx, colThrottle, g.throttleKey(email)); err != nil {
 			return err
 		}
 	}
@@ -405,14 +410,14 @@ func (g *gathering) compliance(ctx context.Context, _ []Ref) error {
 	}
 	for _, e := range a.CPD {
 		for i, ev := range e.Evidence {
-			g.p.Files = append(g.p.Files, File{Key: ev.Key, Name: fmt.Sprintf("files/cpd-evidence/%s-%d-%s", e.ID, i+1, safeName(ev.Name))})
+			g.p.Files = append(g.p.Files, File{Key: ev.Key, Name: fmt.Sprintf("files/cpd-evidence/%s-%d-%s", e.ID, i+1, safeName(ev.Name)), Sealed: ev.Sealed})
 		}
 	}
 	for _, d := range a.DBS {
 		if d.ScanKey == "" {
 			continue
 		}
-		g.p.Files = append(g.p.Files, File{Key: d.ScanKey, Name: "files/dbs-scans/" + d.ID + path.Ext(d.ScanKey)})
+		g.p.Files = append(g.p.Files, File{Key: d.ScanKey, Name: "files/dbs-scans/" + d.ID + path.Ext(d.ScanKey), Sealed: d.ScanSealed})
 		if err := g.addIfExists(ctx, colDBSScans, d.ScanKey); err != nil {
 			return err
 		}
@@ -607,10 +612,32 @@ func (db *DB) ExportDoc(ctx context.Context, coll, id, userID string) ([]byte, e
 		if e, ok := auditForExport(doc, userID); ok {
 			v = e
 		}
+	case colOutbox:
+		if secret, _ := doc.Lookup("secret").BooleanOK(); secret {
+			v = redactSecretMessage(doc)
+		}
 	}
 	b, err := bson.MarshalExtJSON(v, false, false)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s as JSON: %w", coll, err)
 	}
 	return b, nil
+}
+
+// redactSecretMessage returns a message that carries a secret (a reset or
+// invitation link, encrypted at rest) with its bodies replaced by
+// notify.SecretNotShown: a data download never holds a live link.
+func redactSecretMessage(doc bson.Raw) bson.D {
+	elems, _ := doc.Elements()
+	out := make(bson.D, 0, len(elems))
+	for _, e := range elems {
+		switch e.Key() {
+		case "text":
+			out = append(out, bson.E{Key: "text", Value: notify.SecretNotShown})
+		case "html":
+		default:
+			out = append(out, bson.E{Key: e.Key(), Value: e.Value()})
+		}
+	}
+	return out
 }

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +18,13 @@ import (
 	"github.com/family-advocacy/lms/internal/store"
 	"github.com/family-advocacy/lms/internal/testenv"
 )
+
+// throttleKey stands in for the auth service's keyed hash of an email
+// address (auth.Service.AccountThrottleKey).
+func throttleKey(email string) string {
+	sum := sha256.Sum256([]byte("test key\x00" + email))
+	return "acct:" + hex.EncodeToString(sum[:])
+}
 
 // somebody writes, through the store's own methods, a record of every
 // kind about one person, and returns the IDs written by collection.
@@ -36,10 +45,10 @@ func somebody(t *testing.T, db *store.DB, id, name, email string, at time.Time) 
 	put("users", id)
 	must(db.UseTOTPStep(ctx, id, 42))
 	put("totp_steps", id)
-	if _, err := db.RecordFailure(ctx, "acct:"+email, at, time.Hour); err != nil {
+	if _, _, err := db.UpdateThrottle(ctx, throttleKey(email), auth.Limit{Max: 5, Window: time.Hour}.Reserve(at)); err != nil {
 		t.Fatal(err)
 	}
-	put("throttle", "acct:"+email)
+	put("throttle", throttleKey(email))
 	must(db.InsertSession(ctx, &auth.Session{ID: "s-" + id, UserID: id, Created: at, LastSeen: at, Expires: at.Add(time.Hour)}))
 	put("sessions", "s-"+id)
 	must(db.InsertReset(ctx, &auth.Reset{ID: "r-" + id, UserID: id, Created: at, Expires: at.Add(time.Hour)}))
@@ -120,7 +129,7 @@ func TestPersonDataFindsEveryRecordByID(t *testing.T) {
 	}
 	ann["audit_events"] = append(ann["audit_events"], "e-ann-on-bob")
 
-	p, err := e.DB.PersonData(ctx, "ann")
+	p, err := e.DB.PersonData(ctx, "ann", throttleKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -41,4 +43,39 @@ func (db *DB) DeleteReset(ctx context.Context, id string) (bool, error) {
 		return false, err
 	}
 	return res.DeletedCount == 1, nil
+}
+
+// DeleteUserResets deletes the user's pending resets except keep (""
+// keeps none): when a newer link is sent, and when the password changes.
+// They are found through the user's person/ list, never by a scan; each
+// is deleted, then taken out of the list (its expiry row, when its time
+// comes, finds nothing left to do).
+func (db *DB) DeleteUserResets(ctx context.Context, userID, keep string) error {
+	if userID == "" {
+		return nil
+	}
+	prefix := colResets + "/"
+	var ids []string
+	err := db.personList(userID).Scan(ctx, prefix, func(r Row) (bool, error) {
+		id, ok := strings.CutPrefix(r.Key, prefix)
+		if !ok {
+			return false, nil // past the resets
+		}
+		if id != keep {
+			ids = append(ids, id)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: resets of %s: %w", userID, err)
+	}
+	for _, id := range ids {
+		if _, err := db.DeleteReset(ctx, id); err != nil {
+			return fmt.Errorf("store: delete reset: %w", err)
+		}
+		if err := db.forgetPerson(ctx, userID, Ref{Collection: colResets, ID: id}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

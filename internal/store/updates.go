@@ -58,6 +58,8 @@ func userUpdate(x auth.UserUpdate) *update {
 	setTo(u, "totp_pending", x.TOTPPending)
 	setTo(u, "totp_enabled", x.TOTPEnabled)
 	setTo(u, "recovery_hashes", x.RecoveryHashes)
+	setTo(u, "email_change", x.EmailChange)
+	u.unsetIf("email_change", x.ClearEmailChange && x.EmailChange == nil)
 	setTo(u, "notify_optional", x.NotifyOptional)
 	setTo(u, "erasure", x.Erasure)
 	u.unsetIf("erasure", x.ClearErasure && x.Erasure == nil)

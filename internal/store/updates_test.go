@@ -38,6 +38,7 @@ func TestUpdateUserWritesEveryFieldUnderItsName(t *testing.T) {
 		Updated: new(at(2)), PasswordHash: new("hash"), Disabled: new(true), TOTPSecret: new("secret"), TOTPPending: new("pending"),
 		TOTPEnabled: new(true), RecoveryHashes: &[]string{"r1", "r2"}, NotifyOptional: new(false),
 		Erasure: &auth.Erasure{Started: at(3), By: "admin", Name: "Before", Email: "before@example.org"}, ErasedAt: new(at(4)),
+		EmailChange: &auth.EmailChange{Email: "next@example.org", TokenHash: "hash", Password: "stamp", Requested: at(5), Expires: at(6)},
 	}
 	if err := e.DB.UpdateUser(ctx, "u1", u); err != nil {
 		t.Fatal(err)
@@ -64,6 +65,21 @@ func TestUpdateUserWritesEveryFieldUnderItsName(t *testing.T) {
 		}
 		if has(t, e, "users", "u1", "erasure") {
 			t.Error("the erasure field is still in the document")
+		}
+	})
+	t.Run("ClearEmailChangeRemovesIt", func(t *testing.T) {
+		if err := e.DB.UpdateUser(ctx, "u1", auth.UserUpdate{ClearEmailChange: true}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.DB.User(ctx, "u1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.EmailChange != nil || got.Email != "after@example.org" {
+			t.Errorf("email change %v, email %q; want none and the email kept", got.EmailChange, got.Email)
+		}
+		if has(t, e, "users", "u1", "email_change") {
+			t.Error("the email_change field is still in the document")
 		}
 	})
 	t.Run("MissingUserIsNotFound", func(t *testing.T) {

@@ -71,16 +71,18 @@ func TestSweepDeletesOnlyExpiredRecords(t *testing.T) {
 	if _, err := e.DB.CountHit(ctx, "verify:x", old, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	// A throttle whose window passed a day ago, and one still locked.
-	if _, err := e.DB.RecordFailure(ctx, "acct:old", now.Add(-25*time.Hour), time.Hour); err != nil {
-		t.Fatal(err)
+	// A throttle whose window passed a day ago, and one locked since (its
+	// lock set after it was scheduled for deletion).
+	set := func(key string, change func(th *auth.Throttle)) {
+		t.Helper()
+		if _, ok, err := e.DB.UpdateThrottle(ctx, key, func(th auth.Throttle, _ bool) (auth.Throttle, bool) { change(&th); return th, true }); err != nil || !ok {
+			t.Fatalf("throttle %s: %v, %v", key, ok, err)
+		}
 	}
-	if _, err := e.DB.RecordFailure(ctx, "acct:locked", now.Add(-25*time.Hour), time.Hour); err != nil {
-		t.Fatal(err)
+	for _, key := range []string{"acct:old", "acct:locked"} {
+		set(key, func(th *auth.Throttle) { th.Failures, th.WindowStart = 1, now.Add(-25*time.Hour) })
 	}
-	if err := e.DB.LockThrottle(ctx, "acct:locked", now.Add(2*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	set("acct:locked", func(th *auth.Throttle) { th.LockedUntil = now.Add(2 * time.Hour) })
 	n, err := e.DB.SweepExpired(ctx, now)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -262,6 +263,46 @@ func GrepDataDir(tb testing.TB, needles []string) []string {
 		if n != "" && strings.Contains(string(all), n) {
 			found = append(found, n)
 		}
+	}
+	return found
+}
+
+// MinioDataDir returns the directory the shared MinIO server keeps its
+// objects in.
+func MinioDataDir(tb testing.TB) string {
+	tb.Helper()
+	Minio(tb)
+	return filepath.Join(shared.dir, "minio")
+}
+
+// GrepMinioDir searches every file under the shared MinIO server's data
+// directory (every bucket, and MinIO's own files) for each needle, and
+// returns the needles found.
+func GrepMinioDir(tb testing.TB, needles []string) []string {
+	tb.Helper()
+	var found []string
+	seen := map[string]bool{}
+	err := filepath.WalkDir(MinioDataDir(tb), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) { // removed meanwhile (a temporary file)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, n := range needles {
+			if n != "" && !seen[n] && strings.Contains(string(b), n) {
+				seen[n] = true
+				found = append(found, n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return found
 }
