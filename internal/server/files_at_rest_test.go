@@ -118,6 +118,12 @@ func TestEvidenceAndScansAreEncryptedAtRestAndDownloadUnchanged(t *testing.T) {
 				t.Fatalf("GET %s: %d, %s, %d bytes; want the %d bytes uploaded", c.target, resp.StatusCode, resp.Header.Get("Content-Type"), len(body), len(want))
 			}
 		}
+		// A file number that is not one is no file (it used to serve file 0).
+		for _, n := range []string{"abc", "00", "-0", "1"} {
+			if resp, _ := w.m.do("GET", strings.TrimSuffix(w.evidenceURL(i), "0")+n, nil); resp.StatusCode != http.StatusNotFound {
+				t.Fatalf("evidence %q: %d, want 404", n, resp.StatusCode)
+			}
+		}
 		if ev := w.a.CPD[i].Evidence[0]; ev.Size != int64(len(want)) || !ev.Sealed {
 			t.Fatalf("evidence record: size %d, sealed %v; want %d, true", ev.Size, ev.Sealed, len(want))
 		}

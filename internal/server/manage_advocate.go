@@ -375,7 +375,10 @@ func (s *Server) handleEvidence(c *fiber.Ctx) error {
 	if id == "" {
 		id = viewerOf(c).ID
 	}
-	n, _ := strconv.Atoi(c.Params("n"))
+	n, err := strconv.Atoi(c.Params("n"))
+	if err != nil || strconv.Itoa(n) != c.Params("n") {
+		return errs.E(errs.ENOTFOUND, "We could not find that file.")
+	}
 	ev, r, err := s.comply.Evidence(c.UserContext(), viewerOf(c).user, id, c.Params("entry"), n)
 	if err != nil {
 		return err
