@@ -1,6 +1,9 @@
 package server
 
 import (
+	"html/template"
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/family-advocacy/lms/internal/auth"
@@ -49,10 +52,26 @@ func (s *Server) renderAccount(c *fiber.Ctx, status int, p *accountPage) error {
 	if v.user.EmailChange.Live(s.now()) {
 		p.EmailPending = v.user.EmailChange
 	}
-	if o, err := s.auth.Organisation(ctx, v.OrgID); err == nil {
+	if o, err := s.auth.Organisation(ctx, v.OrgID); err == nil && v.OrgID != "" {
 		p.OrgName = o.Name
+	} else if jr := v.user.JoinRequest; jr != nil {
+		p.OrgName = "none yet"
+		if o, err := s.auth.Organisation(ctx, jr.OrgID); err == nil {
+			p.OrgName = "none yet: waiting for " + o.Name + " to confirm that you work with them"
+		}
+	} else {
+		p.OrgName = "none"
 	}
 	return s.render(c, status, "account", p)
+}
+
+// QRSrc is the set-up QR code's data: URL for an img src (html/template
+// would otherwise replace a data: URL given as a string with #ZgotmplZ).
+func (p *twoFactorPage) QRSrc() template.URL {
+	if p.Setup == nil || !strings.HasPrefix(p.Setup.QRPNG, "data:image/png;base64,") {
+		return ""
+	}
+	return template.URL(p.Setup.QRPNG)
 }
 
 // reauthOf reads the proof of identity an account-changing form carries.
@@ -118,11 +137,11 @@ type twoFactorPage struct {
 	basePage
 	Enabled     bool
 	Required    bool
-	Setup       *auth.TOTPSetup
-	Form        *formState // set-up
-	CodesForm   *formState // new recovery codes
-	DisableForm *formState // turning it off
-	Codes       []string   // recovery codes, shown once
+	Setup       *auth.TOTPSetup // its QR code is shown through QRSrc
+	Form        *formState      // set-up
+	CodesForm   *formState      // new recovery codes
+	DisableForm *formState      // turning it off
+	Codes       []string        // recovery codes, shown once
 }
 
 // twoFactorForms gives an enabled page its forms (empty where nil), each

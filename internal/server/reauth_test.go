@@ -399,3 +399,13 @@ func TestSessionWaitingForItsSecondFactor(t *testing.T) {
 		}
 	})
 }
+
+// TestTwoFactorSetUpShowsItsQRCode opens the set-up page as someone without
+// two-factor: the QR code is an image, not html/template's #ZgotmplZ.
+func TestTwoFactorSetUpShowsItsQRCode(t *testing.T) {
+	w := newWorld(t)
+	resp, body := w.client(w.srv, w.session("learner")).do("GET", "/account/2fa", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `src="data:image/png;base64,`) || strings.Contains(body, "ZgotmplZ") {
+		t.Fatalf("set-up page: %d, QR image missing: %.300s", resp.StatusCode, body[strings.Index(body, "<main"):])
+	}
+}
