@@ -183,7 +183,7 @@ func TestAccountChangesAskForThePasswordAgain(t *testing.T) {
 			t.Fatal("two-factor was turned off without the password and code")
 		}
 		if len(recovery) == 0 {
-			t.Skip("no recovery code from NewRecoveryCodes")
+			t.Fatal("no recovery code from NewRecoveryCodes (that subtest must run first)")
 		}
 		// A recovery code stands in for the app's code.
 		resp, _ = c.post("/account/2fa/disable", url.Values{"current_password": {rightPassword}, "code": {recovery[0]}})
