@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -15,23 +16,9 @@ import (
 // runs: one that takes longer is stopped and reported at the cap.
 const jobCap = 3 * time.Minute
 
-// reconcilePass runs one pass of the reconcilers: the body of
-// app.reconcileLoop (keep the two in step).
+// reconcilePass runs one pass of the reconcilers, as app.reconcileLoop does.
 func (s *scaleBench) reconcilePass(ctx context.Context) error {
-	svc, db := s.app.svc, s.app.db
-	if _, err := svc.Learn.Reconcile(ctx); err != nil {
-		return fmt.Errorf("reconciling submissions: %w", err)
-	}
-	if _, err := svc.Comply.ReconcileCPD(ctx, db); err != nil {
-		return fmt.Errorf("handing completed courses over to CPD: %w", err)
-	}
-	if _, err := svc.Certs.Reconcile(ctx); err != nil {
-		return fmt.Errorf("reconciling certificates: %w", err)
-	}
-	if _, err := svc.Mail.DeliverDue(ctx); err != nil {
-		return fmt.Errorf("delivering queued email: %w", err)
-	}
-	return nil
+	return s.app.svc.Reconcile(ctx, slog.New(slog.DiscardHandler))
 }
 
 // reconcileIdle prints scale_reconcile_pass: the median of 3 passes when

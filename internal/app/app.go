@@ -17,6 +17,7 @@ import (
 
 	"github.com/family-advocacy/lms/internal/blob"
 	"github.com/family-advocacy/lms/internal/config"
+	"github.com/family-advocacy/lms/internal/lifecycle"
 	"github.com/family-advocacy/lms/internal/secrets"
 	"github.com/family-advocacy/lms/internal/server"
 	"github.com/family-advocacy/lms/internal/store"
@@ -206,9 +207,18 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 
-	srv, svc, err := Wire(cfg, cat, st.db, st.blob, key, env.Clock, log)
+	// Everything that runs in the background — the periodic jobs, the
+	// MinIO supervisor, jobs people start, the mail workers — belongs to
+	// one group, which shutdown cancels and waits for before the stores
+	// close. A supervisor that gives up stops the whole process.
+	bg := lifecycle.New(ctx)
+	srv, svc, err := Wire(cfg, cat, st.db, st.blob, key, env.Clock, log, bg)
 	if err != nil {
 		return err
+	}
+	if st.minio != nil {
+		st.blob.Restarting = st.minio.Restarting
+		bg.Go(st.minio.Supervise)
 	}
 	if cfg.Demo {
 		if err := seedDemo(ctx, svc, st.db, env.Stdout); err != nil {
@@ -222,14 +232,15 @@ func serve(ctx context.Context, env Env, args []string) error {
 		env.Prepare(srv, svc, st.db)
 	}
 	if !env.NoJobs {
-		go sweepLoop(ctx, st.db, env.Clock, log)
-		go reconcileLoop(ctx, svc, st.db, log)
-		go complianceLoop(ctx, svc, log)
-		go reminderLoop(ctx, svc, log)
-		go exportLoop(ctx, svc, log)
+		bg.Go(func(ctx context.Context) error { sweepLoop(ctx, st.db, env.Clock, log); return nil })
+		bg.Go(func(ctx context.Context) error { reconcileLoop(ctx, svc, log); return nil })
+		bg.Go(func(ctx context.Context) error { complianceLoop(ctx, svc, log); return nil })
+		bg.Go(func(ctx context.Context) error { reminderLoop(ctx, svc, log); return nil })
+		bg.Go(func(ctx context.Context) error { exportLoop(ctx, svc, log); return nil })
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		bg.Stop(time.Second)
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	mailTo := "the outbox collection (no SMTP_URL)"
@@ -240,15 +251,16 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if env.Ready != nil {
 		env.Ready(ln.Addr().String())
 	}
-	err = srv.Serve(ctx, ln)
-	// Emails being handed to the SMTP server get a second; any still going
-	// stay queued in the outbox and are sent after the next start.
-	mailDone := make(chan struct{})
-	go func() { svc.Mail.Wait(); close(mailDone) }()
-	select {
-	case <-mailDone:
-	case <-time.After(time.Second):
-		log.Warn("stopping with emails still being delivered; they stay queued and are sent after the next start")
+	// Serve until a signal, or until background work fails for good.
+	err = srv.Serve(bg.Context(), ln)
+	// Then the background work: jobs stop where they are (each resumes
+	// after the next start), an email being handed to the SMTP server gets
+	// its second, and queued ones stay in the outbox.
+	if done, _ := bg.Stop(1500 * time.Millisecond); !done {
+		log.Warn("stopping with background work still running; it resumes after the next start")
+	}
+	if err == nil {
+		err = bg.Err()
 	}
 	log.Info("stopped serving; closing stores")
 	return err
@@ -287,36 +299,50 @@ func sweepLoop(ctx context.Context, db *store.DB, clock func() time.Time, log *s
 // reconcileLoop finishes multi-step work left half-done by a crash: at
 // start-up and then every minute. Each step is idempotent, so several
 // instances running it at once do no harm.
-func reconcileLoop(ctx context.Context, svc *Services, db *store.DB, log *slog.Logger) {
+func reconcileLoop(ctx context.Context, svc *Services, log *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
-		if n, err := svc.Learn.Reconcile(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("reconciling submissions failed", "err", err)
-		} else if n > 0 {
-			log.Info("recorded submissions left unrecorded by a crash", "count", n)
-		}
-		if n, err := svc.Comply.ReconcileCPD(ctx, db); err != nil && ctx.Err() == nil {
-			log.Warn("handing completed courses over to CPD failed", "err", err)
-		} else if n > 0 {
-			log.Info("recorded completed courses as CPD", "count", n)
-		}
-		if n, err := svc.Certs.Reconcile(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("reconciling certificates failed", "err", err)
-		} else if n > 0 {
-			log.Info("finished certificate work left half-done", "count", n)
-		}
-		if n, err := svc.Mail.DeliverDue(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("delivering queued email failed", "err", err)
-		} else if n > 0 {
-			log.Info("attempted queued email", "count", n)
-		}
+		_ = svc.Reconcile(ctx, log)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// Reconcile runs one pass of the reconcilers, each reading only its work
+// queues: submissions not yet on their enrolment, completions not yet
+// handed over, certificates not yet finished (and bulk jobs whose instance
+// stopped), and email due for delivery. A step that fails is logged and
+// the others still run; the first error is returned.
+func (svc *Services) Reconcile(ctx context.Context, log *slog.Logger) error {
+	steps := []struct {
+		what, done string
+		run  func(context.Context) (int, error)
+	}{
+		{"reconciling submissions", "recorded submissions left unrecorded by a crash", svc.Learn.Reconcile},
+		{"handing completed courses over", "handed completed courses over to certificates and CPD", svc.HandOver.Reconcile},
+		{"reconciling certificates", "finished certificate work left half-done", svc.Certs.Reconcile},
+		{"delivering queued email", "attempted queued email", svc.Mail.DeliverDue},
+	}
+	var first error
+	for _, st := range steps {
+		n, err := st.run(ctx)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
+			log.Warn(st.what+" failed", "err", err)
+			if first == nil {
+				first = fmt.Errorf("%s: %w", st.what, err)
+			}
+		case n > 0:
+			log.Info(st.done, "count", n)
+		}
+	}
+	return first
 }
 
 // reminderLoop tries the daily reminder job at start-up and then hourly;

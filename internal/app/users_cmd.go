@@ -56,7 +56,7 @@ func usersCommand(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc, err := NewServices(cfg, learning.NewCatalogue(nil), db, nil, box, env.Clock, log)
+	svc, err := NewServices(cfg, learning.NewCatalogue(nil), db, nil, box, env.Clock, log, nil)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,9 @@ import (
 	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/config"
+	"github.com/family-advocacy/lms/internal/handover"
 	"github.com/family-advocacy/lms/internal/learning"
+	"github.com/family-advocacy/lms/internal/lifecycle"
 	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/privacy"
 	"github.com/family-advocacy/lms/internal/reminders"
@@ -36,11 +38,13 @@ type Services struct {
 	Comply *compliance.Service
 	Remind *reminders.Service
 	Rights *privacy.Service
+	// HandOver turns a completion into its certificate and CPD entry.
+	HandOver *handover.Service
 }
 
 // NewServices builds the domain services. bs may be nil for commands that
 // do not touch files (then there is no certificate service).
-func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Store, box *secrets.Box, clock func() time.Time, log *slog.Logger) (*Services, error) {
+func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Store, box *secrets.Box, clock func() time.Time, log *slog.Logger, bg *lifecycle.Group) (*Services, error) {
 	var sender notify.Sender // none: messages are only recorded in the outbox
 	if cfg.SMTPURL != "" {
 		smtp, err := notify.ParseSMTPURL(cfg.SMTPURL, cfg.SMTPFrom)
@@ -51,6 +55,10 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 	}
 	mail := notify.NewMailer(db, sender, clock, log)
 	mail.Box = box // seals the bodies of reset and invitation emails
+	mail.Workers = cfg.MailWorkers
+	if bg != nil {
+		mail.Start(bg)
+	}
 	al := audit.NewLog(db, clock)
 	svc := &Services{
 		Auth: auth.NewService(db, auth.Deps{Box: box, Mail: mail, Audit: al, Now: clock, BaseURL: cfg.BaseURL, Log: log,
@@ -77,11 +85,12 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 		return nil, err
 	}
 	svc.Certs = certificates.NewService(db, certificates.Deps{Blobs: bs, Accounts: db, Enrolments: db, Catalogue: cat, Renderer: r,
-		Audit: al, Now: clock, Log: log, BaseURL: cfg.BaseURL, OrgName: cfg.OrgName, Box: box})
+		Audit: al, Now: clock, Log: log, BaseURL: cfg.BaseURL, OrgName: cfg.OrgName, Box: box, Background: bg})
 	owner := instanceID()
 	svc.Rights = &privacy.Service{DB: db, Blobs: sealed, Audit: al, Auth: svc.Auth, Learn: svc.Learn, Certs: svc.Certs, Comply: svc.Comply, Mail: mail,
 		Now: clock, Log: log, BaseURL: cfg.BaseURL, Owner: owner, ErasureCertificates: cfg.ErasureCertificates,
 		RetainEndedAdvocate: cfg.RetainEndedAdvocateMths, RetainOutbox: cfg.RetainOutboxDays}
+	svc.HandOver = &handover.Service{Certs: svc.Certs, Comply: svc.Comply, Marks: db, Now: clock, Log: log}
 	svc.Remind = reminders.NewService(db, reminders.Deps{Comply: svc.Comply, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Owner: owner, Log: log})
 	return svc, nil
 }
@@ -119,12 +128,13 @@ func certificateRenderer() (*certificates.Renderer, error) {
 
 // Wire builds the services and the HTTP server on open stores. It is what
 // `lms serve` runs, and what integration tests use to get the same server.
-func Wire(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Store, key []byte, clock func() time.Time, log *slog.Logger) (*server.Server, *Services, error) {
+// bg owns the background work; nil (in tests) runs it on its own.
+func Wire(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Store, key []byte, clock func() time.Time, log *slog.Logger, bg *lifecycle.Group) (*server.Server, *Services, error) {
 	box, err := secrets.NewBox(key)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := NewServices(cfg, cat, db, bs, box, clock, log)
+	svc, err := NewServices(cfg, cat, db, bs, box, clock, log, bg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -133,7 +143,7 @@ func Wire(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Sto
 		Logger: log,
 		Clock:  clock,
 		Checks: []server.Check{
-			{Name: "database", Ping: db.Ping},
+			{Name: "database", Ping: db.CheckWritable},
 			{Name: "object storage", Ping: bs.Ping},
 		},
 		Auth:       svc.Auth,
@@ -141,11 +151,12 @@ func Wire(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Sto
 		Certs:      svc.Certs,
 		Audit:      svc.Audit,
 		Comply:     svc.Comply,
-		LearnMarks: db,
+		HandOver:   svc.HandOver,
 		Outbox:     db,
 		Inbox:      db,
 		Rights:     svc.Rights,
 		Key:        key,
+		Background: bg,
 	})
 	if err != nil {
 		return nil, nil, err

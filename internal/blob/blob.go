@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
+	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -21,6 +23,9 @@ type Store struct {
 	Client   *minio.Client
 	Bucket   string
 	Endpoint string
+	// Restarting, when set, reports that the (managed) server is down and
+	// being restarted: Ping then fails at once.
+	Restarting func() bool
 }
 
 // Open connects to endpoint with the given keys and makes sure bucket exists.
@@ -70,12 +75,15 @@ func (s *Store) EnsureBucket(ctx context.Context) error {
 
 // Ping checks that the bucket is reachable.
 func (s *Store) Ping(ctx context.Context) error {
+	if s.Restarting != nil && s.Restarting() {
+		return errs.E(errs.EUNAVAILABLE, "restarting")
+	}
 	ok, err := s.Client.BucketExists(ctx, s.Bucket)
 	if err != nil {
-		return shortErr(err)
+		return errs.Wrap(errs.EUNAVAILABLE, shortErr(err), "unreachable")
 	}
 	if !ok {
-		return fmt.Errorf("bucket %q does not exist", s.Bucket)
+		return errs.E(errs.EUNAVAILABLE, "the bucket %q does not exist", s.Bucket)
 	}
 	return nil
 }
@@ -86,7 +94,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 	// it saves work on both ends, and the server still checks the MD5 it computes.
 	_, err := s.Client.PutObject(ctx, s.Bucket, key, r, size, minio.PutObjectOptions{ContentType: contentType, DisableContentSha256: true})
 	if err != nil {
-		return fmt.Errorf("blob: put %s: %w", key, err)
+		return unavailable(fmt.Errorf("blob: put %s: %w", key, err))
 	}
 	return nil
 }
@@ -96,7 +104,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, int64, error) {
 	obj, err := s.Client.GetObject(ctx, s.Bucket, key, minio.GetObjectOptions{})
 	if err != nil {
-		return nil, 0, fmt.Errorf("blob: get %s: %w", key, err)
+		return nil, 0, unavailable(fmt.Errorf("blob: get %s: %w", key, err))
 	}
 	st, err := obj.Stat()
 	if err != nil {
@@ -104,7 +112,7 @@ func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, int64, err
 		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
 			return nil, 0, errs.Wrap(errs.ENOTFOUND, err, "file not found")
 		}
-		return nil, 0, fmt.Errorf("blob: stat %s: %w", key, err)
+		return nil, 0, unavailable(fmt.Errorf("blob: stat %s: %w", key, err))
 	}
 	return obj, st.Size, nil
 }
@@ -112,7 +120,7 @@ func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, int64, err
 // Delete removes the object under key; a missing key is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := s.Client.RemoveObject(ctx, s.Bucket, key, minio.RemoveObjectOptions{}); err != nil {
-		return fmt.Errorf("blob: delete %s: %w", key, err)
+		return unavailable(fmt.Errorf("blob: delete %s: %w", key, err))
 	}
 	return nil
 }
@@ -133,13 +141,28 @@ func (s *Store) PresignGet(ctx context.Context, key, filename string, ttl time.D
 func (s *Store) List(ctx context.Context, prefix string, fn func(key string, size int64) error) error {
 	for obj := range s.Client.ListObjects(ctx, s.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
 		if obj.Err != nil {
-			return fmt.Errorf("blob: list %s: %w", prefix, obj.Err)
+			return unavailable(fmt.Errorf("blob: list %s: %w", prefix, obj.Err))
 		}
 		if err := fn(obj.Key, obj.Size); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// unavailable marks err EUNAVAILABLE when the object store did not answer
+// (refused, reset, timed out, or a server error of its own), so a person is
+// told to try again in a moment instead of being shown a failure.
+func unavailable(err error) error {
+	var nerr net.Error
+	var opErr *net.OpError
+	code := minio.ToErrorResponse(err).StatusCode
+	if errors.As(err, &nerr) || errors.As(err, &opErr) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded) || code == 503 || code == 500 ||
+		minio.ToErrorResponse(err).Code == "XMinioServerNotInitialized" {
+		return errs.Wrap(errs.EUNAVAILABLE, err, "File storage is not answering at the moment. Please try again in a moment.")
+	}
+	return err
 }
 
 func shortErr(err error) error {

@@ -16,22 +16,28 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
+	"sync"
 	"time"
 )
 
 // ErrNoBinary is returned when the MinIO server binary cannot be found.
 var ErrNoBinary = errors.New("MinIO server binary not found: run `make minio` to build ./bin/minio, or set MINIO_ENDPOINT to use an existing server")
 
-// Server is a MinIO server process started and supervised by this process.
+// Server is a MinIO server process started by this process. Supervise
+// restarts it whenever it exits.
 type Server struct {
-	Endpoint  string // host:port on loopback
+	Endpoint  string // host:port on loopback; the same across restarts
 	AccessKey string
 	SecretKey string
 
-	cmd    *exec.Cmd
-	exited chan struct{}
-	log    *slog.Logger
+	bin, dataDir string
+	log          *slog.Logger
+
+	mu         sync.Mutex
+	cmd        *exec.Cmd     // the current child
+	exited     chan struct{} // closed when the current child has exited
+	restarting bool
+	stopped    bool
 }
 
 // Credentials are the managed server's root keys, kept in the data dir.
@@ -92,11 +98,15 @@ func StartServer(ctx context.Context, bin, dataDir string, creds Credentials, lo
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		s, err := startOnce(ctx, bin, dataDir, creds, log)
-		if err == nil {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s := &Server{Endpoint: fmt.Sprintf("127.0.0.1:%d", port), AccessKey: creds.AccessKey, SecretKey: creds.SecretKey,
+			bin: bin, dataDir: dataDir, log: log}
+		if lastErr = s.start(ctx); lastErr == nil {
 			return s, nil
 		}
-		lastErr = err
 		if ctx.Err() != nil {
 			break
 		}
@@ -104,39 +114,39 @@ func StartServer(ctx context.Context, bin, dataDir string, creds Credentials, lo
 	return nil, lastErr
 }
 
-func startOnce(ctx context.Context, bin, dataDir string, creds Credentials, log *slog.Logger) (*Server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
+// start starts a child on s.Endpoint and waits until it is healthy.
+func (s *Server) start(ctx context.Context) error {
 	cport, err := freePort()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "server", dataDir,
-		"--address", addr,
+	cmd := exec.Command(s.bin, "server", s.dataDir,
+		"--address", s.Endpoint,
 		"--console-address", fmt.Sprintf("127.0.0.1:%d", cport),
 		"--quiet", "--anonymous")
 	cmd.Env = append(minimalEnv(),
-		"MINIO_ROOT_USER="+creds.AccessKey,
-		"MINIO_ROOT_PASSWORD="+creds.SecretKey,
+		"MINIO_ROOT_USER="+s.AccessKey,
+		"MINIO_ROOT_PASSWORD="+s.SecretKey,
 		"MINIO_BROWSER=off",
 		"MINIO_UPDATE=off",
 		"MINIO_CALLHOME_ENABLE=off",
 	)
-	// The child dies with us even if we are killed, and gets its own process
-	// group so a terminal's Ctrl-C reaches only us; we stop it ourselves.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	// Where the system allows, the child dies with us even if we are killed,
+	// and gets its own process group so a terminal's Ctrl-C reaches only us;
+	// we stop it ourselves (see procattr_*.go).
+	cmd.SysProcAttr = childProcAttr()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cmd.Stdout = cmd.Stderr
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("object storage: start %s: %w", bin, err)
+		return fmt.Errorf("object storage: start %s: %w", s.bin, err)
 	}
-	s := &Server{Endpoint: addr, AccessKey: creds.AccessKey, SecretKey: creds.SecretKey, cmd: cmd, exited: make(chan struct{}), log: log}
+	exited := make(chan struct{})
+	s.mu.Lock()
+	s.cmd, s.exited = cmd, exited
+	s.mu.Unlock()
 	tail := make(chan string, 1)
 	go func() {
 		last := ""
@@ -147,16 +157,16 @@ func startOnce(ctx context.Context, bin, dataDir string, creds Credentials, log 
 				continue
 			}
 			last = line
-			log.Warn("minio", "line", line)
+			s.log.Warn("minio", "line", line)
 		}
 		_, _ = io.Copy(io.Discard, stderr)
 		tail <- last
 	}()
 	go func() {
 		_ = cmd.Wait()
-		close(s.exited)
+		close(exited)
 	}()
-	if err := s.waitHealthy(ctx, 60*time.Second); err != nil {
+	if err := s.waitHealthy(ctx, exited, 60*time.Second); err != nil {
 		s.Stop()
 		select {
 		case last := <-tail:
@@ -165,18 +175,18 @@ func startOnce(ctx context.Context, bin, dataDir string, creds Credentials, log 
 			}
 		case <-time.After(time.Second):
 		}
-		return nil, err
+		return err
 	}
-	return s, nil
+	return nil
 }
 
-func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) error {
+func (s *Server) waitHealthy(ctx context.Context, exited <-chan struct{}, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	url := "http://" + s.Endpoint + "/minio/health/ready"
 	client := &http.Client{Timeout: 2 * time.Second}
 	for {
 		select {
-		case <-s.exited:
+		case <-exited:
 			return fmt.Errorf("object storage: the MinIO server exited during start-up")
 		case <-ctx.Done():
 			return ctx.Err()
@@ -196,36 +206,148 @@ func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
-// Stop terminates the server: SIGTERM, then SIGKILL after 1.5 s (MinIO's
-// writes are crash-safe, and a stop must finish within 10 s). It waits for
-// the process to exit.
-func (s *Server) Stop() {
-	if s == nil || s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(1500 * time.Millisecond):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
+// Supervision: how a child that exits is restarted.
+const (
+	restartFirstWait = 250 * time.Millisecond
+	restartMaxWait   = 10 * time.Second
+	// A child that served this long counts as healthy: the next exit
+	// starts the back-off again.
+	restartStable = time.Minute
+	// MaxRestartFailures is how many restarts in a row may fail (the child
+	// does not become healthy, or exits again within restartStable) before
+	// Supervise gives up.
+	MaxRestartFailures = 5
+)
+
+// ErrStorageFailing is returned by Supervise when the MinIO server keeps
+// failing: the process should exit so that its service manager restarts it.
+var ErrStorageFailing = errors.New("object storage: the managed MinIO server keeps exiting and could not be restarted; see the MinIO lines above")
+
+// Supervise restarts the server whenever it exits, with back-off, logging
+// each restart, until ctx ends (it returns nil then, leaving the server to
+// Stop). After MaxRestartFailures failed restarts in a row it returns
+// ErrStorageFailing.
+func (s *Server) Supervise(ctx context.Context) error {
+	failures, wait := 0, restartFirstWait
+	startedAt := time.Now()
+	for {
+		s.mu.Lock()
+		exited := s.exited
+		s.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-exited:
+		}
+		if s.isStopped() {
+			return nil
+		}
+		code := -1
+		if st := s.processState(); st != nil {
+			code = st.ExitCode()
+		}
+		s.setRestarting(true)
+		if time.Since(startedAt) >= restartStable {
+			failures, wait = 0, restartFirstWait
+		}
+		for {
+			failures++
+			if failures > MaxRestartFailures {
+				s.log.Error("the MinIO server keeps failing; stopping so the service manager can restart the app", "failures", failures-1)
+				return ErrStorageFailing
+			}
+			s.log.Warn("the MinIO server exited; restarting it", "exit_code", code, "attempt", failures, "in", wait.String())
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(wait):
+			}
+			wait = min(wait*2, restartMaxWait)
+			err := s.start(ctx)
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err == nil {
+				break
+			}
+			s.log.Warn("restarting the MinIO server failed", "attempt", failures, "err", err)
+		}
+		startedAt = time.Now()
+		s.setRestarting(false)
+		s.log.Info("the MinIO server is running again", "endpoint", s.Endpoint, "pid", s.PID())
 	}
 }
 
-// Exited is closed when the server process has exited.
-func (s *Server) Exited() <-chan struct{} { return s.exited }
+// Restarting reports whether the server is down and being restarted.
+func (s *Server) Restarting() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.restarting
+}
 
-// PID returns the server's process id.
-func (s *Server) PID() int { return s.cmd.Process.Pid }
+func (s *Server) setRestarting(v bool) {
+	s.mu.Lock()
+	s.restarting = v
+	s.mu.Unlock()
+}
+
+func (s *Server) isStopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopped
+}
+
+func (s *Server) processState() *os.ProcessState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd.ProcessState
+}
+
+// Stop terminates the server for good: SIGTERM, then SIGKILL after 1.5 s
+// (MinIO's writes are crash-safe, and a stop must finish within 10 s). It
+// waits for the process to exit; Supervise does not restart it.
+func (s *Server) Stop() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.stopped = true
+	cmd, exited := s.cmd, s.exited
+	s.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	select {
+	case <-exited:
+		return
+	default:
+	}
+	terminate(cmd.Process)
+	select {
+	case <-exited:
+	case <-time.After(1500 * time.Millisecond):
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+}
+
+// Exited is closed when the current server process has exited.
+func (s *Server) Exited() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.exited
+}
+
+// PID returns the current server process's id.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd.Process.Pid
+}
 
 func minimalEnv() []string {
 	var env []string
-	for _, k := range []string{"PATH", "HOME", "TMPDIR", "LANG"} {
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "LANG", "SYSTEMROOT"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}

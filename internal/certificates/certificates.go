@@ -214,7 +214,6 @@ type Accounts interface {
 type Enrolments interface {
 	Enrolment(ctx context.Context, id string) (*learning.Enrolment, error)
 	AttachCertificate(ctx context.Context, enrolmentID, code string) error // adds the code, clears the pending marker
-	PendingEnrolments(ctx context.Context, marker string, now time.Time, limit int) ([]learning.Enrolment, error)
 }
 
 // ObjectKey returns where a certificate's PDF is stored.

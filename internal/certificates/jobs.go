@@ -46,7 +46,7 @@ func (s *Service) StartBulkReissue(ctx context.Context, course, reason string, a
 		Target: "course:" + course, After: map[string]any{"job": j.ID, "certificates": total}, Note: reason}); err != nil {
 		return nil, err
 	}
-	go s.runJob(context.WithoutCancel(ctx), j.ID)
+	s.startJob(j.ID)
 	return j, nil
 }
 
@@ -61,78 +61,172 @@ func (s *Service) Job(ctx context.Context, id string) (*Job, error) { return s.s
 // RunJob runs (or resumes) a job to the end in the caller's goroutine.
 func (s *Service) RunJob(ctx context.Context, id string) error { return s.runJob(ctx, id) }
 
+// startJob runs a job in the background, owned by the process's lifecycle
+// (stopped at shutdown; the next start resumes it), unless this process is
+// running it already.
+func (s *Service) startJob(id string) {
+	if _, running := s.running.LoadOrStore(id, true); running {
+		return
+	}
+	s.Background.Go(func(ctx context.Context) error {
+		defer s.running.Delete(id)
+		if err := s.runJob(ctx, id); err != nil && ctx.Err() == nil {
+			s.Log.Warn("bulk reissue stopped; it resumes later", "job", id, "err", err)
+		}
+		return nil
+	})
+}
+
+// Batch retries: a batch that fails (storage or the database not
+// answering) is tried again after 1, 2, 4 … seconds; after jobRetries
+// failures in a row the run stops, leaving the job unfinished for the
+// reconciler to resume once its heartbeat is stale.
+const (
+	jobRetries   = 5
+	jobRetryWait = time.Second
+)
+
 // runJob works through the course's certificates in code order, a batch at a
 // time, saving the cursor after each batch so a stopped job resumes where
 // it was. Each batch is read after the cursor; each certificate is then
-// rendered, stored and marked issued with the job's ID,
-// so a certificate this job already reissued is skipped on resuming.
+// rendered, stored and marked issued with the job's ID, so a certificate
+// this job already reissued is skipped on resuming. A heartbeat on a timer
+// tells the reconcilers of every instance that the job is alive, however
+// slow a batch is.
 func (s *Service) runJob(ctx context.Context, id string) error {
 	j, err := s.store.Job(ctx, id)
 	if err != nil {
 		return err
 	}
+	if !j.Finished.IsZero() {
+		return nil
+	}
 	j.Runs++
 	if err := s.store.UpdateJob(ctx, j.ID, JobUpdate{Runs: new(j.Runs), Heartbeat: new(s.Now().UTC())}); err != nil {
 		return err
 	}
-	for {
-		// The next batch after the cursor: the course's list of codes, from
-		// the bucket the cursor is in, and a point read per certificate.
-		batch, err := s.store.CourseCertificates(ctx, j.Course, j.Cursor, jobBatch)
-		if err != nil {
-			return s.failJob(ctx, j, err)
-		}
-		if len(batch) == 0 {
-			break
-		}
-		revs := make([]*Revision, len(batch))
-		hashes := make([]*Hash, len(batch))
-		var wg sync.WaitGroup
-		var failed atomic.Int64
-		sem := make(chan struct{}, jobWorkers)
-		for i := range batch {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				rev, hash, err := s.reissueInJob(ctx, &batch[i], j)
-				if err != nil {
-					s.Log.Warn("bulk reissue: certificate failed", "job", j.ID, "code", batch[i].Code, "err", err)
-					failed.Add(1)
-				}
-				revs[i], hashes[i] = rev, hash
-			}()
-		}
-		wg.Wait()
-		// The revisions' history and the new files' hashes, one write each
-		// per batch, before the cursor moves past it: after a crash, the
-		// batch is done again, and certificates this job already marked
-		// give their revision and hash again from their records.
-		var made []*Revision
-		var sums []*Hash
-		for i, r := range revs {
-			if r != nil {
-				made, sums = append(made, r), append(sums, hashes[i])
+	beatCtx, stopBeat := context.WithCancel(ctx)
+	var beat sync.WaitGroup
+	beat.Add(1)
+	go func() {
+		defer beat.Done()
+		t := time.NewTicker(jobStale / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-beatCtx.Done():
+				return
+			case <-t.C:
+				_ = s.store.UpdateJob(beatCtx, j.ID, JobUpdate{Heartbeat: new(s.Now().UTC())})
 			}
 		}
-		if err := s.store.PutHashes(ctx, sums); err != nil {
-			return s.failJob(ctx, j, err)
+	}()
+	defer func() { stopBeat(); beat.Wait() }()
+
+	failures := 0
+	for {
+		more, err := s.runBatch(ctx, j)
+		if err == nil {
+			failures = 0
+			if !more {
+				break
+			}
+			continue
 		}
-		if err := s.store.InsertRevisions(ctx, made); err != nil {
-			return s.failJob(ctx, j, err)
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		if err := s.undoErased(ctx, j, made); err != nil {
-			return s.failJob(ctx, j, err)
+		failures++
+		s.Log.Warn("bulk reissue: batch failed; trying it again", "job", j.ID, "attempt", failures, "err", err)
+		_ = s.store.UpdateJob(ctx, j.ID, JobUpdate{Error: new(err.Error())})
+		if failures >= jobRetries {
+			return fmt.Errorf("certificates: job %s: %d batches failed in a row: %w", j.ID, failures, err)
 		}
-		j.Done += len(batch) - int(failed.Load())
-		j.Failed += int(failed.Load())
-		j.Cursor = batch[len(batch)-1].Code
-		if err := s.store.UpdateJob(ctx, j.ID, JobUpdate{Done: new(j.Done), Failed: new(j.Failed), Cursor: new(j.Cursor), Heartbeat: new(s.Now().UTC())}); err != nil {
-			return err
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(jobRetryWait << (failures - 1)):
+		}
+		// Start the batch again from the job's saved progress.
+		saved, rerr := s.store.Job(ctx, j.ID)
+		if rerr != nil {
+			continue
+		}
+		j.Done, j.Failed, j.Cursor = saved.Done, saved.Failed, saved.Cursor
+	}
+	return s.store.UpdateJob(ctx, j.ID, JobUpdate{Finished: new(s.Now().UTC()), Heartbeat: new(s.Now().UTC()), Error: new("")})
+}
+
+// runBatch reissues the next batch after the job's cursor and saves the
+// job's progress; more is false when there was nothing left. An error
+// leaves the cursor where it was: the whole batch is done again (what it
+// did is idempotent).
+func (s *Service) runBatch(ctx context.Context, j *Job) (more bool, err error) {
+	// The next batch after the cursor: the course's list of codes, from
+	// the bucket the cursor is in, and a point read per certificate.
+	batch, err := s.store.CourseCertificates(ctx, j.Course, j.Cursor, jobBatch)
+	if err != nil || len(batch) == 0 {
+		return false, err
+	}
+	revs := make([]*Revision, len(batch))
+	hashes := make([]*Hash, len(batch))
+	var failed atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(jobWorkers)
+	for i := range batch {
+		g.Go(func() error {
+			rev, hash, err := s.reissueInJob(gctx, &batch[i], j)
+			if err != nil {
+				if transient(err) {
+					return err // the batch is tried again
+				}
+				s.Log.Warn("bulk reissue: certificate failed", "job", j.ID, "code", batch[i].Code, "err", err)
+				failed.Add(1)
+			}
+			revs[i], hashes[i] = rev, hash
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return false, err
+	}
+	// The revisions' history and the new files' hashes, one write each
+	// per batch, before the cursor moves past it: after a crash, the
+	// batch is done again, and certificates this job already marked
+	// give their revision and hash again from their records.
+	var made []*Revision
+	var sums []*Hash
+	for i, r := range revs {
+		if r != nil {
+			made, sums = append(made, r), append(sums, hashes[i])
 		}
 	}
-	return s.store.UpdateJob(ctx, j.ID, JobUpdate{Finished: new(s.Now().UTC()), Heartbeat: new(s.Now().UTC())})
+	if err := s.store.PutHashes(ctx, sums); err != nil {
+		return false, err
+	}
+	if err := s.store.InsertRevisions(ctx, made); err != nil {
+		return false, err
+	}
+	if err := s.undoErased(ctx, j, made); err != nil {
+		return false, err
+	}
+	j.Done += len(batch) - int(failed.Load())
+	j.Failed += int(failed.Load())
+	j.Cursor = batch[len(batch)-1].Code
+	if err := s.store.UpdateJob(ctx, j.ID, JobUpdate{Done: new(j.Done), Failed: new(j.Failed), Cursor: new(j.Cursor), Heartbeat: new(s.Now().UTC())}); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// transient reports whether err is worth trying again: a store that did
+// not answer, or anything not known to be this certificate's own problem.
+func transient(err error) bool {
+	switch errs.CodeOf(err) {
+	case errs.EINVALID, errs.ENOTFOUND, errs.ECONFLICT, errs.EFORBIDDEN:
+		return false
+	}
+	return true
 }
 
 // reissueInJob renders the next revision of c for job j, with the name it
@@ -194,11 +288,6 @@ func (s *Service) undoErased(ctx context.Context, j *Job, made []*Revision) erro
 		})
 	}
 	return g.Wait()
-}
-
-func (s *Service) failJob(ctx context.Context, j *Job, err error) error {
-	_ = s.store.UpdateJob(ctx, j.ID, JobUpdate{Error: new(err.Error()), Finished: new(s.Now().UTC())})
-	return err
 }
 
 // WriteCourseZip streams a ZIP of every issued certificate of a course to w,

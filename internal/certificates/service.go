@@ -9,15 +9,15 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/errs"
 	"github.com/family-advocacy/lms/internal/learning"
+	"github.com/family-advocacy/lms/internal/lifecycle"
 	"github.com/family-advocacy/lms/internal/secrets"
-	"golang.org/x/sync/errgroup"
 )
 
 // Deps are what a Service uses besides its store.
@@ -34,6 +34,10 @@ type Deps struct {
 	OrgName    string
 	Box        *secrets.Box // makes the keys of request counters (keyed hashes)
 
+	// Background owns the jobs started in the background (bulk reissues);
+	// nil runs them on their own.
+	Background *lifecycle.Group
+
 	// FaultAfterPut, when set (tests only), runs after the PDF is stored and
 	// before the certificate is marked issued; an error stops issuing there,
 	// as a crash would.
@@ -44,7 +48,8 @@ type Deps struct {
 // inside: other packages use the methods.
 type Service struct {
 	Deps
-	store Store
+	store   Store
+	running sync.Map // IDs of the jobs this process is running
 }
 
 // NewService returns the service on st.
@@ -55,28 +60,21 @@ func (s *Service) VerifyURL(code string) string { return s.BaseURL + "/verify/" 
 
 // Issue makes sure the completion recorded on an enrolment has its one
 // certificate, creating and storing it if needed. Safe to call any number
-// of times, concurrently, from any instance.
+// of times, concurrently, from any instance. It runs in order:
+//
+//  1. claim: the first insert of a claim for this completion fixes its
+//     code; every later call finds that claim and carries on with its code;
+//  2. record: the certificate is recorded as claimed (in its lists, its
+//     holder's list and the unfinished-certificates queue first), so no
+//     file is ever stored that has no record — erasure, the data download
+//     and /verify all see it from here on;
+//  3. render, 4. upload, 5. mark issued (finish), and hand over to the
+//     enrolment.
+//
+// A crash between any two steps leaves a claim or a claimed record that
+// the reconciler finishes the same way; rendering is deterministic, so a
+// repeated upload stores the same file.
 func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, error) {
-	// The code, and so the QR code of its verification address, does not
-	// depend on the enrolment: encode it while the enrolment is read.
-	code := NewCode()
-	type qrResult struct {
-		qr  *QRCode
-		err error
-	}
-	qrDone := make(chan qrResult, 1)
-	go func() { q, err := EncodeQR(s.VerifyURL(code)); qrDone <- qrResult{q, err} }()
-	// Likewise the learner: an enrolment's ID starts with its user's ID.
-	type userResult struct {
-		u   *auth.User
-		err error
-	}
-	userDone := make(chan userResult, 1)
-	go func() {
-		uid, _, _ := strings.Cut(enrolmentID, "/")
-		u, err := s.Accounts.User(ctx, uid)
-		userDone <- userResult{u, err}
-	}()
 	e, err := s.Enrolments.Enrolment(ctx, enrolmentID)
 	if err != nil {
 		return nil, err
@@ -84,109 +82,17 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 	if e.Completion == nil {
 		return nil, errs.E(errs.ECONFLICT, "This course has not been completed yet.")
 	}
-	// 1. Claim: the first insert for this completion fixes its code. Meanwhile,
-	// for the usual case where this call wins, the file is made and stored
-	// under the new code. Once both the claim and the rendering are done, the
-	// certificate is recorded as claimed (not yet downloadable) and handed
-	// over to the enrolment, with its first revision and its file's hash,
-	// while the upload runs; after the upload, one write marks it issued. A
-	// crash anywhere leaves a claim, or a claimed record, that the reconciler
-	// finishes. A call that loses the claim deletes its file.
-	key := e.ID + "/" + strconv.Itoa(e.Completion.Attempt)
-	claim := &Claim{Key: key, Code: code, At: s.Now().UTC()}
-	var (
-		u        *auth.User
-		cert     *Certificate
-		rev      *Revision
-		pdf      []byte
-		claimErr error
-		rendered = make(chan bool, 1) // true when the PDF is ready
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		if claimErr = s.store.InsertClaim(gctx, claim); claimErr != nil || !<-rendered {
-			return nil
-		}
-		sum := sha256.Sum256(pdf)
-		cert.SHA256, cert.Size = hex.EncodeToString(sum[:]), int64(len(pdf))
-		rev.SHA256 = cert.SHA256
-		w, wctx := errgroup.WithContext(gctx)
-		w.Go(func() error { return ignoreConflict(s.store.InsertRevision(wctx, rev)) })
-		w.Go(func() error {
-			return s.store.PutHash(wctx, &Hash{SHA256: cert.SHA256, Code: claim.Code, Revision: 1})
-		})
-		w.Go(func() error {
-			if err := ignoreConflict(s.store.InsertCertificate(wctx, cert)); err != nil {
-				return err
-			}
-			return s.Enrolments.AttachCertificate(wctx, e.ID, cert.Code)
-		})
-		return w.Wait()
-	})
-	g.Go(func() (err error) {
-		signalled := false
-		signal := func(ok bool) {
-			if !signalled {
-				signalled = true
-				rendered <- ok
-			}
-		}
-		defer signal(false)
-		if r := <-userDone; r.err == nil && r.u.ID == e.UserID {
-			u = r.u
-		} else if u, err = s.Accounts.User(gctx, e.UserID); err != nil {
-			return err
-		}
-		q := <-qrDone
-		if q.err != nil {
-			return q.err
-		}
-		cert = s.newCertificate(e, claim, u, q.qr)
-		rev = &Revision{ID: revisionID(cert.Code, 1), Code: cert.Code, N: 1, Name: cert.Name, IssuedAt: claim.At}
-		if pdf, err = s.Renderer.Render(s.document(cert, rev)); err != nil {
-			return err
-		}
-		signal(true) // the claim's side records the certificate during the upload
-		return s.Blobs.Put(gctx, ObjectKey(cert.Code), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf")
-	})
-	err = g.Wait()
-	if claimErr != nil || err != nil {
-		_ = s.Blobs.Delete(context.WithoutCancel(ctx), ObjectKey(claim.Code)) // not ours, or half done
-	}
+	claim, err := s.claim(ctx, e.ID+"/"+strconv.Itoa(e.Completion.Attempt))
 	if err != nil {
-		return nil, fmt.Errorf("certificates: issue %s: %w", e.ID, err)
+		return nil, fmt.Errorf("certificates: claim for %s: %w", e.ID, err)
 	}
-	if claimErr == nil {
-		return s.markNewIssued(ctx, cert)
-	}
-	if err = claimErr; !errs.Is(err, errs.ECONFLICT) {
-		return nil, err
-	}
-	// Claimed before (a concurrent request, a retry, or a crash): finish
-	// whatever is left.
-	if claim, err = s.store.Claim(ctx, key); err != nil {
-		return nil, err
-	}
-	cert, err = s.store.Certificate(ctx, claim.Code)
-	if errs.Is(err, errs.ENOTFOUND) {
-		qr, qerr := EncodeQR(s.VerifyURL(claim.Code))
-		if qerr != nil {
-			return nil, qerr
-		}
-		cert = s.newCertificate(e, claim, u, qr)
-		if err = s.store.InsertCertificate(ctx, cert); errs.Is(err, errs.ECONFLICT) {
-			cert, err = s.store.Certificate(ctx, claim.Code)
-		}
-	}
+	cert, err := s.record(ctx, e, claim)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("certificates: record for %s: %w", e.ID, err)
 	}
-	if cert.Status != StatusIssued {
+	if cert.Status != StatusIssued || cert.PendingRevision > 0 {
 		if err := s.finish(ctx, cert, nil); err != nil {
-			return nil, err
-		}
-		if cert, err = s.store.Certificate(ctx, claim.Code); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("certificates: issue %s: %w", cert.Code, err)
 		}
 	}
 	if err := s.Enrolments.AttachCertificate(ctx, e.ID, cert.Code); err != nil {
@@ -195,21 +101,38 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 	return cert, nil
 }
 
-// markNewIssued marks a certificate this call has just recorded, and whose
-// file is stored, as issued. If the process dies before this write, the
-// reconciler finds the claimed record and repeats the job, producing the
-// same file.
-func (s *Service) markNewIssued(ctx context.Context, cert *Certificate) (*Certificate, error) {
-	if s.FaultAfterPut != nil {
-		if err := s.FaultAfterPut(cert.Code); err != nil {
-			return nil, err
-		}
+// claim returns the claim of a completion: a new one with a new code, or
+// the one an earlier or concurrent call made.
+func (s *Service) claim(ctx context.Context, key string) (*Claim, error) {
+	c := &Claim{Key: key, Code: NewCode(), At: s.Now().UTC()}
+	err := s.store.InsertClaim(ctx, c)
+	if errs.Is(err, errs.ECONFLICT) {
+		return s.store.Claim(ctx, key)
 	}
-	if err := s.store.UpdateCertificate(ctx, cert.Code, CertificateUpdate{Status: new(StatusIssued), Revision: new(1), PendingRevision: new(0),
-		IssuedAt: new(cert.ClaimedAt), RevisedAt: new(cert.ClaimedAt)}); err != nil {
+	return c, err
+}
+
+// record returns the certificate of a claim, recording it as claimed if
+// it is not recorded yet.
+func (s *Service) record(ctx context.Context, e *learning.Enrolment, claim *Claim) (*Certificate, error) {
+	cert, err := s.store.Certificate(ctx, claim.Code)
+	if !errs.Is(err, errs.ENOTFOUND) {
+		return cert, err
+	}
+	u, err := s.Accounts.User(ctx, e.UserID)
+	if err != nil {
 		return nil, err
 	}
-	cert.Status, cert.Revision, cert.PendingRevision, cert.IssuedAt, cert.RevisedAt = StatusIssued, 1, 0, cert.ClaimedAt, cert.ClaimedAt
+	qr, err := EncodeQR(s.VerifyURL(claim.Code))
+	if err != nil {
+		return nil, err
+	}
+	cert = s.newCertificate(e, claim, u, qr)
+	if err := s.store.InsertCertificate(ctx, cert); errs.Is(err, errs.ECONFLICT) {
+		return s.store.Certificate(ctx, claim.Code) // a concurrent call recorded it
+	} else if err != nil {
+		return nil, err
+	}
 	return cert, nil
 }
 
@@ -303,23 +226,30 @@ func (s *Service) markIssued(ctx context.Context, c *Certificate, rev *Revision,
 	f := CertificateUpdate{Status: new(StatusIssued), Revision: new(rev.N), PendingRevision: new(0), SHA256: &sha, Size: new(int64(len(pdf))),
 		Name: new(rev.Name), IssuedAt: &issuedAt, RevisedAt: new(rev.IssuedAt), OrgID: new(c.OrgID), LastJob: new(c.LastJob),
 		ClearReissueRequest: c.ReissueRequest != nil && rev.N > 1}
-	g, gctx := errgroup.WithContext(ctx)
+	// In this order: what verifies the file (its hash, its revision's
+	// hash) before the write that marks it issued, after which the
+	// reconciler no longer looks at it.
 	if withHash {
-		g.Go(func() error { return s.store.PutHash(gctx, &Hash{SHA256: sha, Code: c.Code, Revision: rev.N}) })
+		if err := s.store.PutHash(ctx, &Hash{SHA256: sha, Code: c.Code, Revision: rev.N}); err != nil {
+			return err
+		}
 	}
 	if withHash && rev.SHA256 != sha {
-		// A revision recorded before its file was made (a reissue, or one
-		// the reconciler finishes) learns its file's hash; a bulk job's
-		// revisions are written after, with it.
-		g.Go(func() error { return s.store.SetRevisionSHA(gctx, c.Code, rev.N, sha) })
+		// A revision recorded before its file was made (a first issue, a
+		// reissue) learns its file's hash; a bulk job's revisions are
+		// written after, with it.
+		if err := s.store.SetRevisionSHA(ctx, c.Code, rev.N, sha); err != nil {
+			return err
+		}
 	}
 	rev.SHA256 = sha
-	g.Go(func() error { return s.store.UpdateCertificate(gctx, c.Code, f) })
-	if enrolmentID != "" {
-		g.Go(func() error { return s.Enrolments.AttachCertificate(gctx, enrolmentID, c.Code) })
-	}
-	if err := g.Wait(); err != nil {
+	if err := s.store.UpdateCertificate(ctx, c.Code, f); err != nil {
 		return err
+	}
+	if enrolmentID != "" {
+		if err := s.Enrolments.AttachCertificate(ctx, enrolmentID, c.Code); err != nil {
+			return err
+		}
 	}
 	c.Status, c.Revision, c.PendingRevision, c.SHA256, c.Size, c.Name, c.IssuedAt, c.RevisedAt = StatusIssued, rev.N, 0, sha, int64(len(pdf)), rev.Name, issuedAt, rev.IssuedAt
 	return nil
@@ -371,34 +301,29 @@ func (s *Service) document(c *Certificate, rev *Revision) Document {
 // not render and store the same certificate alongside that request.
 const ReconcileGrace = time.Minute
 
-// Reconcile finishes work a crash or a restart left: completions waiting
-// for a certificate, certificates claimed but not issued, reissues started
-// but not finished, and bulk jobs whose instance stopped.
+// Reconcile finishes work a crash or a restart left: certificates claimed
+// but not issued, reissues started but not finished, and bulk jobs whose
+// instance stopped. (Completions waiting for their certificate are handed
+// over by the handover package, which calls Issue.)
 func (s *Service) Reconcile(ctx context.Context) (int, error) {
 	fixed := 0
-	pending, err := s.Enrolments.PendingEnrolments(ctx, learning.PendingCertificate, s.Now(), 500)
-	if err != nil {
-		return 0, err
-	}
-	for _, e := range pending {
-		if e.Completion != nil && s.Now().Sub(e.Completion.At) < ReconcileGrace {
-			continue // the request that recorded it is issuing it
-		}
-		if _, err := s.Issue(ctx, e.ID); err != nil {
-			return fixed, fmt.Errorf("certificates: issue for %s: %w", e.ID, err)
-		}
-		fixed++
-	}
 	unfinished, err := s.store.UnfinishedCertificates(ctx, s.Now(), 500)
 	if err != nil {
 		return fixed, err
 	}
 	for i := range unfinished {
-		if c := &unfinished[i]; c.Status == StatusClaimed && s.Now().Sub(c.ClaimedAt) < ReconcileGrace {
+		c := &unfinished[i]
+		if c.Status == StatusClaimed && s.Now().Sub(c.ClaimedAt) < ReconcileGrace {
 			continue // being issued right now
 		}
-		if err := s.finish(ctx, &unfinished[i], nil); err != nil {
-			return fixed, fmt.Errorf("certificates: finish %s: %w", unfinished[i].Code, err)
+		first := c.Status == StatusClaimed
+		if err := s.finish(ctx, c, nil); err != nil {
+			return fixed, fmt.Errorf("certificates: finish %s: %w", c.Code, err)
+		}
+		if first && c.EnrolmentID != "" { // a first issue: hand it to its enrolment, as Issue does
+			if err := s.Enrolments.AttachCertificate(ctx, c.EnrolmentID, c.Code); err != nil && !errs.Is(err, errs.ENOTFOUND) { // erased meanwhile
+				return fixed, err
+			}
 		}
 		fixed++
 	}
@@ -409,7 +334,7 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 	for _, j := range jobs {
 		if s.Now().Sub(j.Heartbeat) > jobStale {
 			s.Log.Info("resuming bulk reissue", "job", j.ID, "done", j.Done, "total", j.Total)
-			go s.runJob(context.WithoutCancel(ctx), j.ID)
+			s.startJob(j.ID)
 			fixed++
 		}
 	}

@@ -293,7 +293,7 @@ func TestBulkReissueResumesWithoutDoubleRevisions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := f.env.DB.UpdateJob(ctx, job.ID, certificates.JobUpdate{Cursor: new(""), Done: new(0)}); err != nil {
+	if err := f.env.DB.UpdateJob(ctx, job.ID, certificates.JobUpdate{Cursor: new(""), Done: new(0), Finished: new(time.Time{})}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.certs.RunJob(ctx, job.ID); err != nil {

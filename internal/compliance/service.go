@@ -373,23 +373,3 @@ func (s *Service) RecordCourseCompletion(ctx context.Context, e *learning.Enrolm
 	return err == nil, err
 }
 
-// ReconcileCPD hands completed courses over to CPD records (from the pending
-// marker on enrolments) and clears the marker.
-func (s *Service) ReconcileCPD(ctx context.Context, marks interface {
-	PendingEnrolments(ctx context.Context, marker string, now time.Time, limit int) ([]learning.Enrolment, error)
-	ClearPending(ctx context.Context, enrolmentID, marker string) error
-}) (int, error) {
-	pending, err := marks.PendingEnrolments(ctx, learning.PendingCPD, s.Now(), 500)
-	if err != nil {
-		return 0, err
-	}
-	for i := range pending {
-		if _, err := s.RecordCourseCompletion(ctx, &pending[i]); err != nil {
-			return i, err
-		}
-		if err := marks.ClearPending(ctx, pending[i].ID, learning.PendingCPD); err != nil {
-			return i, err
-		}
-	}
-	return len(pending), nil
-}

@@ -57,6 +57,8 @@ type Config struct {
 	RetainEndedAdvocateMths int    // LMS_RETAIN_ENDED_ADVOCATE_MONTHS: compliance records after the contract ends (default 72)
 	RetainOutboxDays        int    // LMS_RETAIN_OUTBOX_DAYS: copies of sent emails (default 365)
 
+	MailWorkers int // LMS_MAIL_WORKERS: emails delivered at once, each on its own kept SMTP connection (default 4)
+
 	// TrustedProxies (LMS_TRUSTED_PROXIES: comma-separated addresses or
 	// CIDR ranges) are the load balancers in front of the app; only from
 	// them is X-Forwarded-For believed when finding a client's address for
@@ -80,6 +82,7 @@ func Default() Config {
 		ErasureCertificates:     "keep-status",
 		RetainEndedAdvocateMths: 72,
 		RetainOutboxDays:        365,
+		MailWorkers:             4,
 		// Within the 10 s a stop may take: requests 6 s, emails 1 s, the
 		// database 1.5 s, MinIO 1.5 s (see app.Run).
 		ShutdownTimeout: 6 * time.Second,
@@ -143,6 +146,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	}
 	envInt("LMS_RETAIN_ENDED_ADVOCATE_MONTHS", &c.RetainEndedAdvocateMths)
 	envInt("LMS_RETAIN_OUTBOX_DAYS", &c.RetainOutboxDays)
+	envInt("LMS_MAIL_WORKERS", &c.MailWorkers)
 	if v := strings.TrimSpace(getenv("LMS_TRUSTED_PROXIES")); v != "" {
 		for _, p := range strings.Split(v, ",") {
 			prefix, err := parsePrefix(strings.TrimSpace(p))

@@ -21,6 +21,7 @@ const (
 	EFORBIDDEN    Code = "forbidden"    // signed in, but not allowed
 	ECONFLICT     Code = "conflict"     // state does not allow this now (duplicate, already done)
 	ETOOMANY      Code = "too_many"     // throttled
+	EUNAVAILABLE  Code = "unavailable"  // a store is down for a moment; try again
 	EINTERNAL     Code = "internal"     // our fault; logged, never shown in detail
 )
 

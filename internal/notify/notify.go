@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/family-advocacy/lms/internal/errs"
+	"github.com/family-advocacy/lms/internal/lifecycle"
 	"github.com/family-advocacy/lms/internal/secrets"
 )
 
@@ -115,13 +116,28 @@ type OutboxReader interface {
 	Message(ctx context.Context, id string) (*Message, error)
 }
 
-// Sender delivers one message (SMTP in production and tests).
+// Sender opens sessions with a mail server (SMTP in production and tests).
 type Sender interface {
-	Send(ctx context.Context, m *Message) error
+	// Open connects to the server for one or more messages.
+	Open(ctx context.Context) (Session, error)
 }
 
+// Session is one connection to a mail server, reused for many messages.
+type Session interface {
+	Send(ctx context.Context, m *Message) error
+	Close() error
+}
+
+// DefaultWorkers is how many messages are delivered at once unless the
+// Mailer says otherwise.
+const DefaultWorkers = 4
+
 // Mailer queues and delivers messages. Its outbox stays inside: other
-// packages use the methods.
+// packages use the methods. Delivery runs in a fixed pool of workers, each
+// keeping its connection to the mail server between messages, fed from
+// the outbox: a message is handed to the pool as it is queued, and the
+// ones left over (a full pool, a retry after back-off, a restart) by
+// DeliverDue.
 type Mailer struct {
 	outbox OutboxStore
 	Sender Sender // nil: messages are only recorded in the outbox
@@ -130,8 +146,21 @@ type Mailer struct {
 	// Box encrypts the bodies of secret messages at rest (the key of the
 	// other sensitive fields); a secret message cannot be queued without it.
 	Box *secrets.Box
+	// Workers is the size of the delivery pool (DefaultWorkers when 0).
+	Workers int
 
-	inflight sync.WaitGroup // background deliveries started by Send
+	startOnce sync.Once
+	group     *lifecycle.Group // owns the workers
+	ownGroup  bool             // the group was made here (no Start): Close stops it
+	queue     chan delivery
+	pending   sync.WaitGroup // handed to the pool and not yet attempted
+}
+
+// delivery is one message handed to the pool; done, when set, is told
+// once it has been attempted.
+type delivery struct {
+	id   string
+	done *sync.WaitGroup
 }
 
 // NewMailer returns a mailer on the outbox; sender may be nil (messages
@@ -140,8 +169,38 @@ func NewMailer(outbox OutboxStore, sender Sender, now func() time.Time, log *slo
 	return &Mailer{outbox: outbox, Sender: sender, Now: now, Log: log}
 }
 
-// Wait waits for the deliveries Send started (at shutdown, and in tests).
-func (m *Mailer) Wait() { m.inflight.Wait() }
+// Start runs the delivery workers in g, which stops them at shutdown.
+// Without Start, the first message to deliver starts them in a group of
+// the Mailer's own (stopped by Close).
+func (m *Mailer) Start(g *lifecycle.Group) { m.start(g) }
+
+func (m *Mailer) start(g *lifecycle.Group) {
+	m.startOnce.Do(func() {
+		if g == nil {
+			g, m.ownGroup = lifecycle.New(context.Background()), true
+		}
+		m.group = g
+		n := m.Workers
+		if n <= 0 {
+			n = DefaultWorkers
+		}
+		m.queue = make(chan delivery, 256)
+		for range n {
+			g.Go(m.worker)
+		}
+	})
+}
+
+// Close stops workers the Mailer started itself (see Start).
+func (m *Mailer) Close() {
+	if m.ownGroup {
+		m.group.Stop(0)
+	}
+}
+
+// Wait waits until every message handed to the pool so far has been
+// attempted (at shutdown, and in tests).
+func (m *Mailer) Wait() { m.pending.Wait() }
 
 // NewID returns a random message ID.
 func NewID() string {
@@ -151,8 +210,8 @@ func NewID() string {
 }
 
 // Send queues msg (recording it once, whatever the retries: the caller may
-// fix msg.ID) and starts delivering it in the background. It reports
-// whether the message was new.
+// fix msg.ID) and hands it to the delivery pool. It reports whether the
+// message was new.
 func (m *Mailer) Send(ctx context.Context, msg Message) (bool, error) {
 	if msg.ID == "" {
 		msg.ID = NewID()
@@ -180,21 +239,79 @@ func (m *Mailer) Send(ctx context.Context, msg Message) (bool, error) {
 	}
 	if fresh && m.Sender != nil {
 		// In the background: the caller's response must not wait for (or,
-		// on a password reset, reveal by its timing) the mail server.
-		m.inflight.Add(1)
-		go func() {
-			defer m.inflight.Done()
-			m.deliver(context.WithoutCancel(ctx), msg.ID)
-		}()
+		// on a password reset, reveal by its timing) the mail server. A
+		// full pool leaves the message to DeliverDue.
+		m.start(nil)
+		m.pending.Add(1)
+		select {
+		case m.queue <- delivery{id: msg.ID}:
+		default:
+			m.pending.Done()
+		}
 	}
 	return fresh, nil
+}
+
+// sessionIdle is how long a worker keeps an idle connection open.
+const sessionIdle = 20 * time.Second
+
+// worker delivers messages from the queue until ctx ends, keeping one
+// connection to the mail server open between them.
+func (m *Mailer) worker(ctx context.Context) error {
+	var sess Session
+	closeSession := func() {
+		if sess != nil {
+			_ = sess.Close()
+			sess = nil
+		}
+	}
+	defer closeSession()
+	idle := time.NewTimer(sessionIdle)
+	defer idle.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			m.drain()
+			return nil
+		case <-idle.C:
+			closeSession()
+			continue
+		case d := <-m.queue:
+			m.deliver(ctx, d.id, &sess)
+			if d.done != nil {
+				d.done.Done()
+			} else {
+				m.pending.Done()
+			}
+			idle.Reset(sessionIdle)
+		}
+	}
+}
+
+// drain marks what is left in the queue as handled without attempting it,
+// at shutdown: it stays queued in the outbox for the next start.
+func (m *Mailer) drain() {
+	for {
+		select {
+		case d := <-m.queue:
+			if d.done != nil {
+				d.done.Done()
+			} else {
+				m.pending.Done()
+			}
+		default:
+			return
+		}
+	}
 }
 
 // attemptLease is how long one delivery attempt holds a message.
 const attemptLease = 2 * time.Minute
 
-// deliver makes one attempt at a message, if no other attempt holds it.
-func (m *Mailer) deliver(ctx context.Context, id string) {
+// deliver makes one attempt at a message, if no other attempt holds it,
+// on the worker's session (opened when there is none; closed after a
+// failure, so the next message starts on a fresh connection).
+func (m *Mailer) deliver(ctx context.Context, id string, sess *Session) {
 	now := m.Now().UTC()
 	msg, err := m.outbox.ClaimMessage(ctx, id, now, now.Add(attemptLease))
 	if err != nil || msg == nil {
@@ -202,7 +319,15 @@ func (m *Mailer) deliver(ctx context.Context, id string) {
 	}
 	if err = m.open(msg); err == nil {
 		sctx, cancel := context.WithTimeout(ctx, time.Minute)
-		err = m.Sender.Send(sctx, msg)
+		if *sess == nil {
+			*sess, err = m.Sender.Open(sctx)
+		}
+		if err == nil {
+			if err = (*sess).Send(sctx, msg); err != nil {
+				_ = (*sess).Close()
+				*sess = nil
+			}
+		}
 		cancel()
 	}
 	out := AttemptOutcome{Status: StatusSent, Sent: new(m.Now().UTC())}
@@ -217,7 +342,8 @@ func (m *Mailer) deliver(ctx context.Context, id string) {
 			m.Log.Warn("email not delivered", "message", id, "kind", msg.Kind, "attempt", msg.Attempts, "err", err)
 		}
 	}
-	if err := m.outbox.FinishAttempt(ctx, id, out); err != nil && m.Log != nil {
+	// Recorded even when ctx ended meanwhile: the outcome happened.
+	if err := m.outbox.FinishAttempt(context.WithoutCancel(ctx), id, out); err != nil && m.Log != nil {
 		m.Log.Warn("recording a delivery attempt failed", "message", id, "err", err)
 	}
 }
@@ -243,25 +369,37 @@ func (m *Mailer) open(msg *Message) error {
 	return nil
 }
 
-// DeliverDue attempts every queued message whose time has come, one at a
-// time; it returns how many it attempted. Safe to run on every instance:
-// each attempt first claims its message.
+// DeliverDue hands every queued message whose time has come to the
+// delivery pool, a batch at a time, and waits until each batch has been
+// attempted; it returns how many it handed over. Safe to run on every
+// instance: each attempt first claims its message.
 func (m *Mailer) DeliverDue(ctx context.Context) (int, error) {
 	if m.Sender == nil {
 		return 0, nil
 	}
+	m.start(nil)
 	n := 0
 	for ctx.Err() == nil {
 		ids, err := m.outbox.DueMessages(ctx, m.Now().UTC(), 100)
 		if err != nil || len(ids) == 0 {
 			return n, err
 		}
+		var batch sync.WaitGroup
 		for _, id := range ids {
-			if ctx.Err() != nil {
-				break
+			batch.Add(1)
+			select {
+			case m.queue <- delivery{id: id, done: &batch}:
+				n++
+			case <-ctx.Done():
+				batch.Done()
 			}
-			m.deliver(ctx, id)
-			n++
+		}
+		waited := make(chan struct{})
+		go func() { batch.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-ctx.Done():
+			return n, ctx.Err()
 		}
 		if len(ids) < 100 {
 			break

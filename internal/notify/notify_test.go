@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -153,5 +154,43 @@ func TestSecretMessageIsSealedInTheOutboxAndDeliveredOpen(t *testing.T) {
 	}
 	if stored.Status != notify.StatusSent {
 		t.Fatalf("status: got %s, want %s", stored.Status, notify.StatusSent)
+	}
+}
+
+func TestDeliveryRunsInAFixedPoolReusingConnections(t *testing.T) {
+	e := testenv.New(t)
+	srv := testenv.StartSMTP(t)
+	srv.SlowDown(20 * time.Millisecond) // long enough for deliveries to overlap
+	sender, err := notify.ParseSMTPURL(srv.URL, "Family Advocacy Learning <no-reply@lms.example>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := notify.NewMailer(e.DB, sender, time.Now, testenv.Logger(t))
+	m.Workers = 3
+	t.Cleanup(m.Close)
+	ctx := context.Background()
+	const n = 60
+	for i := range n {
+		if _, err := m.Send(ctx, notify.Message{ID: fmt.Sprintf("burst-%d", i), To: fmt.Sprintf("p%d@example.org", i), Subject: "Reminder", Text: "Hi"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Wait()
+	if left, err := m.DeliverDue(ctx); err != nil {
+		t.Fatal(err)
+	} else if got := len(srv.Mail()); got != n {
+		t.Fatalf("delivered %d of %d (%d left for DeliverDue)", got, n, left)
+	}
+	total, maxOpen := srv.Connections()
+	if maxOpen > 3 {
+		t.Errorf("the mail server saw %d connections open at once, want at most the pool's 3", maxOpen)
+	}
+	if total > 3 {
+		t.Errorf("the mail server saw %d connections for %d messages, want each worker to keep its own (at most 3)", total, n)
+	}
+	for i := range n {
+		if stored, _ := e.DB.Message(ctx, fmt.Sprintf("burst-%d", i)); stored.Status != notify.StatusSent || stored.Attempts != 1 {
+			t.Fatalf("message %d: %+v", i, stored)
+		}
 	}
 }

@@ -91,14 +91,45 @@ func ParseSMTPURL(raw, from string) (*SMTP, error) {
 // String describes the server without its credentials (for logs).
 func (s *SMTP) String() string { return s.host }
 
-// Send delivers one message.
-func (s *SMTP) Send(ctx context.Context, m *Message) error {
+// Open connects and authenticates to the server; the session sends any
+// number of messages on that connection.
+func (s *SMTP) Open(ctx context.Context) (Session, error) {
+	c, err := mail.NewClient(s.host, s.opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.DialWithContext(ctx); err != nil {
+		return nil, err
+	}
+	return &smtpSession{s: s, c: c}, nil
+}
+
+// smtpSession is one SMTP connection.
+type smtpSession struct {
+	s *SMTP
+	c *mail.Client
+}
+
+// Send delivers one message on the session's connection.
+func (ss *smtpSession) Send(_ context.Context, m *Message) error {
+	msg, err := ss.s.compose(m)
+	if err != nil {
+		return err
+	}
+	return ss.c.Send(msg)
+}
+
+// Close says QUIT and closes the connection.
+func (ss *smtpSession) Close() error { return ss.c.Close() }
+
+// compose builds the MIME message.
+func (s *SMTP) compose(m *Message) (*mail.Msg, error) {
 	msg := mail.NewMsg()
 	if err := msg.From(s.from); err != nil {
-		return fmt.Errorf("sender address: %w", err)
+		return nil, fmt.Errorf("sender address: %w", err)
 	}
 	if err := msg.To(m.To); err != nil {
-		return fmt.Errorf("recipient address: %w", err)
+		return nil, fmt.Errorf("recipient address: %w", err)
 	}
 	msg.Subject(m.Subject)
 	msg.SetMessageIDWithValue(m.ID + "@" + s.domain)
@@ -110,9 +141,5 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 	if m.HTML != "" {
 		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
 	}
-	c, err := mail.NewClient(s.host, s.opts...)
-	if err != nil {
-		return err
-	}
-	return c.DialAndSendWithContext(ctx, msg)
+	return msg, nil
 }

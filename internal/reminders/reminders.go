@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/family-advocacy/lms/internal/auth"
@@ -90,12 +91,15 @@ func (s *Service) RunDaily(ctx context.Context) (Result, error) {
 	// Keep the lease while the run lasts; if it is lost (this instance
 	// stalled past it and another took over), stop.
 	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	var renewing sync.WaitGroup
+	defer func() { cancel(); renewing.Wait() }()
 	every := s.RenewEvery
 	if every <= 0 {
 		every = leaseFor / 3
 	}
+	renewing.Add(1)
 	go func() {
+		defer renewing.Done()
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {

@@ -61,7 +61,7 @@ func (w *world) instance() *app.Services {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	_, svc, err := app.Wire(cfg, cat, w.env.DB, w.env.Blob, w.key, w.clock.Now, testenv.Logger(w.t))
+	_, svc, err := app.Wire(cfg, cat, w.env.DB, w.env.Blob, w.key, w.clock.Now, testenv.Logger(w.t), nil)
 	if err != nil {
 		w.t.Fatal(err)
 	}

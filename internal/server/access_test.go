@@ -106,7 +106,7 @@ func (w *world) newInstance() (*server.Server, *app.Services) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	srv, svc, err := app.Wire(cfg, cat, w.env.DB, w.env.Blob, w.key, w.clock, testenv.Logger(w.t))
+	srv, svc, err := app.Wire(cfg, cat, w.env.DB, w.env.Blob, w.key, w.clock, testenv.Logger(w.t), nil)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -152,9 +152,9 @@ func (s *Server) handleAdminCourseZip(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="certificates-`+slug+`.zip"`)
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	certs, log := s.certs, s.log
+	certs, log, base := s.certs, s.log, s.ctx
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+		ctx, cancel := context.WithTimeout(base, 30*time.Minute) // a stop ends it
 		defer cancel()
 		if err := certs.WriteCourseZip(ctx, slug, w); err != nil {
 			log.Error("course certificates zip", "course", slug, "err", err)

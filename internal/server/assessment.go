@@ -187,21 +187,10 @@ func (s *Server) handleAttemptResult(c *fiber.Ctx) error {
 }
 
 // handOver issues the certificate of a completion and records it as CPD
-// straight away; whatever fails here, the reconcilers finish later.
+// straight away; whatever fails here (storage down, say), the reconciler
+// finishes later, and the learner's result page shows the pass meanwhile.
 func (s *Server) handOver(c *fiber.Ctx, enrolmentID string) {
-	ctx := c.UserContext()
-	if _, err := s.certs.Issue(ctx, enrolmentID); err != nil {
-		s.log.Warn("certificate not issued yet; the reconciler will retry", "err", err, "request_id", requestID(c))
-	}
-	e, err := s.learn.EnrolmentByID(ctx, enrolmentID)
-	if err != nil || e.Completion == nil {
-		return
-	}
-	if _, err := s.comply.RecordCourseCompletion(ctx, e); err != nil {
-		s.log.Warn("CPD not recorded yet; the reconciler will retry", "err", err, "request_id", requestID(c))
-		return
-	}
-	if err := s.learnMarks.ClearPending(ctx, enrolmentID, learning.PendingCPD); err != nil {
-		s.log.Warn("CPD hand-over marker not cleared; the reconciler will retry", "err", err, "request_id", requestID(c))
+	if err := s.handover.HandOver(c.UserContext(), enrolmentID); err != nil {
+		s.log.Warn("completion not handed over yet; the reconciler will finish it", "err", err, "request_id", requestID(c))
 	}
 }

@@ -68,14 +68,16 @@ func (s *Server) handleCertificateDownload(c *fiber.Ctx) error {
 		}
 		return c.Redirect(u, fiber.StatusSeeOther)
 	}
-	r, size, err := s.certs.Open(ctx, cert)
+	sctx, done := s.streamContext(c)
+	r, size, err := s.certs.Open(sctx, cert)
 	if err != nil {
+		done()
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "application/pdf")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+certificates.FileName(cert)+`"`)
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	c.Response().SetBodyStream(r, int(size)) // fasthttp closes r when done
+	c.Response().SetBodyStream(closeThen{r, done}, int(size)) // fasthttp closes r when done
 	return nil
 }
 

@@ -14,10 +14,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/compliance"
+	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/testenv"
 )
 
@@ -227,7 +229,11 @@ func TestMandatoryCourseCompletionBecomesCPDAndClears(t *testing.T) {
 		t.Fatalf("audit of the CPD entry the course added: %+v, %v", events, err)
 	}
 	// A second hand-over (the reconciler) adds nothing.
-	if _, err := w.svc.Comply.ReconcileCPD(ctx, w.env.DB); err != nil {
+	w.advance(time.Hour) // past the hand-over's grace
+	if err := w.svc.HandOver.HandOver(ctx, learning.EnrolmentID(id, "sample-course")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.HandOver.Reconcile(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if a, _ = w.env.DB.Advocate(ctx, id); len(a.CPD) != 1 {

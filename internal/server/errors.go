@@ -25,6 +25,7 @@ var statusOf = map[errs.Code]int{
 	errs.EFORBIDDEN:    fiber.StatusForbidden,
 	errs.ECONFLICT:     fiber.StatusConflict,
 	errs.ETOOMANY:      fiber.StatusTooManyRequests,
+	errs.EUNAVAILABLE:  fiber.StatusServiceUnavailable,
 	errs.EINTERNAL:     fiber.StatusInternalServerError,
 }
 
@@ -58,7 +59,10 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	default:
 		status = statusOf[errs.CodeOf(err)]
 	}
-	if status >= 500 {
+	if status == fiber.StatusServiceUnavailable {
+		c.Set(fiber.HeaderRetryAfter, "5")
+		s.log.Warn("a store is unavailable", "err", err, "method", c.Method(), "path", c.Path(), "request_id", requestID(c))
+	} else if status >= 500 {
 		s.log.Error("internal error", "err", err, "method", c.Method(), "path", c.Path(), "request_id", requestID(c))
 	}
 	if status == fiber.StatusTooManyRequests {

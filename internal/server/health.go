@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/family-advocacy/lms/internal/errs"
 )
 
 // handleHealthz handles GET /healthz: the process is alive.
@@ -24,7 +26,11 @@ func (s *Server) handleReadyz(c *fiber.Ctx) error {
 	for _, ch := range s.checks {
 		if err := ch.Ping(ctx); err != nil {
 			s.log.Warn("readiness check failed", "check", ch.Name, "err", err, "request_id", requestID(c))
-			failed = append(failed, ch.Name+": unreachable")
+			reason := "unreachable"
+			if errs.Is(err, errs.EUNAVAILABLE) {
+				reason = errs.MessageOf(err)
+			}
+			failed = append(failed, ch.Name+": "+reason)
 		}
 	}
 	if len(failed) > 0 {

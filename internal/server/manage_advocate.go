@@ -379,14 +379,16 @@ func (s *Server) handleEvidence(c *fiber.Ctx) error {
 	if err != nil || strconv.Itoa(n) != c.Params("n") {
 		return errs.E(errs.ENOTFOUND, "We could not find that file.")
 	}
-	ev, r, err := s.comply.Evidence(c.UserContext(), viewerOf(c).user, id, c.Params("entry"), n)
+	sctx, done := s.streamContext(c)
+	ev, r, err := s.comply.Evidence(sctx, viewerOf(c).user, id, c.Params("entry"), n)
 	if err != nil {
+		done()
 		return err
 	}
 	c.Set(fiber.HeaderContentType, ev.ContentType)
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+strings.ReplaceAll(ev.Name, `"`, "")+`"`)
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	c.Response().SetBodyStream(r, int(ev.Size))
+	c.Response().SetBodyStream(closeThen{r, done}, int(ev.Size))
 	return nil
 }
 

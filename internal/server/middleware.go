@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime/debug"
 	"time"
@@ -28,6 +30,45 @@ func withRequestID(c *fiber.Ctx) error {
 	c.Locals(localRequestID, id)
 	c.Set("X-Request-ID", id)
 	return c.Next()
+}
+
+// requestTimeout bounds the work of one request: its context, which reaches
+// the database, object storage and the mail server, ends then. (A file
+// streamed after the handler returns reads on a context of its own; see
+// streamContext.)
+const requestTimeout = 60 * time.Second
+
+// withDeadline gives the request a context with a deadline (Fiber's
+// UserContext is Background until set). It does not end when the process
+// is asked to stop: in-flight requests are finished.
+func withDeadline(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
+}
+
+// streamTimeout bounds a file streamed to a client.
+const streamTimeout = 15 * time.Minute
+
+// streamContext returns the context for reading a file that is streamed
+// to the client after the handler returns (when the request's own context
+// has ended), and the function to call when the stream is done.
+func (s *Server) streamContext(c *fiber.Ctx) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(c.UserContext()), streamTimeout)
+}
+
+// closeThen is a stream body that runs done once it is closed (fasthttp
+// closes a body stream when it has been sent).
+type closeThen struct {
+	io.ReadCloser
+	done func()
+}
+
+func (r closeThen) Close() error {
+	err := r.ReadCloser.Close()
+	r.done()
+	return err
 }
 
 // logRequests logs one line per request after it has been handled.

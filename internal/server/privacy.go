@@ -87,14 +87,16 @@ func (s *Server) handleExportDownload(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	e, r, size, err := s.rights.OpenExport(ctx, u, c.Params("id"))
+	sctx, done := s.streamContext(c)
+	e, r, size, err := s.rights.OpenExport(sctx, u, c.Params("id"))
 	if err != nil {
+		done()
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="my-data-`+e.Finished.Format(time.DateOnly)+`.zip"`)
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	c.Response().SetBodyStream(r, int(size)) // fasthttp closes r when done
+	c.Response().SetBodyStream(closeThen{r, done}, int(size)) // fasthttp closes r when done
 	return nil
 }
 

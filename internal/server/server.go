@@ -20,7 +20,9 @@ import (
 	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/config"
+	"github.com/family-advocacy/lms/internal/handover"
 	"github.com/family-advocacy/lms/internal/learning"
+	"github.com/family-advocacy/lms/internal/lifecycle"
 	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/privacy"
 )
@@ -43,14 +45,15 @@ type Deps struct {
 	Certs  *certificates.Service
 	Audit  *audit.Log
 	Comply *compliance.Service
-	// LearnMarks clears hand-over markers on enrolments.
-	LearnMarks interface {
-		ClearPending(ctx context.Context, enrolmentID, marker string) error
-	}
+	// HandOver turns a completion into its certificate and CPD entry.
+	HandOver *handover.Service
 	Outbox notify.OutboxReader
 	Inbox  InboxStore
 	Rights *privacy.Service
 	Key    []byte // secret key, for CSRF tokens
+	// Background owns work that outlives a request (a streamed ZIP); nil
+	// in tests.
+	Background *lifecycle.Group
 }
 
 // InboxStore keeps each user's in-app notifications.
@@ -77,9 +80,7 @@ type Server struct {
 	certs      *certificates.Service
 	audit      *audit.Log
 	comply     *compliance.Service
-	learnMarks interface {
-		ClearPending(ctx context.Context, enrolmentID, marker string) error
-	}
+	handover   *handover.Service
 	lessonHTML map[string]*lessonStatic
 	outbox     notify.OutboxReader
 	inbox      InboxStore
@@ -92,8 +93,8 @@ type Server struct {
 // New builds the server and its routes. It parses every template and page,
 // so a broken one fails here, at start-up.
 func New(d Deps) (*Server, error) {
-	s := &Server{ctx: context.Background(), cfg: d.Config, log: d.Logger, now: d.Clock, checks: d.Checks,
-		auth: d.Auth, learn: d.Learn, certs: d.Certs, audit: d.Audit, comply: d.Comply, learnMarks: d.LearnMarks, outbox: d.Outbox, inbox: d.Inbox, rights: d.Rights, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
+	s := &Server{ctx: d.Background.Context(), cfg: d.Config, log: d.Logger, now: d.Clock, checks: d.Checks,
+		auth: d.Auth, learn: d.Learn, certs: d.Certs, audit: d.Audit, comply: d.Comply, handover: d.HandOver, outbox: d.Outbox, inbox: d.Inbox, rights: d.Rights, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
 	m := hmac.New(sha256.New, d.Key)
 	m.Write([]byte("lms csrf v1"))
 	s.csrfKey = m.Sum(nil)
@@ -126,7 +127,7 @@ func New(d Deps) (*Server, error) {
 		// they are safe to keep beyond the handler, e.g. in caches.
 		Immutable: true,
 	})
-	s.app.Use(withRequestID, s.logRequests, s.recoverPanics, s.securityHeaders, s.loadViewer, s.checkCSRF)
+	s.app.Use(withRequestID, withDeadline, s.logRequests, s.recoverPanics, s.securityHeaders, s.loadViewer, s.checkCSRF)
 	s.routes()
 	return s, nil
 }

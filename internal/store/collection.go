@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
-	"sync"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -19,7 +19,7 @@ import (
 // and removes the sleeps. Reads are not affected (WAL readers never wait).
 type collection struct {
 	*mongo.Collection
-	wmu *sync.Mutex // nil: no serialisation (MongoDB)
+	wmu *writeLock // nil: no serialisation (MongoDB)
 }
 
 // coll returns a collection of the application's database.
@@ -27,58 +27,94 @@ func (db *DB) coll(name string) collection {
 	return collection{Collection: db.DB.Collection(name), wmu: db.wmu}
 }
 
-func (c collection) lock() func() {
+// lock takes the write lock (embedded) for one write; the error is the
+// context's, when it ended first.
+func (c collection) lock(ctx context.Context) (func(), error) {
 	if c.wmu == nil {
-		return func() {}
+		return func() {}, nil
 	}
-	c.wmu.Lock()
-	return c.wmu.Unlock
+	if err := c.wmu.Lock(ctx); err != nil {
+		return nil, err
+	}
+	return c.wmu.Unlock, nil
 }
 
 // InsertOne inserts a document.
 func (c collection) InsertOne(ctx context.Context, doc any, opts ...options.Lister[options.InsertOneOptions]) (*mongo.InsertOneResult, error) {
-	defer c.lock()()
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	return c.Collection.InsertOne(ctx, doc, opts...)
 }
 
 // InsertMany inserts documents.
 func (c collection) InsertMany(ctx context.Context, docs any, opts ...options.Lister[options.InsertManyOptions]) (*mongo.InsertManyResult, error) {
-	defer c.lock()()
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	return c.Collection.InsertMany(ctx, docs, opts...)
 }
 
 // UpdateOne updates a document.
 func (c collection) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (*mongo.UpdateResult, error) {
-	defer c.lock()()
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	return c.Collection.UpdateOne(ctx, filter, update, opts...)
 }
 
 // ReplaceOne replaces a document.
 func (c collection) ReplaceOne(ctx context.Context, filter, doc any, opts ...options.Lister[options.ReplaceOptions]) (*mongo.UpdateResult, error) {
-	defer c.lock()()
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	return c.Collection.ReplaceOne(ctx, filter, doc, opts...)
 }
 
 // DeleteOne deletes a document.
 func (c collection) DeleteOne(ctx context.Context, filter any, opts ...options.Lister[options.DeleteOneOptions]) (*mongo.DeleteResult, error) {
-	defer c.lock()()
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	return c.Collection.DeleteOne(ctx, filter, opts...)
 }
 
 // DeleteMany deletes documents.
 func (c collection) DeleteMany(ctx context.Context, filter any, opts ...options.Lister[options.DeleteManyOptions]) (*mongo.DeleteResult, error) {
-	defer c.lock()()
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	return c.Collection.DeleteMany(ctx, filter, opts...)
 }
 
 // FindOneAndUpdate updates a document and returns it.
 func (c collection) FindOneAndUpdate(ctx context.Context, filter, update any, opts ...options.Lister[options.FindOneAndUpdateOptions]) *mongo.SingleResult {
-	defer c.lock()()
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return mongo.NewSingleResultFromDocument(bson.D{}, err, nil)
+	}
+	defer unlock()
 	return c.Collection.FindOneAndUpdate(ctx, filter, update, opts...)
 }
 
 // UpdateMany updates every matching document.
 func (c collection) UpdateMany(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateManyOptions]) (*mongo.UpdateResult, error) {
-	defer c.lock()()
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	return c.Collection.UpdateMany(ctx, filter, update, opts...)
 }

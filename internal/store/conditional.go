@@ -35,7 +35,9 @@ func updateByIDIf[T any](ctx context.Context, db *DB, coll, id string, where bso
 		}
 		return &before, nil
 	}
-	db.wmu.Lock()
+	if err := db.wmu.Lock(ctx); err != nil {
+		return nil, err
+	}
 	defer db.wmu.Unlock()
 	err := raw.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&before)
 	if errors.Is(err, mongo.ErrNoDocuments) {

@@ -26,7 +26,9 @@ func (db *DB) Compact(ctx context.Context) error {
 		return nil
 	}
 	if db.wmu != nil {
-		db.wmu.Lock()
+		if err := db.wmu.Lock(ctx); err != nil {
+			return err
+		}
 		defer db.wmu.Unlock()
 	}
 	file := filepath.Join(db.sqliteDir, db.DB.Name()+".sqlite")

@@ -30,7 +30,9 @@ func (l list) lockList(ctx context.Context) (func(), error) {
 		h := fnv.New32a()
 		h.Write([]byte(l.name))
 		mu := &l.db.listMu[h.Sum32()%uint32(len(l.db.listMu))]
-		mu.Lock()
+		if err := mu.Lock(ctx); err != nil {
+			return nil, err
+		}
 		return mu.Unlock, nil
 	}
 	id, token := l.name+"!lock", randomToken()

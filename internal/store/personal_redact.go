@@ -24,7 +24,9 @@ func (db *DB) redactDoc(ctx context.Context, coll, id string, redact func(string
 	for attempt := 0; attempt < 5; attempt++ {
 		changed, err := func() (bool, error) {
 			if db.wmu != nil {
-				db.wmu.Lock()
+				if err := db.wmu.Lock(ctx); err != nil {
+					return false, err
+				}
 				defer db.wmu.Unlock()
 			}
 			var d bson.D

@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -36,10 +35,10 @@ type DB struct {
 	URI    string // the URI connected to (embedded: the loopback listener)
 
 	stopEmbedded func()
-	sqliteDir    string          // embedded: FerretDB's SQLite directory (see EnsureIDIndexes)
-	wmu          *sync.Mutex     // embedded: writes take turns (see collection)
-	ldr          *loaderState    // a Loader's copy: list rows gather in memory
-	listMu       *[64]sync.Mutex // embedded: each list's writes take turns (see lockList)
+	sqliteDir    string         // embedded: FerretDB's SQLite directory (see EnsureIDIndexes)
+	wmu          *writeLock     // embedded: writes take turns (see collection)
+	ldr          *loaderState   // a Loader's copy: list rows gather in memory
+	listMu       *[64]writeLock // embedded: each list's writes take turns (see lockList)
 	monitor      *event.CommandMonitor
 }
 
@@ -98,7 +97,7 @@ func Open(ctx context.Context, uri, database, dataDir string, logger *slog.Logge
 	db := &DB{URI: uri}
 	if uri == "" {
 		db.sqliteDir = filepath.Join(dataDir, "db")
-		db.wmu, db.listMu = &sync.Mutex{}, &[64]sync.Mutex{}
+		db.wmu, db.listMu = newWriteLock(), newListLocks()
 		e, err := StartEmbedded(db.sqliteDir, logger)
 		if err != nil {
 			return nil, err
@@ -143,7 +142,7 @@ func ConnectWith(ctx context.Context, uri, database string, o ConnectOptions) (*
 	db := &DB{URI: uri, monitor: o.Monitor}
 	if o.SQLiteDir != "" {
 		db.sqliteDir = o.SQLiteDir
-		db.wmu, db.listMu = &sync.Mutex{}, &[64]sync.Mutex{}
+		db.wmu, db.listMu = newWriteLock(), newListLocks()
 	}
 	if err := db.connect(ctx, database); err != nil {
 		db.Close(context.Background())
@@ -177,6 +176,48 @@ func (db *DB) connect(ctx context.Context, database string) error {
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	return db.Client.Ping(ctx, nil)
+}
+
+// CheckWritable checks that the database answers and takes a write (one
+// point upsert), and, embedded, that its directory has room for more: a
+// database that answers reads but cannot write (a full disk, a read-only
+// directory, a replica set without a primary) is not ready to serve.
+func (db *DB) CheckWritable(ctx context.Context) error {
+	if err := db.Client.Ping(ctx, nil); err != nil {
+		return errs.Wrap(errs.EUNAVAILABLE, err, "not answering")
+	}
+	if db.sqliteDir != "" {
+		if err := checkRoom(db.sqliteDir); err != nil {
+			return err
+		}
+	}
+	_, err := db.coll("meta").UpdateOne(ctx, bson.D{{Key: "_id", Value: "readiness"}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "at", Value: time.Now().UTC()}}}}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return errs.Wrap(errs.EUNAVAILABLE, err, "cannot write")
+	}
+	return nil
+}
+
+// readinessRoom is how much free room the embedded database's directory
+// must have: enough for a burst of writes and their log.
+const readinessRoom = 1 << 20
+
+// checkRoom writes and removes readinessRoom bytes in dir.
+func checkRoom(dir string) error {
+	f, err := os.CreateTemp(dir, ".room-*")
+	if err != nil {
+		return errs.Wrap(errs.EUNAVAILABLE, err, "cannot write to its directory %s (read-only?)", dir)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := f.Write(make([]byte, readinessRoom)); err != nil {
+		return errs.Wrap(errs.EUNAVAILABLE, err, "no room left in %s (disk full?)", dir)
+	}
+	if err := f.Sync(); err != nil {
+		return errs.Wrap(errs.EUNAVAILABLE, err, "no room left in %s (disk full?)", dir)
+	}
+	return nil
 }
 
 // Close disconnects and stops the embedded database if this DB started it.

@@ -73,7 +73,9 @@ func (db *DB) tryThrottle(ctx context.Context, key string, scheduled time.Time,
 	if db.wmu != nil {
 		// Embedded: read, decide and write by _id under the lock that
 		// orders every write, so nothing changes in between.
-		db.wmu.Lock()
+		if err := db.wmu.Lock(ctx); err != nil {
+			return auth.Throttle{}, false, throttleDone, err
+		}
 		defer db.wmu.Unlock()
 	}
 	cur := auth.Throttle{Key: key}

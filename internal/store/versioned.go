@@ -37,7 +37,9 @@ func updateVersioned[T any](ctx context.Context, db *DB, coll, id, what string, 
 	raw := db.DB.Collection(coll)
 	for attempt := 0; attempt < 5; attempt++ {
 		if db.wmu != nil {
-			db.wmu.Lock()
+			if err := db.wmu.Lock(ctx); err != nil {
+				return nil, err
+			}
 		}
 		doc, err := func() (*T, error) {
 			var d versioned[T]

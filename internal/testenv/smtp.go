@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -39,6 +40,24 @@ type SMTPServer struct {
 	mail   []Mail
 	failTo map[string]bool
 	srv    *smtp.Server
+	delay  time.Duration // each DATA takes this long (to see concurrency)
+
+	conns, open, maxOpen int // connections: in all, open now, most open at once
+}
+
+// Connections reports how many connections the server accepted in all and
+// the most that were open at once.
+func (s *SMTPServer) Connections() (total, maxOpen int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns, s.maxOpen
+}
+
+// SlowDown makes the server take d over each message it accepts.
+func (s *SMTPServer) SlowDown(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
 }
 
 const smtpUser, smtpPass = "lms", "test-smtp-password"
@@ -51,7 +70,14 @@ func StartSMTP(t testing.TB) *SMTPServer {
 		t.Fatal(err)
 	}
 	s := &SMTPServer{URL: "smtp://" + smtpUser + ":" + smtpPass + "@" + l.Addr().String() + "?tls=none", failTo: map[string]bool{}}
-	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{s: s}, nil }))
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+		s.mu.Lock()
+		s.conns++
+		s.open++
+		s.maxOpen = max(s.maxOpen, s.open)
+		s.mu.Unlock()
+		return &smtpSession{s: s}, nil
+	}))
 	s.srv.Domain = "localhost"
 	s.srv.AllowInsecureAuth = true
 	go func() { _ = s.srv.Serve(l) }()
@@ -136,6 +162,10 @@ func (ss *smtpSession) Data(r io.Reader) error {
 		m.Text, m.HTML = bodies(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
 	}
 	ss.s.mu.Lock()
+	delay := ss.s.delay
+	ss.s.mu.Unlock()
+	time.Sleep(delay)
+	ss.s.mu.Lock()
 	ss.s.mail = append(ss.s.mail, m)
 	ss.s.mu.Unlock()
 	return nil
@@ -143,7 +173,12 @@ func (ss *smtpSession) Data(r io.Reader) error {
 
 func (ss *smtpSession) Reset() { ss.from, ss.to = "", nil }
 
-func (ss *smtpSession) Logout() error { return nil }
+func (ss *smtpSession) Logout() error {
+	ss.s.mu.Lock()
+	ss.s.open--
+	ss.s.mu.Unlock()
+	return nil
+}
 
 // bodies decodes the text and HTML parts of a message body.
 func bodies(contentType, encoding string, body io.Reader) (text, html string) {
