@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -318,5 +320,48 @@ func waitForJob(t *testing.T, s *certificates.Service, id string) *certificates.
 			t.Fatalf("job %s did not finish: %+v", id, j)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// recordFirst is the certificate store's object storage, checking that
+// every certificate file stored already has its record in the database
+// and its holder's list: a crash after the upload then leaves nothing that
+// /verify, erasure or the data download cannot see.
+type recordFirst struct {
+	certificates.Blobs
+	f      *fixture
+	t      *testing.T
+	stored atomic.Int64
+}
+
+func (r *recordFirst) Put(ctx context.Context, key string, body io.Reader, size int64, contentType string) error {
+	code := strings.TrimSuffix(strings.TrimPrefix(key, "certificates/"), ".pdf")
+	if _, err := r.f.env.DB.Certificate(ctx, code); err != nil {
+		r.t.Errorf("%s stored before its certificate was recorded: %v", key, err)
+	}
+	r.stored.Add(1)
+	return r.Blobs.Put(ctx, key, body, size, contentType)
+}
+
+func TestNoCertificateFileIsStoredBeforeItsRecord(t *testing.T) {
+	testRenderer(t)
+	f := newFixture(t)
+	eid := f.complete(t, f.user.ID)
+	checking := &recordFirst{Blobs: f.env.Blob, f: f, t: t}
+	svc := f.newService()
+	svc.Blobs = checking
+	var wg sync.WaitGroup
+	for range 8 { // concurrent requests for the same completion
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := svc.Issue(context.Background(), eid); err != nil {
+				t.Errorf("issue: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if checking.stored.Load() == 0 || countCertificates(t, f) != 1 {
+		t.Fatalf("files stored %d, certificates %d; want at least one file and one certificate", checking.stored.Load(), countCertificates(t, f))
 	}
 }
