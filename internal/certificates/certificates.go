@@ -94,6 +94,8 @@ type Revision struct {
 	// SHA256 is the hash of this revision's file, once it is stored (how
 	// an erasure finds the file hashes of a person's certificates).
 	SHA256 string `bson:"sha256,omitempty"`
+
+	unsaved bool // made in memory, not stored yet
 }
 
 // Claim ties a completion to the one code it gets.
@@ -167,6 +169,11 @@ type Store interface {
 	InsertCertificate(ctx context.Context, c *Certificate) error // ECONFLICT when it exists
 	Certificate(ctx context.Context, code string) (*Certificate, error)
 	UpdateCertificate(ctx context.Context, code string, u CertificateUpdate) error // ENOTFOUND when there is none
+	// ListCertificate enters a certificate in its course's list and the
+	// expiry schedule (idempotent); done before it is first marked issued.
+	ListCertificate(ctx context.Context, c *Certificate) error
+	// UpdateCertificateAndGet is UpdateCertificate returning the certificate as the write left it.
+	UpdateCertificateAndGet(ctx context.Context, code string, u CertificateUpdate) (*Certificate, error)
 	InsertRevision(ctx context.Context, r *Revision) error                         // ECONFLICT when it exists
 	InsertRevisions(ctx context.Context, rs []*Revision) error                     // existing ones are left as they are
 	Revision(ctx context.Context, code string, n int) (*Revision, error)

@@ -261,7 +261,7 @@ func (s *Service) reissueInJob(ctx context.Context, c *Certificate, j *Job) (*Re
 		return nil, nil, err
 	}
 	c.LastJob = j.ID
-	if err := s.markIssued(ctx, c, rev, pdf, "", false); err != nil {
+	if err := s.markIssued(ctx, c, rev, pdf); err != nil {
 		return nil, nil, err
 	}
 	rev.SHA256 = c.SHA256

@@ -50,10 +50,8 @@ type Document struct {
 	Expires       time.Time // zero: no expiry
 	VerifyURL     string
 	Issued        time.Time // PDF creation date; fixed so rendering is repeatable
-	// QR is the QR code of VerifyURL. Encoding one takes boombuler/barcode
-	// about 2 ms (it tries all eight masks), so it is made once per
-	// certificate and kept with it; when nil or for another URL, Render
-	// makes it.
+	// QR is the QR code of VerifyURL, made once per certificate and kept
+	// with it; when nil or for another URL, Render makes it.
 	QR *QRCode
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/lifecycle"
 	"github.com/family-advocacy/lms/internal/secrets"
+	"golang.org/x/sync/errgroup"
 )
 
 // Deps are what a Service uses besides its store.
@@ -82,16 +83,20 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 	if e.Completion == nil {
 		return nil, errs.E(errs.ECONFLICT, "This course has not been completed yet.")
 	}
-	claim, err := s.claim(ctx, e.ID+"/"+strconv.Itoa(e.Completion.Attempt))
+	claim, fresh, err := s.claim(ctx, e.ID+"/"+strconv.Itoa(e.Completion.Attempt))
 	if err != nil {
 		return nil, fmt.Errorf("certificates: claim for %s: %w", e.ID, err)
 	}
-	cert, err := s.record(ctx, e, claim)
+	cert, err := s.record(ctx, e, claim, fresh)
 	if err != nil {
 		return nil, fmt.Errorf("certificates: record for %s: %w", e.ID, err)
 	}
 	if cert.Status != StatusIssued || cert.PendingRevision > 0 {
-		if err := s.finish(ctx, cert, nil); err != nil {
+		var first *Revision // this call's own first revision, saved with its file's hash
+		if fresh {
+			first = &Revision{ID: revisionID(cert.Code, 1), Code: cert.Code, N: 1, Name: cert.Name, IssuedAt: cert.ClaimedAt, unsaved: true}
+		}
+		if err := s.finish(ctx, cert, first); err != nil {
 			return nil, fmt.Errorf("certificates: issue %s: %w", cert.Code, err)
 		}
 	}
@@ -101,23 +106,26 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 	return cert, nil
 }
 
-// claim returns the claim of a completion: a new one with a new code, or
-// the one an earlier or concurrent call made.
-func (s *Service) claim(ctx context.Context, key string) (*Claim, error) {
+// claim returns the claim of a completion: a new one with a new code
+// (fresh), or the one an earlier or concurrent call made.
+func (s *Service) claim(ctx context.Context, key string) (*Claim, bool, error) {
 	c := &Claim{Key: key, Code: NewCode(), At: s.Now().UTC()}
 	err := s.store.InsertClaim(ctx, c)
 	if errs.Is(err, errs.ECONFLICT) {
-		return s.store.Claim(ctx, key)
+		c, err = s.store.Claim(ctx, key)
+		return c, false, err
 	}
-	return c, err
+	return c, err == nil, err
 }
 
 // record returns the certificate of a claim, recording it as claimed if
-// it is not recorded yet.
-func (s *Service) record(ctx context.Context, e *learning.Enrolment, claim *Claim) (*Certificate, error) {
-	cert, err := s.store.Certificate(ctx, claim.Code)
-	if !errs.Is(err, errs.ENOTFOUND) {
-		return cert, err
+// it is not recorded yet (a fresh claim's certificate cannot be).
+func (s *Service) record(ctx context.Context, e *learning.Enrolment, claim *Claim, fresh bool) (*Certificate, error) {
+	if !fresh {
+		cert, err := s.store.Certificate(ctx, claim.Code)
+		if !errs.Is(err, errs.ENOTFOUND) {
+			return cert, err
+		}
 	}
 	u, err := s.Accounts.User(ctx, e.UserID)
 	if err != nil {
@@ -127,7 +135,7 @@ func (s *Service) record(ctx context.Context, e *learning.Enrolment, claim *Clai
 	if err != nil {
 		return nil, err
 	}
-	cert = s.newCertificate(e, claim, u, qr)
+	cert := s.newCertificate(e, claim, u, qr)
 	if err := s.store.InsertCertificate(ctx, cert); errs.Is(err, errs.ECONFLICT) {
 		return s.store.Certificate(ctx, claim.Code) // a concurrent call recorded it
 	} else if err != nil {
@@ -162,8 +170,10 @@ func (s *Service) newCertificate(e *learning.Enrolment, claim *Claim, u *auth.Us
 func revisionID(code string, n int) string { return code + "/" + strconv.Itoa(n) }
 
 // finish renders the certificate's pending revision (rev, or read when
-// nil), stores the PDF and marks it issued. Every step repeats safely: the
-// same revision always renders to the same bytes.
+// nil), stores the PDF and marks it issued. A revision not saved yet (a
+// first issue's) is saved once its file is stored, with the file's hash.
+// Every step repeats safely: the same revision always renders to the same
+// bytes.
 func (s *Service) finish(ctx context.Context, c *Certificate, rev *Revision) error {
 	if c.NameErased {
 		// The holder was erased while this was pending: the record stays for
@@ -199,19 +209,48 @@ func (s *Service) finish(ctx context.Context, c *Certificate, rev *Revision) err
 	if err != nil {
 		return err
 	}
-	if err := s.Blobs.Put(ctx, ObjectKey(c.Code), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf"); err != nil {
+	// The file is uploaded while what points at it is written: a first
+	// issue's rows in its course's list and the expiry schedule, the
+	// revision's record (or its file's hash on it) and the hash by which an
+	// uploaded copy verifies. All of it before the write that marks the
+	// certificate issued, after which the reconciler no longer looks at it.
+	sum := sha256.Sum256(pdf)
+	sha := hex.EncodeToString(sum[:])
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return s.Blobs.Put(gctx, ObjectKey(c.Code), bytes.NewReader(pdf), int64(len(pdf)), "application/pdf")
+	})
+	if c.Status == StatusClaimed {
+		g.Go(func() error { return s.store.ListCertificate(gctx, c) })
+	}
+	g.Go(func() error {
+		switch {
+		case rev.unsaved:
+			rev.SHA256 = sha
+			return ignoreConflict(s.store.InsertRevision(gctx, rev))
+		case rev.SHA256 != sha:
+			return s.store.SetRevisionSHA(gctx, c.Code, rev.N, sha)
+		}
+		return nil
+	})
+	g.Go(func() error { return s.store.PutHash(gctx, &Hash{SHA256: sha, Code: c.Code, Revision: rev.N}) })
+	if err := g.Wait(); err != nil {
 		return err
 	}
-	if err := s.markIssued(ctx, c, rev, pdf, "", true); err != nil {
+	rev.unsaved, rev.SHA256 = false, sha
+	if err := s.markIssued(ctx, c, rev, pdf); err != nil {
 		return err
+	}
+	if !c.NameErased {
+		return nil
 	}
 	return s.erasedMeanwhile(ctx, c.Code, rev.N)
 }
 
-// markIssued records the stored file's hash (unless withHash is false: a
-// bulk job records a batch's hashes in one write) and marks the certificate
-// issued at revision rev (and, when enrolmentID is set, hands it over).
-func (s *Service) markIssued(ctx context.Context, c *Certificate, rev *Revision, pdf []byte, enrolmentID string, withHash bool) error {
+// markIssued marks the certificate issued at revision rev, whose file is
+// stored and whose hashes are recorded (by finish, or, for a bulk job, a
+// batch at a time). It notes on c whether the holder was erased meanwhile.
+func (s *Service) markIssued(ctx context.Context, c *Certificate, rev *Revision, pdf []byte) error {
 	if s.FaultAfterPut != nil {
 		if err := s.FaultAfterPut(c.Code); err != nil {
 			return err
@@ -226,31 +265,12 @@ func (s *Service) markIssued(ctx context.Context, c *Certificate, rev *Revision,
 	f := CertificateUpdate{Status: new(StatusIssued), Revision: new(rev.N), PendingRevision: new(0), SHA256: &sha, Size: new(int64(len(pdf))),
 		Name: new(rev.Name), IssuedAt: &issuedAt, RevisedAt: new(rev.IssuedAt), OrgID: new(c.OrgID), LastJob: new(c.LastJob),
 		ClearReissueRequest: c.ReissueRequest != nil && rev.N > 1}
-	// In this order: what verifies the file (its hash, its revision's
-	// hash) before the write that marks it issued, after which the
-	// reconciler no longer looks at it.
-	if withHash {
-		if err := s.store.PutHash(ctx, &Hash{SHA256: sha, Code: c.Code, Revision: rev.N}); err != nil {
-			return err
-		}
-	}
-	if withHash && rev.SHA256 != sha {
-		// A revision recorded before its file was made (a first issue, a
-		// reissue) learns its file's hash; a bulk job's revisions are
-		// written after, with it.
-		if err := s.store.SetRevisionSHA(ctx, c.Code, rev.N, sha); err != nil {
-			return err
-		}
-	}
 	rev.SHA256 = sha
-	if err := s.store.UpdateCertificate(ctx, c.Code, f); err != nil {
+	after, err := s.store.UpdateCertificateAndGet(ctx, c.Code, f)
+	if err != nil {
 		return err
 	}
-	if enrolmentID != "" {
-		if err := s.Enrolments.AttachCertificate(ctx, enrolmentID, c.Code); err != nil {
-			return err
-		}
-	}
+	c.NameErased = after.NameErased // erased meanwhile? (see erasedMeanwhile)
 	c.Status, c.Revision, c.PendingRevision, c.SHA256, c.Size, c.Name, c.IssuedAt, c.RevisedAt = StatusIssued, rev.N, 0, sha, int64(len(pdf)), rev.Name, issuedAt, rev.IssuedAt
 	return nil
 }

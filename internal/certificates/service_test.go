@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -218,15 +219,20 @@ func TestCrashBetweenPutAndMarkIssuedIsFinishedAfterRestart(t *testing.T) {
 	if c, _ := f.certs.Get(ctx, stored); certificates.StateOf(c, f.clock()) != certificates.StatePreparing {
 		t.Fatalf("after the crash the code verifies as %s, want preparing", certificates.StateOf(c, f.clock()))
 	}
-	// Restart: a new service's reconciler finishes the job, once the
-	// request that started it has had its time.
+	// Restart: the completion is still marked for its certificate, so the
+	// hand-over reconciler (internal/handover) calls Issue again once the
+	// request that started it has had its time; Issue finds the claim and
+	// the record and finishes them.
 	restarted := f.newService()
 	if n, err := restarted.Reconcile(ctx); err != nil || n != 0 {
-		t.Fatalf("reconcile within the grace period: %d, %v; want the job left to its request", n, err)
+		t.Fatalf("certificate reconcile: %d, %v; want a first issue left to the hand-over", n, err)
+	}
+	if e, _ := f.env.DB.Enrolment(ctx, eid); !slices.Contains(e.Pending, learning.PendingCertificate) {
+		t.Fatalf("the completion is no longer marked for its certificate: %v", e.Pending)
 	}
 	f.advance(certificates.ReconcileGrace)
-	if n, err := restarted.Reconcile(ctx); err != nil || n == 0 {
-		t.Fatalf("reconcile: %d, %v", n, err)
+	if c, err := restarted.Issue(ctx, eid); err != nil || c.Code != stored {
+		t.Fatalf("issue after the restart: %+v, %v; want %s", c, err, stored)
 	}
 	if countCertificates(t, f) != 1 {
 		t.Fatalf("certificates: %d, want 1", countCertificates(t, f))

@@ -37,12 +37,21 @@ func (db *DB) Claim(ctx context.Context, key string) (*certificates.Claim, error
 }
 
 // InsertCertificate inserts a certificate; ECONFLICT when it exists. It is
-// entered in its lists, and queued while it is not yet issued, first.
+// entered in its holder's list first (so erasure and the data download
+// find it from the start; its other lists follow before it is issued: see
+// ListCertificate), and queued first while it is not yet issued — unless
+// it is a completion's (it has a claim key): the completion's hand-over
+// queue already holds it until it is issued and handed over.
 func (db *DB) InsertCertificate(ctx context.Context, c *certificates.Certificate) error {
-	if err := db.indexCertificate(ctx, c); err != nil {
+	if err := db.notePerson(ctx, c.UserID, Ref{Collection: colCertificates, ID: c.Code}); err != nil {
 		return err
 	}
-	if c.Status != certificates.StatusIssued || c.PendingRevision > 0 {
+	if c.Status == certificates.StatusIssued {
+		if err := db.ListCertificate(ctx, c); err != nil {
+			return err
+		}
+	}
+	if c.ClaimKey == "" && (c.Status != certificates.StatusIssued || c.PendingRevision > 0) {
 		if err := db.PutWork(ctx, QueueCertificates, c.Code, c.ClaimedAt); err != nil {
 			return err
 		}
@@ -59,29 +68,54 @@ func (db *DB) Certificate(ctx context.Context, code string) (*certificates.Certi
 // a learner's request for one, is queued before the write; finished, it
 // leaves its queue after.
 func (db *DB) UpdateCertificate(ctx context.Context, code string, u certificates.CertificateUpdate) error {
+	_, err := db.updateCertificate(ctx, code, u, false)
+	return err
+}
+
+// UpdateCertificateAndGet is UpdateCertificate returning the certificate
+// as the write left it (in the same round trip).
+func (db *DB) UpdateCertificateAndGet(ctx context.Context, code string, u certificates.CertificateUpdate) (*certificates.Certificate, error) {
+	return db.updateCertificate(ctx, code, u, true)
+}
+
+func (db *DB) updateCertificate(ctx context.Context, code string, u certificates.CertificateUpdate, get bool) (*certificates.Certificate, error) {
 	now := time.Now().UTC()
 	if u.PendingRevision != nil && *u.PendingRevision > 0 {
 		if err := db.PutWork(ctx, QueueCertificates, code, now); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if u.ReissueRequest != nil {
 		if err := db.PutWork(ctx, QueueReissue, code, now); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if err := db.updateByID(ctx, colCertificates, code, certificateUpdate(u).doc()); err != nil {
-		return err
+	var after *certificates.Certificate
+	if get {
+		after = &certificates.Certificate{}
+		err := db.coll(colCertificates).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: code}}, certificateUpdate(u).doc(),
+			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(after)
+		if err != nil {
+			return nil, notFound(err, "certificate")
+		}
+	} else if err := db.updateByID(ctx, colCertificates, code, certificateUpdate(u).doc()); err != nil {
+		return nil, err
 	}
-	if u.Status != nil && *u.Status == certificates.StatusIssued && u.PendingRevision != nil && *u.PendingRevision == 0 {
+	// A revision finished leaves the queue. (A first issue was not queued:
+	// see InsertCertificate; one queued by an older version is dropped by
+	// the reconciler once it finds it finished.)
+	if u.Status != nil && *u.Status == certificates.StatusIssued && u.PendingRevision != nil && *u.PendingRevision == 0 &&
+		(u.Revision == nil || *u.Revision > 1) {
 		if err := db.DoneWork(ctx, QueueCertificates, code); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if u.ClearReissueRequest && u.ReissueRequest == nil {
-		return db.DoneWork(ctx, QueueReissue, code)
+		if err := db.DoneWork(ctx, QueueReissue, code); err != nil {
+			return nil, err
+		}
 	}
-	return nil
+	return after, nil
 }
 
 // DeleteRevision deletes revision n of a certificate (none is fine).

@@ -47,12 +47,21 @@ func certExpirySort(c *certificates.Certificate) string {
 	return c.ExpiresAt.In(compliance.London).Format("2006-01-02") + "/" + c.Code
 }
 
-// indexCertificate enters a certificate in its lists (before it is inserted).
-// The three lists are written side by side: their reads overlap, and each
-// list's writes take their own turn.
+// indexCertificate enters a certificate in every list (the bulk loader
+// and the upgrade, which write issued certificates).
 func (db *DB) indexCertificate(ctx context.Context, c *certificates.Certificate) error {
+	if err := db.notePerson(ctx, c.UserID, Ref{Collection: colCertificates, ID: c.Code}); err != nil {
+		return err
+	}
+	return db.ListCertificate(ctx, c)
+}
+
+// ListCertificate enters a certificate in its course's list and the
+// expiry schedule, side by side. (Its holder's list takes it before it is
+// recorded; these two before it is issued: see InsertCertificate.)
+// Idempotent.
+func (db *DB) ListCertificate(ctx context.Context, c *certificates.Certificate) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return db.notePerson(gctx, c.UserID, Ref{Collection: colCertificates, ID: c.Code}) })
 	g.Go(func() error { return db.courseCerts(c.Course).Add(gctx, c.Code, c.Code, struct{}{}) })
 	if c.ExpiresAt != nil {
 		g.Go(func() error {
