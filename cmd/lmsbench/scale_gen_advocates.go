@@ -44,7 +44,7 @@ func (g *generator) advocate(ctx context.Context, rng *rand.Rand, u *auth.User, 
 		number := fmt.Sprintf("00%010d", rng.Int64N(1e10))
 		d.CertificateNumber, d.NumberLast4 = seal("dbs-number", d.ID, number), number[len(number)-4:]
 		d.OriginalSeenBy, d.RecordedBy = mgr.Name, mgr.Name
-		if d.DecisionAt != nil && g.anchor.Sub(*d.DecisionAt) < compliance.ScanRetention {
+		if d.DecisionAt != nil && g.anchor.Before(compliance.ScanDeleteAfter(*d.DecisionAt)) {
 			d.DecisionNotes = seal("dbs-notes", d.ID, "Enhanced check with children's barred list; nothing disclosed.")
 		}
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/certificates"
-	"github.com/family-advocacy/lms/internal/compliance"
+	"github.com/family-advocacy/lms/internal/civil"
 	"github.com/family-advocacy/lms/internal/learning"
 )
 
@@ -37,7 +37,7 @@ func (g *generator) certificate(rng *rand.Rand, u *auth.User, c *courses.Course,
 		QR: qr, Status: certificates.StatusIssued, ClaimedAt: at, IssuedAt: at, Revision: 1, RevisedAt: at, Size: int64(36000 + rng.IntN(12000))}
 	cert.SHA256 = fileHash(code, 1)
 	if c.ValidForMonths > 0 {
-		exp := comp.At.In(compliance.London).AddDate(0, c.ValidForMonths, 0).UTC()
+		exp := civil.AddMonthsTo(comp.At, c.ValidForMonths).UTC()
 		cert.ExpiresAt = &exp
 	}
 	if len(g.meta.Codes) < 200 {

@@ -315,16 +315,18 @@ func reconcileLoop(ctx context.Context, svc *Services, log *slog.Logger) {
 // Reconcile runs one pass of the reconcilers, each reading only its work
 // queues: submissions not yet on their enrolment, completions not yet
 // handed over, certificates not yet finished (and bulk jobs whose instance
-// stopped), and email due for delivery. A step that fails is logged and
+// stopped), changes to compliance records not yet followed up, and email
+// due for delivery. A step that fails is logged and
 // the others still run; the first error is returned.
 func (svc *Services) Reconcile(ctx context.Context, log *slog.Logger) error {
 	steps := []struct {
 		what, done string
-		run  func(context.Context) (int, error)
+		run        func(context.Context) (int, error)
 	}{
 		{"reconciling submissions", "recorded submissions left unrecorded by a crash", svc.Learn.Reconcile},
 		{"handing completed courses over", "handed completed courses over to certificates and CPD", svc.HandOver.Reconcile},
 		{"reconciling certificates", "finished certificate work left half-done", svc.Certs.Reconcile},
+		{"following up changes to compliance records", "finished changes to compliance records left half-done", svc.Comply.Reconcile},
 		{"delivering queued email", "attempted queued email", svc.Mail.DeliverDue},
 	}
 	var first error

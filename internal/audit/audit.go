@@ -8,6 +8,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"time"
+
+	"github.com/family-advocacy/lms/internal/errs"
 )
 
 // Event is one audited action. Before and After hold non-sensitive fields
@@ -87,9 +89,12 @@ func (l *Log) EventsPage(ctx context.Context, q Query) (*Page, error) {
 	return l.store.EventsPage(ctx, q)
 }
 
-// Record writes one event. It fills in the ID and time.
+// Record writes one event. It fills in the ID and time when they are not
+// set. An event whose ID is set is recorded once however often it is
+// given (a follow-up that records it again after a crash).
 func (l *Log) Record(ctx context.Context, e Event) error {
-	if e.ID == "" {
+	fixed := e.ID != ""
+	if !fixed {
 		b := make([]byte, 12)
 		_, _ = rand.Read(b)
 		e.ID = hex.EncodeToString(b)
@@ -97,5 +102,9 @@ func (l *Log) Record(ctx context.Context, e Event) error {
 	if e.At.IsZero() {
 		e.At = l.Now().UTC()
 	}
-	return l.store.InsertEvent(ctx, &e)
+	err := l.store.InsertEvent(ctx, &e)
+	if fixed && errs.Is(err, errs.ECONFLICT) {
+		return nil
+	}
+	return err
 }

@@ -108,6 +108,10 @@ func TestManagedMinioIsRestartedAfterItDies(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
+		// The supervisor notices the new child is healthy within its poll.
+		for settle := time.Now().Add(2 * time.Second); srv.Restarting() && time.Now().Before(settle); {
+			time.Sleep(20 * time.Millisecond)
+		}
 		if srv.PID() == first || srv.Restarting() {
 			t.Fatalf("round %d: pid %d (was %d), restarting %v", round, srv.PID(), first, srv.Restarting())
 		}

@@ -174,8 +174,8 @@ type Store interface {
 	ListCertificate(ctx context.Context, c *Certificate) error
 	// UpdateCertificateAndGet is UpdateCertificate returning the certificate as the write left it.
 	UpdateCertificateAndGet(ctx context.Context, code string, u CertificateUpdate) (*Certificate, error)
-	InsertRevision(ctx context.Context, r *Revision) error                         // ECONFLICT when it exists
-	InsertRevisions(ctx context.Context, rs []*Revision) error                     // existing ones are left as they are
+	InsertRevision(ctx context.Context, r *Revision) error     // ECONFLICT when it exists
+	InsertRevisions(ctx context.Context, rs []*Revision) error // existing ones are left as they are
 	Revision(ctx context.Context, code string, n int) (*Revision, error)
 	DeleteRevision(ctx context.Context, code string, n int) error
 	PutHash(ctx context.Context, h *Hash) error

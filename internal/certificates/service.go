@@ -14,6 +14,7 @@ import (
 
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/civil"
 	"github.com/family-advocacy/lms/internal/errs"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/lifecycle"
@@ -161,7 +162,7 @@ func (s *Service) newCertificate(e *learning.Enrolment, claim *Claim, u *auth.Us
 		CPDHours: comp.CPDHours, QR: qr, Status: StatusClaimed, ClaimedAt: claim.At, PendingRevision: 1,
 	}
 	if course, err := s.Catalogue.Get(e.Course); err == nil && course.ValidForMonths > 0 {
-		exp := comp.At.In(london).AddDate(0, course.ValidForMonths, 0).UTC()
+		exp := civil.AddMonthsTo(comp.At, course.ValidForMonths).UTC() // the month's last day when it is shorter
 		c.ExpiresAt = &exp
 	}
 	return c

@@ -1,6 +1,7 @@
 package certificates
 
 import (
+	"github.com/family-advocacy/lms/internal/civil"
 	"strings"
 	"time"
 )
@@ -62,12 +63,6 @@ func splitInTwo(s string) []string {
 	return []string{strings.Join(words[:half], " "), strings.Join(words[half:], " ")}
 }
 
-var london = func() *time.Location {
-	l, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
+var london = civil.London
 
 func londonDate(t time.Time) string { return t.In(london).Format("2 January 2006") }

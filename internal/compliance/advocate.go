@@ -1,6 +1,7 @@
 package compliance
 
 import (
+	"github.com/family-advocacy/lms/internal/audit"
 	"strings"
 	"time"
 	"unicode"
@@ -90,6 +91,14 @@ type Advocate struct {
 	Training map[string]time.Time `bson:"training"`
 
 	Snapshot Snapshot `bson:"snapshot"`
+
+	// Outbox holds audit events saved with the change they describe, until
+	// they are in the audit trail (see followups.go).
+	Outbox []audit.Event `bson:"outbox,omitempty"`
+	// CreatedByID and CreatedBy, on a follow-up's record to create, name
+	// who asked for it.
+	CreatedByID string `bson:"created_by_id,omitempty"`
+	CreatedBy   string `bson:"created_by,omitempty"`
 }
 
 // DBSCheck is one DBS certificate and what was done with it.

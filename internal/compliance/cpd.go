@@ -2,6 +2,8 @@ package compliance
 
 import (
 	"fmt"
+
+	"github.com/family-advocacy/lms/internal/civil"
 	"slices"
 	"strings"
 	"time"
@@ -17,17 +19,17 @@ type Period struct{ Start, End time.Time }
 // on monthDay ("12-01").
 func YearPeriod(t time.Time, monthDay string) Period {
 	md, _ := time.Parse("01-02", monthDay)
-	t = t.In(London)
-	start := time.Date(t.Year(), md.Month(), md.Day(), 0, 0, 0, 0, London)
-	if day(t).Before(start) {
-		start = start.AddDate(-1, 0, 0)
+	today := civil.Of(t)
+	start := civil.Date{Year: today.Year, Month: md.Month(), Day: md.Day()}
+	if today.Before(start) {
+		start = start.AddYears(-1)
 	}
-	return Period{Start: start, End: start.AddDate(1, 0, 0)}
+	return Period{Start: start.Midnight(), End: start.AddYears(1).Midnight()}
 }
 
 // Label names a period like "1 December 2025 – 30 November 2026".
 func (p Period) Label() string {
-	return fmtDate(p.Start) + " – " + fmtDate(p.End.AddDate(0, 0, -1))
+	return fmtDate(p.Start) + " – " + fmtDate(addDays(p.End, -1))
 }
 
 func (p Period) contains(t time.Time) bool { d := day(t); return !d.Before(p.Start) && d.Before(p.End) }
@@ -51,8 +53,8 @@ func Progress(rule CPDRule, entries []CPDEntry, at time.Time) CPDProgress {
 	pr := CPDProgress{Rule: rule}
 	switch rule.Rule {
 	case RuleHoursRolling:
-		end := day(at).AddDate(0, 0, 1)
-		pr.Period = Period{Start: end.AddDate(0, -rule.Months, 0), End: end}
+		end := civil.Of(at).AddDays(1)
+		pr.Period = Period{Start: end.AddMonths(-rule.Months).Midnight(), End: end.Midnight()}
 	default:
 		pr.Period = YearPeriod(at, rule.YearStarts)
 	}
@@ -87,34 +89,40 @@ func Progress(rule CPDRule, entries []CPDEntry, at time.Time) CPDProgress {
 }
 
 // rollingOverdueSince finds when a rolling rule stopped being met: the day
-// after the last day whose window was satisfied, or the end of the first
-// window if none was. A stable date, so a reminder about it goes once.
-// What a window holds changes only when an entry enters or leaves it, so
-// only the days around those are tried, latest first.
+// after the last day whose window was satisfied, but not before the end of
+// the first full window (from the contract start, or the record's
+// creation), which is also the date when the window was never satisfied.
+// The date does not move as days pass, so the reminder and the manager's
+// escalation about it go once. What a window holds changes only when an
+// entry enters or leaves it, so only the days around those are tried,
+// latest first.
 func rollingOverdueSince(rule CPDRule, a *Advocate, now time.Time) time.Time {
-	today := day(now)
-	floor := today.AddDate(0, -rule.Months, 0)
+	today := civil.Of(now)
+	start := civil.Of(a.Created)
 	if a.ContractStart != nil {
-		if first := addMonths(*a.ContractStart, rule.Months); first.After(floor) {
-			floor = first
-		}
+		start = civil.Of(*a.ContractStart)
 	}
-	var candidates []time.Time
+	first := start.AddMonths(rule.Months)
+	var candidates []civil.Date
 	for _, e := range a.CPD {
-		leaves := addMonths(day(e.Date), rule.Months)
-		for _, t := range []time.Time{leaves, leaves.AddDate(0, 0, -1), leaves.AddDate(0, 0, -2), day(e.Date)} {
-			if t.Before(today) && t.After(floor) {
-				candidates = append(candidates, t)
+		enters := civil.Of(e.Date)
+		leaves := enters.AddMonths(rule.Months)
+		for _, d := range []civil.Date{leaves, leaves.AddDays(-1), leaves.AddDays(-2), enters} {
+			if d.Before(today) && !d.Before(first.AddDays(-1)) {
+				candidates = append(candidates, d)
 			}
 		}
 	}
-	slices.SortFunc(candidates, func(x, y time.Time) int { return y.Compare(x) })
-	for _, t := range slices.Compact(candidates) {
-		if Progress(rule, a.CPD, t).Satisfied {
-			return t.AddDate(0, 0, 1)
+	slices.SortFunc(candidates, func(x, y civil.Date) int { return y.Compare(x) })
+	for _, d := range slices.Compact(candidates) {
+		if Progress(rule, a.CPD, d.Midnight()).Satisfied {
+			if since := d.AddDays(1); since.After(first) {
+				return since.Midnight()
+			}
+			break
 		}
 	}
-	return floor
+	return first.Midnight()
 }
 
 func percentOf(n, d int) int {
@@ -139,7 +147,7 @@ func evalCPD(p *Policy, a *Advocate, now time.Time) Requirement {
 	if rule.Rule == RuleHoursRolling {
 		// A rolling rule is judged on the last months; someone contracted
 		// more recently has until the first full window ends.
-		due := cur.Period.End.AddDate(0, 0, -1)
+		due := addDays(cur.Period.End, -1)
 		r.Due = ptr(due)
 		switch {
 		case cur.Satisfied:
@@ -155,7 +163,7 @@ func evalCPD(p *Policy, a *Advocate, now time.Time) Requirement {
 		}
 		return r
 	}
-	due := cur.Period.End.AddDate(0, 0, -1)
+	due := addDays(cur.Period.End, -1)
 	r.Due = ptr(due)
 	if cur.Satisfied {
 		r.State, r.Reason = Met, cur.Summary+" for "+cur.Period.Label()
@@ -163,10 +171,10 @@ func evalCPD(p *Policy, a *Advocate, now time.Time) Requirement {
 	}
 	// The previous period must have been met, if the advocate was
 	// contracted for the whole of it.
-	prev := Progress(rule, a.CPD, cur.Period.Start.AddDate(0, 0, -1))
+	prev := Progress(rule, a.CPD, addDays(cur.Period.Start, -1))
 	prevApplies := a.ContractStart == nil || !day(*a.ContractStart).After(prev.Period.Start)
 	if prevApplies && !prev.Satisfied {
-		r.State, r.Due = Overdue, ptr(prev.Period.End.AddDate(0, 0, -1))
+		r.State, r.Due = Overdue, ptr(addDays(prev.Period.End, -1))
 		r.Reason = "Not met for " + prev.Period.Label() + ": " + prev.Summary
 		return r
 	}

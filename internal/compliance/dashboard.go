@@ -3,11 +3,11 @@ package compliance
 import (
 	"bytes"
 	"context"
+	"github.com/family-advocacy/lms/internal/civil"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/errs"
 )
 
@@ -44,17 +44,14 @@ func (s *Service) Recompute(ctx context.Context, id string) error {
 }
 
 func (s *Service) recompute(ctx context.Context, id string) (*Advocate, error) {
-	var cleared []string
-	a, err := s.update(ctx, nil, id, "", func(a *Advocate) (map[string]any, map[string]any, error) {
+	return s.update(ctx, nil, id, "", func(a *Advocate) (map[string]any, map[string]any, error) {
 		s.refreshTraining(ctx, a)
-		cleared = clearOldDecisionNotes(a, s.Now())
+		if cleared := clearOldDecisionNotes(a, s.Now()); len(cleared) > 0 {
+			a.Outbox = append(a.Outbox, s.event("system", "Retention job", "dbs.notes_deleted", a, nil,
+				map[string]any{"checks": cleared}, "DBS decision notes deleted six months after the decision"))
+		}
 		return nil, nil, nil
 	})
-	if err == nil && len(cleared) > 0 {
-		err = s.Audit.Record(ctx, audit.Event{ActorID: "system", Actor: "Retention job", OrgID: a.OrgID, Action: "dbs.notes_deleted", Target: "advocate:" + a.ID,
-			After: map[string]any{"checks": cleared}, Note: "DBS decision notes deleted six months after the decision"})
-	}
-	return a, err
 }
 
 // clearOldDecisionNotes deletes the notes on DBS decisions made more than
@@ -65,7 +62,7 @@ func clearOldDecisionNotes(a *Advocate, now time.Time) []string {
 	var ids []string
 	for i := range a.DBS {
 		d := &a.DBS[i]
-		if d.DecisionAt != nil && d.DecisionNotes != "" && !now.Before(d.DecisionAt.Add(ScanRetention)) {
+		if d.DecisionAt != nil && d.DecisionNotes != "" && !now.Before(ScanDeleteAfter(*d.DecisionAt)) {
 			d.DecisionNotes = ""
 			ids = append(ids, d.ID)
 		}
@@ -207,10 +204,11 @@ func matches(r Row, q DashboardQuery, now time.Time) bool {
 		}
 		keys = []string{q.Requirement}
 	}
-	dueWithin := func(days int) bool {
-		limit := now.AddDate(0, 0, days)
+	dueWithin := func(days int) bool { // from today to the date days on, in calendar days
+		today := civil.Of(now)
+		limit := today.AddDays(days)
 		for _, k := range keys {
-			if due := r.Due[k]; due != nil && due.After(now) && !due.After(limit) && r.States[k] != Overdue {
+			if due := r.Due[k]; due != nil && !civil.Of(*due).Before(today) && !civil.Of(*due).After(limit) && r.States[k] != Overdue {
 				return true
 			}
 		}

@@ -2,6 +2,8 @@ package compliance
 
 import (
 	"fmt"
+
+	"github.com/family-advocacy/lms/internal/civil"
 	"slices"
 	"sort"
 	"strings"
@@ -116,28 +118,26 @@ func Evaluate(p *Policy, a *Advocate, courseTitle func(string) string, now time.
 }
 
 // London is the time zone dates are shown and counted in.
-var London = func() *time.Location {
-	l, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
+var London = civil.London
+
+// Every due-date rule counts in calendar dates (internal/civil): days are
+// days whatever the clocks do, and a month after the 31st is the month's
+// last day.
 
 // day returns midnight (London) of t's date.
-func day(t time.Time) time.Time {
-	t = t.In(London)
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, London)
-}
+func day(t time.Time) time.Time { return civil.Of(t).Midnight() }
+
+// addDays returns midnight (London) of the date n days after t's.
+func addDays(t time.Time, n int) time.Time { return civil.Of(t).AddDays(n).Midnight() }
 
 // byDate returns the state of something due on due (a date: overdue from
-// the day after).
-func byDate(now, due time.Time, window time.Duration) State {
-	today := day(now)
+// the day after; due soon from windowDays calendar days before).
+func byDate(now, due time.Time, windowDays int) State {
+	today, d := civil.Of(now), civil.Of(due)
 	switch {
-	case today.After(day(due)):
+	case today.After(d):
 		return Overdue
-	case !today.Before(day(due).Add(-window)):
+	case !today.Before(d.AddDays(-windowDays)):
 		return DueSoon
 	}
 	return Met
@@ -147,7 +147,9 @@ func fmtDate(t time.Time) string { return t.In(London).Format("2 January 2006") 
 
 func ptr(t time.Time) *time.Time { u := t.UTC(); return &u }
 
-func addMonths(t time.Time, n int) time.Time { return day(t).AddDate(0, n, 0) }
+// addMonths returns midnight (London) of the same date n months on,
+// clamped to the month's end.
+func addMonths(t time.Time, n int) time.Time { return civil.Of(t).AddMonths(n).Midnight() }
 
 func evalDBS(p *Policy, a *Advocate, now time.Time) Requirement {
 	r := Requirement{Key: ReqDBS}
@@ -297,9 +299,9 @@ func evalSupervision(p *Policy, a *Advocate, now time.Time) Requirement {
 	if last != nil {
 		base = *last
 	}
-	due := day(base).AddDate(0, 0, 7*p.Supervision.EveryWeeks)
+	due := addDays(base, 7*p.Supervision.EveryWeeks)
 	r.Due = ptr(due)
-	r.State = byDate(now, due, days(p.Supervision.DueSoonDays))
+	r.State = byDate(now, due, p.Supervision.DueSoonDays)
 	switch {
 	case last == nil && r.State == Overdue:
 		r.State, r.Reason = Missing, "No supervision recorded; the first was due by "+fmtDate(due)

@@ -74,9 +74,7 @@ type MandatoryCourse struct {
 }
 
 // DueSoon returns the general "due soon" window.
-func (p *Policy) DueSoon() time.Duration { return days(p.DueSoonDays) }
-
-func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+func (p *Policy) DueSoon() int { return p.DueSoonDays }
 
 // ParsePolicy reads and checks a policy; courseExists says whether a slug
 // names a course of the catalogue.

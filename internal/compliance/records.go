@@ -51,14 +51,11 @@ func CheckUpload(field string, u *Upload) (string, error) {
 	return "", errs.FieldErrors{field: fmt.Sprintf("%s is not a PDF, JPEG or PNG file", u.Name)}.Err()
 }
 
-// store puts an upload in object storage under prefix, encrypted (Blobs
-// seals it with the key and content type).
-func (s *Service) store(ctx context.Context, prefix string, u *Upload, ct string) (string, error) {
-	key := prefix + newID()
-	if err := s.Blobs.Put(ctx, key, bytes.NewReader(u.Data), int64(len(u.Data)), ct); err != nil {
-		return "", err
-	}
-	return key, nil
+// store puts an upload in object storage under key, encrypted (Blobs
+// seals it with the key and content type). The key is in the call's
+// follow-up already, so a file whose record is never saved is deleted.
+func (s *Service) store(ctx context.Context, key string, u *Upload, ct string) error {
+	return s.Blobs.Put(ctx, key, bytes.NewReader(u.Data), int64(len(u.Data)), ct)
 }
 
 func (s *Service) sealed(advocateID, what, id, v string) string {
@@ -88,30 +85,43 @@ func (s *Service) AddDBS(ctx context.Context, actor *auth.User, id string, f DBS
 	if d.Decision != "" {
 		d.DecisionAt = &now
 	}
+	// The scan is stored before the record that points at it, under a key
+	// its follow-up names first: if the record is not saved, the file is
+	// deleted (at once, or by the reconciler after a crash); once it is
+	// saved, nothing deletes it but its retention.
+	var files []string
 	if scan != nil {
-		// Stored first; if the record cannot be saved, the file is removed.
-		key, err := s.store(ctx, "dbs-scans/"+id+"/", scan, ct)
-		if err != nil {
+		d.ScanKey, d.ScanSealed = "dbs-scans/"+id+"/"+newID(), true
+		files = []string{d.ScanKey}
+	}
+	fu, err := s.followUp(ctx, id, files, nil)
+	if err != nil {
+		return nil, err
+	}
+	if scan != nil {
+		if err := s.store(ctx, d.ScanKey, scan, ct); err != nil {
+			s.abandon(ctx, fu)
 			return nil, err
 		}
-		d.ScanKey, d.ScanSealed = key, true
 		if d.DecisionAt != nil {
-			del := d.DecisionAt.Add(ScanRetention)
+			del := ScanDeleteAfter(*d.DecisionAt)
 			d.ScanDeleteAfter = &del
-			if err := s.db.InsertScan(ctx, &ScanRecord{Key: key, AdvocateID: id, CheckID: d.ID, DeleteAfter: del}); err != nil {
-				_ = s.Blobs.Delete(ctx, key)
+			// Scheduled before the record is saved: a scan is never kept
+			// past its retention for want of a schedule (a schedule whose
+			// scan was never saved deletes nothing that exists).
+			if err := s.db.InsertScan(ctx, &ScanRecord{Key: d.ScanKey, AdvocateID: id, CheckID: d.ID, DeleteAfter: del}); err != nil {
+				s.abandon(ctx, fu)
 				return nil, err
 			}
 		}
 	}
-	a, err := s.update(ctx, actor, id, "dbs.create", func(a *Advocate) (map[string]any, map[string]any, error) {
+	a, err := s.apply(ctx, fu, actor, false, id, "dbs.create", func(a *Advocate) (map[string]any, map[string]any, error) {
 		a.DBS = append(a.DBS, d)
 		return nil, map[string]any{"check": d.ID, "level": d.Level, "workforce": d.Workforce, "barred_lists": d.BarredLists,
 			"issue_date": d.IssueDate.Format(time.DateOnly), "update_service": d.UpdateService, "decision": d.Decision, "scan": d.ScanKey != ""}, nil
 	})
-	if err != nil && d.ScanKey != "" {
-		_ = s.Blobs.Delete(ctx, d.ScanKey)
-		_ = s.db.DeleteScan(ctx, d.ScanKey)
+	if err != nil && d.ScanDeleteAfter != nil {
+		_ = s.db.DeleteScan(context.WithoutCancel(ctx), d.ScanKey)
 	}
 	return a, err
 }
@@ -181,7 +191,7 @@ func (s *Service) DecideDBS(ctx context.Context, actor *auth.User, id, checkID s
 		if d.DecisionAt != nil {
 			at = *d.DecisionAt
 		}
-		del := at.Add(ScanRetention)
+		del := ScanDeleteAfter(at)
 		if err := s.db.InsertScan(ctx, &ScanRecord{Key: d.ScanKey, AdvocateID: id, CheckID: d.ID, DeleteAfter: del}); err != nil {
 			return nil, err
 		}
@@ -319,28 +329,28 @@ func (s *Service) AddCPD(ctx context.Context, actor *auth.User, id string, f CPD
 		return nil, err
 	}
 	e.ID, e.Source, e.RecordedBy, e.RecordedByID, e.RecordedAt = newID(), "manual", actor.Name, actor.ID, now
+	// The files are stored before the record that points at them, under
+	// keys the follow-up names first (see AddDBS).
+	var files []string
 	for i, u := range evidence {
-		key, err := s.store(ctx, "evidence/"+id+"/", u, cts[i])
-		if err != nil {
-			s.deleteEvidence(ctx, e.Evidence)
-			return nil, err
-		}
+		key := "evidence/" + id + "/" + newID()
+		files = append(files, key)
 		e.Evidence = append(e.Evidence, Evidence{Key: key, Name: u.Name, ContentType: cts[i], Size: int64(len(u.Data)), Sealed: true})
 	}
-	a, err := s.updateOwn(ctx, actor, id, "cpd.create", func(a *Advocate) (map[string]any, map[string]any, error) {
+	fu, err := s.followUp(ctx, id, files, nil)
+	if err != nil {
+		return nil, err
+	}
+	for i, u := range evidence {
+		if err := s.store(ctx, files[i], u, cts[i]); err != nil {
+			s.abandon(ctx, fu)
+			return nil, err
+		}
+	}
+	return s.apply(ctx, fu, actor, true, id, "cpd.create", func(a *Advocate) (map[string]any, map[string]any, error) {
 		a.CPD = append(a.CPD, e)
 		return nil, map[string]any{"entry": e.ID, "title": e.Title, "type": e.Type, "hours": e.Hours, "date": e.Date.Format(time.DateOnly), "evidence": len(e.Evidence)}, nil
 	})
-	if err != nil {
-		s.deleteEvidence(ctx, e.Evidence)
-	}
-	return a, err
-}
-
-func (s *Service) deleteEvidence(ctx context.Context, ev []Evidence) {
-	for _, x := range ev {
-		_ = s.Blobs.Delete(ctx, x.Key)
-	}
 }
 
 // VerifyCPD records that a manager checked a CPD entry.
@@ -370,8 +380,26 @@ const (
 // from a completed course. The audit event keeps the deleted record's
 // non-sensitive fields.
 func (s *Service) DeleteRecord(ctx context.Context, actor *auth.User, id, kind, recordID string) (*Advocate, error) {
-	var gone []Evidence
-	a, err := s.updateOwn(ctx, actor, id, kind+".delete", func(a *Advocate) (map[string]any, map[string]any, error) {
+	// The follow-up names the entry's files, which are deleted once the
+	// saved record no longer points at them (by the reconciler, if this
+	// call stops first).
+	cur, err := s.Get(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, e := range cur.CPD {
+		if kind == KindCPD && e.ID == recordID {
+			for _, ev := range e.Evidence {
+				files = append(files, ev.Key)
+			}
+		}
+	}
+	fu, err := s.followUp(ctx, id, files, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.apply(ctx, fu, actor, true, id, kind+".delete", func(a *Advocate) (map[string]any, map[string]any, error) {
 		own := actor.ID == a.ID
 		if own && kind != KindCPD {
 			return nil, nil, errs.E(errs.EFORBIDDEN, "Only your manager can remove this record.")
@@ -388,7 +416,6 @@ func (s *Service) DeleteRecord(ctx context.Context, actor *auth.User, id, kind, 
 				return nil, nil, errs.E(errs.EFORBIDDEN, "Your manager recorded this entry; ask them to remove it.")
 			}
 			if e, ok := take(&a.CPD, i); ok {
-				gone = e.Evidence
 				return map[string]any{"entry": e.ID, "title": e.Title, "type": e.Type, "hours": e.Hours, "date": e.Date.Format(time.DateOnly), "source": e.Source, "evidence": len(e.Evidence)}, nil, nil
 			}
 		case KindReference:
@@ -402,10 +429,6 @@ func (s *Service) DeleteRecord(ctx context.Context, actor *auth.User, id, kind, 
 		}
 		return nil, nil, errs.E(errs.ENOTFOUND, "We could not find that record; it may already have been removed.")
 	})
-	if err == nil {
-		s.deleteEvidence(ctx, gone) // after the record no longer points at them
-	}
-	return a, err
 }
 
 // take removes and returns xs[i]; false when i is out of range (not found).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/civil"
 	"github.com/family-advocacy/lms/internal/errs"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/secrets"
@@ -22,8 +24,13 @@ type Store interface {
 	InsertAdvocate(ctx context.Context, a *Advocate) error // ECONFLICT when the user is already an advocate
 	Advocate(ctx context.Context, id string) (*Advocate, error)
 	// UpdateAdvocate applies fn to the advocate and saves it as one atomic
-	// document write (retrying if it changed meanwhile).
+	// document write (retrying if it changed meanwhile). An error from a
+	// step after the save wraps ErrSaved and comes with the saved advocate.
 	UpdateAdvocate(ctx context.Context, id string, fn func(*Advocate) error) (*Advocate, error)
+	// The follow-up queue (see followups.go).
+	PutFollowUp(ctx context.Context, f *FollowUp) error
+	DoneFollowUp(ctx context.Context, key string) error
+	FollowUps(ctx context.Context, limit int) ([]FollowUp, error)
 	AdvocateIDs(ctx context.Context) ([]string, error)
 	PutRollupRow(ctx context.Context, orgID string, r Row) error
 	DeleteRollupRow(ctx context.Context, orgID, id string) error
@@ -70,8 +77,10 @@ type Service struct {
 // NewService returns the service on st.
 func NewService(st Store, d Deps) *Service { return &Service{Deps: d, db: st} }
 
-// ScanRetention is how long a DBS certificate scan may be kept after the decision.
-const ScanRetention = 183 * 24 * time.Hour // six months
+// ScanDeleteAfter is when a DBS certificate scan, and the notes on the
+// decision, must be deleted: six calendar months after the decision (at
+// the same time of day; the month's last day when it is shorter).
+func ScanDeleteAfter(decision time.Time) time.Time { return civil.AddMonthsTo(decision, 6).UTC() }
 
 func newID() string {
 	b := make([]byte, 8)
@@ -171,6 +180,9 @@ func (s *Service) managerIDs(ctx context.Context, orgID string) ([]string, error
 
 // Create records a new advocate in the actor's organisation, with an
 // account (roles learner and advocate) and an email to choose a password.
+// The account and the record are two writes: a follow-up holding the
+// record is queued first, so that the reconciler creates the record if
+// the call stops between them.
 func (s *Service) Create(ctx context.Context, actor *auth.User, f NewAdvocateForm) (*Advocate, error) {
 	managers, err := s.managerIDs(ctx, actor.OrgID)
 	if err != nil {
@@ -180,20 +192,62 @@ func (s *Service) Create(ctx context.Context, actor *auth.User, f NewAdvocateFor
 	if err != nil {
 		return nil, err
 	}
+	email, _ := auth.NormaliseEmail(a.Email)
+	a.Name, a.OrgID = auth.NormaliseName(a.Name), actor.OrgID
+	fu, err := s.followUp(ctx, "new:"+email, nil, &Advocate{Name: a.Name, Email: email, OrgID: actor.OrgID, Profession: a.Profession,
+		ProfessionalBody: a.ProfessionalBody, RegistrationNo: a.RegistrationNo, RegistrationDue: a.RegistrationDue, ContractStart: a.ContractStart,
+		Status: a.Status, ManagerID: a.ManagerID, MandatoryCourses: a.MandatoryCourses, Created: s.Now().UTC(), CreatedByID: actor.ID, CreatedBy: actor.Name})
+	if err != nil {
+		return nil, err
+	}
 	var pw [24]byte
 	_, _ = rand.Read(pw[:])
-	u, err := s.Auth.CreateUser(ctx, a.Email, auth.NormaliseName(a.Name), auth.HashPassword(hex.EncodeToString(pw[:])), actor.OrgID, auth.JobAdvocate, []auth.Role{auth.RoleLearner, auth.RoleAdvocate})
+	u, err := s.Auth.CreateUser(ctx, a.Email, a.Name, auth.HashPassword(hex.EncodeToString(pw[:])), actor.OrgID, auth.JobAdvocate, []auth.Role{auth.RoleLearner, auth.RoleAdvocate})
 	if err != nil {
+		s.abandon(ctx, fu)
 		return nil, err
 	}
 	adv, err := s.CreateForUser(ctx, actor, u, a)
 	if err != nil {
-		return nil, err
+		// The account stands; the follow-up makes the record.
+		s.Log.Warn("compliance: the new advocate's account was made but not their record; the reconciler finishes it", "user", u.ID, "err", err)
+		return nil, errs.Wrap(errs.EUNAVAILABLE, err, "The account was created, but its compliance record could not be saved just now. It will be completed within a few minutes; you do not need to add the person again.")
 	}
+	_ = s.db.DoneFollowUp(ctx, fu.Key)
 	if err := s.Auth.RequestPasswordReset(ctx, u.Email); err != nil {
 		s.Log.Warn("could not send the new advocate's password email", "err", err)
 	}
 	return adv, nil
+}
+
+// resumeCreate makes the record of an advocate whose account a stopped
+// Create made: only an account created after the follow-up, in the same
+// organisation, as an advocate (never someone else's account).
+func (s *Service) resumeCreate(ctx context.Context, f *FollowUp) error {
+	p := f.Create
+	u, err := s.Auth.UserByEmail(ctx, p.Email)
+	if errs.Is(err, errs.ENOTFOUND) {
+		return nil // the account was never made
+	}
+	if err != nil {
+		return err
+	}
+	if u.OrgID != p.OrgID || !u.HasRole(auth.RoleAdvocate) || u.Created.Before(f.Created.Add(-time.Second)) {
+		return nil
+	}
+	if _, err := s.db.Advocate(ctx, u.ID); err == nil {
+		return nil // made already
+	}
+	actor := &auth.User{ID: p.CreatedByID, Name: p.CreatedBy}
+	prof := *p
+	prof.CreatedByID, prof.CreatedBy = "", ""
+	if _, err := s.CreateForUser(ctx, actor, u, prof); err != nil && !errs.Is(err, errs.EINVALID) {
+		return err
+	}
+	if err := s.Auth.RequestPasswordReset(ctx, u.Email); err != nil {
+		s.Log.Warn("could not send the new advocate's password email", "err", err)
+	}
+	return nil
 }
 
 // CreateForUser starts the compliance record of an existing account with
@@ -209,16 +263,20 @@ func (s *Service) CreateForUser(ctx context.Context, actor *auth.User, u *auth.U
 	}
 	s.refreshTraining(ctx, &a)
 	a.Snapshot = Evaluate(s.Policy, &a, s.CourseTitle, s.Now())
+	a.Outbox = []audit.Event{s.event(actor.ID, actor.Name, "advocate.create", &a, nil, profileFields(&a), "")}
+	fu, err := s.followUp(ctx, a.ID, nil, nil)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.db.InsertAdvocate(ctx, &a); err != nil {
+		s.abandon(ctx, fu)
 		if errs.Is(err, errs.ECONFLICT) {
 			return nil, errs.FieldErrors{"email": "This person already has a compliance record"}.Err()
 		}
 		return nil, err
 	}
-	if err := s.rollup(ctx, &a); err != nil {
-		return nil, err
-	}
-	return &a, s.audit(ctx, actor, "advocate.create", &a, nil, profileFields(&a), "")
+	s.finish(ctx, fu, &a)
+	return &a, nil
 }
 
 func profileFields(a *Advocate) map[string]any {
@@ -252,31 +310,60 @@ func (s *Service) updateOwn(ctx context.Context, actor *auth.User, id, action st
 }
 
 func (s *Service) write(ctx context.Context, actor *auth.User, ownOK bool, id, action string, fn func(a *Advocate) (before, after map[string]any, err error)) (*Advocate, error) {
-	var before, after map[string]any
+	return s.apply(ctx, nil, actor, ownOK, id, action, fn)
+}
+
+// apply saves fn's change to an advocate's record, its recomputed status
+// and (for an actor) the audit event describing it, in one write; then it
+// finishes the follow-up f (queued by the caller with the files it stored,
+// or here when nil). Once the write is done, nothing fails the call. When
+// the write fails, the follow-up is abandoned: its files are deleted.
+func (s *Service) apply(ctx context.Context, f *FollowUp, actor *auth.User, ownOK bool, id, action string, fn func(a *Advocate) (before, after map[string]any, err error)) (*Advocate, error) {
+	if f == nil {
+		var err error
+		if f, err = s.followUp(ctx, id, nil, nil); err != nil {
+			return nil, err
+		}
+	}
 	a, err := s.db.UpdateAdvocate(ctx, id, func(a *Advocate) error {
 		if actor != nil && !(ownOK && actor.ID == a.ID) {
 			if err := authorize(actor, a); err != nil {
 				return err
 			}
 		}
-		var err error
-		if before, after, err = fn(a); err != nil {
+		before, after, err := fn(a)
+		if err != nil {
 			return err
 		}
 		a.Updated = s.Now().UTC()
 		a.Snapshot = Evaluate(s.Policy, a, s.CourseTitle, s.Now())
+		if actor != nil {
+			a.Outbox = append(a.Outbox, s.event(actor.ID, actor.Name, action, a, before, after, ""))
+		}
 		return nil
 	})
+	if errors.Is(err, ErrSaved) {
+		s.Log.Warn("compliance: a step after saving an advocate failed; the reconciler finishes it", "advocate", id, "err", err)
+		err = nil
+	}
 	if err != nil {
+		s.abandon(ctx, f)
 		return nil, err
 	}
-	if err := s.rollup(ctx, a); err != nil {
-		return nil, err
-	}
-	if actor != nil {
-		return a, s.audit(ctx, actor, action, a, before, after, "")
-	}
+	s.finish(ctx, f, a)
 	return a, nil
+}
+
+// abandon ends a follow-up whose change was not saved: it deletes the
+// files the call stored that no record points at, and drops the item (the
+// reconciler does both if this fails).
+func (s *Service) abandon(ctx context.Context, f *FollowUp) {
+	ctx = context.WithoutCancel(ctx)
+	if err := s.dropUnreferenced(ctx, f, nil); err != nil {
+		s.Log.Warn("compliance: could not delete a file of an unsaved change; the reconciler retries", "err", err)
+		return
+	}
+	_ = s.db.DoneFollowUp(ctx, f.Key)
 }
 
 // UpdateProfile changes an advocate's profile.
@@ -346,8 +433,7 @@ func (s *Service) RecordCourseCompletion(ctx context.Context, e *learning.Enrolm
 		return false, nil
 	}
 	entryID := "course:" + e.Course + ":" + strconv.Itoa(e.Completion.Attempt)
-	added := false
-	a, err := s.update(ctx, nil, e.UserID, "", func(a *Advocate) (map[string]any, map[string]any, error) {
+	_, err := s.update(ctx, nil, e.UserID, "", func(a *Advocate) (map[string]any, map[string]any, error) {
 		if a.Training == nil {
 			a.Training = map[string]time.Time{}
 		}
@@ -358,18 +444,14 @@ func (s *Service) RecordCourseCompletion(ctx context.Context, e *learning.Enrolm
 			a.CPD = append(a.CPD, CPDEntry{ID: entryID, Date: e.Completion.At, Title: e.Completion.CourseTitle, Type: "course",
 				Hours: e.Completion.CPDHours, Learnt: "Completed the course and passed its assessment (" + strconv.Itoa(e.Completion.Percent) + "%).",
 				Source: "course:" + e.Course, RecordedBy: "Family Advocacy Learning", RecordedAt: s.Now().UTC()})
-			added = true
+			a.Outbox = append(a.Outbox, s.event("system", "Family Advocacy Learning", "cpd.create", a, nil,
+				map[string]any{"entry": entryID, "title": e.Completion.CourseTitle, "hours": e.Completion.CPDHours,
+					"source": "course:" + e.Course, "version": e.Completion.CourseVersion}, "Course completed in the LMS"))
 		}
 		return nil, nil, nil
 	})
 	if errs.Is(err, errs.ENOTFOUND) {
 		return false, nil
 	}
-	if err == nil && added {
-		err = s.Audit.Record(ctx, audit.Event{ActorID: "system", Actor: "Family Advocacy Learning", OrgID: a.OrgID, Action: "cpd.create",
-			Target: "advocate:" + a.ID, After: map[string]any{"entry": entryID, "title": e.Completion.CourseTitle, "hours": e.Completion.CPDHours,
-				"source": "course:" + e.Course, "version": e.Completion.CourseVersion}, Note: "Course completed in the LMS"})
-	}
 	return err == nil, err
 }
-

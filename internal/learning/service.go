@@ -5,6 +5,7 @@ import (
 	crand "crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"github.com/family-advocacy/lms/internal/civil"
 	"log/slog"
 	"math/rand/v2"
 	"sort"
@@ -388,13 +389,7 @@ func (s *Service) MyLearning(ctx context.Context, userID string) (inProgress, co
 	return inProgress, completed, cpdHours, nil
 }
 
-var london = func() *time.Location {
-	l, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
+var london = civil.London
 
 // newRand returns a generator seeded from the operating system, so papers
 // cannot be predicted.

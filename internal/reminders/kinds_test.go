@@ -177,3 +177,33 @@ func TestAMandatoryCourseNeverDoneIsAskedForOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestANeverMetRollingCPDRuleIsEscalatedOnce: an advocate contracted for
+// years who has never met the rolling CPD rule is overdue from one fixed
+// date, so their manager is told once, not every day (5 emails in 5 days
+// before the date was fixed).
+func TestANeverMetRollingCPDRuleIsEscalatedOnce(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	cy := w.advocate("Cy Never", time.Date(2029, 6, 1, 0, 0, 0, 0, time.UTC)) // DBS well in date
+	a, _ := w.svc.Comply.Current(ctx, cy.ID)
+	for _, e := range a.CPD {
+		if _, err := w.svc.Comply.DeleteRecord(ctx, w.manager, cy.ID, "cpd", e.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.env.DB.UpdateAdvocate(ctx, cy.ID, func(a *compliance.Advocate) error {
+		a.ContractStart = &[]time.Time{time.Date(2023, 1, 9, 0, 0, 0, 0, time.UTC)}[0]
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const escalation = "Overdue: Cy Never's CPD"
+	for i := range 5 {
+		on := time.Date(2026, 11, 22+i, 9, 0, 0, 0, time.UTC)
+		w.runOn(on)
+		if n := w.count(w.manager.Email, escalation); n != 1 {
+			t.Fatalf("day %d (%s): the manager has %d escalations about Cy's CPD, want 1 (%v)", i+1, on.Format(time.DateOnly), n, w.subjects(w.manager.Email))
+		}
+	}
+}

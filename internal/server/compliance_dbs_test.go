@@ -49,7 +49,10 @@ func TestUploadsAreCheckedByContentAndScansPurgedAfterSixMonths(t *testing.T) {
 	if count("dbs-scans/") != 1 {
 		t.Fatal("scan not stored")
 	}
-	w.advance(182 * 24 * time.Hour)
+	// Six calendar months from the decision (recorded now): a day before,
+	// nothing goes; the day itself, the scan goes.
+	due := compliance.ScanDeleteAfter(w.clock())
+	w.advance(due.Sub(w.clock()) - 24*time.Hour)
 	if n, err := w.svc.Comply.PurgeScans(ctx); err != nil || n != 0 {
 		t.Fatalf("purge before six months: %d, %v", n, err)
 	}
@@ -114,7 +117,7 @@ func TestDecisionAndReferenceRecordedLater(t *testing.T) {
 	}
 	a, _ = w.env.DB.Advocate(ctx, id)
 	d := a.DBS[0]
-	if d.Decision != "clear-after-risk-assessment" || d.DecisionAt == nil || d.ScanDeleteAfter == nil || !d.ScanDeleteAfter.Equal(d.DecisionAt.Add(compliance.ScanRetention)) {
+	if d.Decision != "clear-after-risk-assessment" || d.DecisionAt == nil || d.ScanDeleteAfter == nil || !d.ScanDeleteAfter.Equal(compliance.ScanDeleteAfter(*d.DecisionAt)) {
 		t.Fatalf("after the decision: %+v", d)
 	}
 	if _, page := m.do("GET", "/manage/advocates/"+id, nil); !strings.Contains(page, "Notes: Risk assessment by the panel") {
@@ -153,7 +156,7 @@ func TestDecisionAndReferenceRecordedLater(t *testing.T) {
 
 	// Six months after the decision the scan and the notes go; the check
 	// keeps its level, number, date and decision.
-	w.advance(compliance.ScanRetention)
+	w.advance(compliance.ScanDeleteAfter(w.clock()).Sub(w.clock()))
 	m = w.client(w.srv, w.session("manager"))
 	if n, err := w.svc.Comply.PurgeScans(ctx); err != nil || n != 1 {
 		t.Fatalf("scan purge: %d, %v", n, err)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/family-advocacy/lms/internal/civil"
 	"html/template"
 	"io/fs"
 	"mime"
@@ -261,13 +262,7 @@ func percent(n, d int) int {
 	return n * 100 / d
 }
 
-func mustLondon() *time.Location {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		panic("Europe/London time zone missing: " + err.Error())
-	}
-	return loc
-}
+func mustLondon() *time.Location { return civil.London }
 
 // assets serves the embedded static files from memory under content-hashed
 // URLs (/static/<hash>/<path>), which may be cached for a year.

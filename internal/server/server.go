@@ -47,10 +47,10 @@ type Deps struct {
 	Comply *compliance.Service
 	// HandOver turns a completion into its certificate and CPD entry.
 	HandOver *handover.Service
-	Outbox notify.OutboxReader
-	Inbox  InboxStore
-	Rights *privacy.Service
-	Key    []byte // secret key, for CSRF tokens
+	Outbox   notify.OutboxReader
+	Inbox    InboxStore
+	Rights   *privacy.Service
+	Key      []byte // secret key, for CSRF tokens
 	// Background owns work that outlives a request (a streamed ZIP); nil
 	// in tests.
 	Background *lifecycle.Group

@@ -9,6 +9,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/errs"
@@ -96,7 +97,38 @@ func (db *DB) UpdateAdvocate(ctx context.Context, id string, fn func(*compliance
 	if err != nil {
 		return a, err
 	}
-	return a, db.syncEnded(ctx, before, a)
+	if err := db.syncEnded(ctx, before, a); err != nil {
+		return a, fmt.Errorf("%w: %w", compliance.ErrSaved, err)
+	}
+	return a, nil
+}
+
+// PutFollowUp queues a compliance follow-up (before the change it follows).
+func (db *DB) PutFollowUp(ctx context.Context, f *compliance.FollowUp) error {
+	_, err := db.coll(workCollection(QueueCompliance)).ReplaceOne(ctx, bson.D{{Key: "_id", Value: f.Key}}, f, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("store: follow-up %s: %w", f.Key, err)
+	}
+	return nil
+}
+
+// DoneFollowUp drops a finished follow-up.
+func (db *DB) DoneFollowUp(ctx context.Context, key string) error {
+	return db.DoneWork(ctx, QueueCompliance, key)
+}
+
+// FollowUps returns up to limit follow-ups (the queue is empty when no
+// change is being made).
+func (db *DB) FollowUps(ctx context.Context, limit int) ([]compliance.FollowUp, error) {
+	cur, err := db.coll(workCollection(QueueCompliance)).Find(ctx, bson.D{}, options.Find().SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("store: follow-ups: %w", err)
+	}
+	var out []compliance.FollowUp
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("store: follow-ups: %w", err)
+	}
+	return out, nil
 }
 
 // AdvocateIDs lists every advocate's ID (the list of advocates: a few

@@ -15,10 +15,7 @@ func (db *DB) InsertEvent(ctx context.Context, e *audit.Event) error {
 	if err := db.indexEvent(ctx, e); err != nil {
 		return fmt.Errorf("store: audit: %w", err)
 	}
-	if _, err := db.coll(colAudit).InsertOne(ctx, e); err != nil {
-		return fmt.Errorf("store: audit: %w", err)
-	}
-	return nil
+	return insertOnce(ctx, db.coll(colAudit), e, "audit event") // ECONFLICT: recorded already
 }
 
 // Events returns a page of events, newest first, the total matching (-1

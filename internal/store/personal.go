@@ -73,7 +73,11 @@ var Holdings = []Holding{
 
 func init() {
 	for _, q := range queues {
-		Holdings = append(Holdings, Holding{Collection: workCollection(q), None: "work in progress, keyed by record IDs; each item is deleted when its work is done"})
+		h := Holding{Collection: workCollection(q), None: "work in progress, keyed by record IDs; each item is deleted when its work is done"}
+		if q == QueueCompliance {
+			h.None = "changes to advocates' records being made (while a new advocate's account and record are made, their name and email); each item is deleted within minutes, when its change is done"
+		}
+		Holdings = append(Holdings, h)
 	}
 }
 

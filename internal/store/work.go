@@ -29,11 +29,12 @@ const (
 	QueueMail         = "mail"             // messages waiting for (another) delivery attempt
 	QueueReissue      = "reissue_requests" // learners' requests for a copy in a new name
 	QueueExports      = "exports"          // data downloads being built
+	QueueCompliance   = "compliance"       // changes to advocates' records still to follow up (compliance.FollowUp)
 )
 
 // queues lists every work queue.
 var queues = []string{QueueSubmissions, handoverQueue(learning.PendingCertificate), handoverQueue(learning.PendingCPD),
-	QueueCertificates, QueueJobs, QueueMail, QueueReissue, QueueExports}
+	QueueCertificates, QueueJobs, QueueMail, QueueReissue, QueueExports, QueueCompliance}
 
 func workCollection(queue string) string { return "work_" + queue }
 
