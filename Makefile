@@ -3,7 +3,7 @@ GO            ?= go
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 TEST_TIMEOUT  ?= 40m
 
-.PHONY: run test test-store minio lint bench build fuzz clean
+.PHONY: run test test-store minio lint cross bench build fuzz clean
 
 ## build: compile the lms binary into bin/lms
 build:
@@ -43,6 +43,12 @@ fuzz:
 lint:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './bin/*')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(MAKE) cross
+
+## cross: the code builds where Go does (the app and its tools on macOS and Windows)
+cross:
+	GOOS=darwin GOARCH=arm64 $(GO) build ./...
+	GOOS=windows GOARCH=amd64 $(GO) build ./...
 
 ## bench: performance figures, one line each: bench <name> <value> <unit>
 bench: bin/minio

@@ -247,19 +247,72 @@ func errorLines(out string) []string {
 
 func TestStartupFailuresGiveOneReadableLine(t *testing.T) {
 	root := testenv.RepoRoot()
+	// A data directory that has run once, then had its database damaged:
+	// pages in the middle of the file overwritten, as a failing disk does.
+	used := t.TempDir()
+	addr := freeAddr(t)
+	p := start(t, root, "LMS_ADDR="+addr, "LMS_DATA_DIR="+used)
+	waitReady(t, p, "http://"+addr)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := p.wait(t, 15*time.Second); code != 0 {
+		t.Fatalf("stopping the first run: exit %d", code)
+	}
+	damage := func(dir string) {
+		f, err := os.OpenFile(filepath.Join(used, "db", "lms.sqlite"), os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, 64<<10), 3*4096); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if err := os.CopyFS(dir, os.DirFS(used)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cases := []struct {
-		name string
-		dir  string
-		env  []string
-		want string
+		name    string
+		dir     string
+		env     []string
+		dataDir string           // default: a new temporary directory
+		prepare func(dir string) // fills the data directory first
+		want    string
 	}{
-		{"UnreachableMongoDB", root, []string{"MONGODB_URI=mongodb://127.0.0.1:1"}, "lms: cannot reach MongoDB at mongodb://127.0.0.1:1"},
-		{"UnreachableMinio", root, []string{"MINIO_ENDPOINT=127.0.0.1:1", "MINIO_ACCESS_KEY=a", "MINIO_SECRET_KEY=b"}, "lms: cannot reach object storage at 127.0.0.1:1"},
-		{"MissingMinioBinary", t.TempDir(), nil, "lms: MinIO server binary not found: run `make minio`"},
+		{name: "UnreachableMongoDB", dir: root, env: []string{"MONGODB_URI=mongodb://127.0.0.1:1"}, want: "lms: cannot reach MongoDB at mongodb://127.0.0.1:1"},
+		{name: "UnreachableMinio", dir: root, env: []string{"MINIO_ENDPOINT=127.0.0.1:1", "MINIO_ACCESS_KEY=a", "MINIO_SECRET_KEY=b"}, want: "lms: cannot reach object storage at 127.0.0.1:1"},
+		{name: "MissingMinioBinary", dir: t.TempDir(), want: "lms: MinIO server binary not found: run `make minio`"},
+		// sysfs refuses new directories to everyone, root included.
+		{name: "ReadOnlyDataDir", dir: root, dataDir: "/sys/lms-data", want: "lms: the data directory /sys/lms-data is read-only or this user may not write to it"},
+		{name: "NewerDataFormat", dir: root, prepare: func(dir string) {
+			if err := os.WriteFile(filepath.Join(dir, "FORMAT"), []byte("2\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, want: "lms: the data directory %s was written by a newer version of lms (data format 2; this version reads format 1)"},
+		{name: "DamagedDatabase", dir: root, prepare: damage, want: "lms: the embedded database in %s/db is damaged"},
+		{name: "MinioDriveUnusable", dir: root, prepare: func(dir string) {
+			sys := filepath.Join(dir, "minio", ".minio.sys")
+			if err := os.MkdirAll(sys, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(sys, "format.json"), []byte("{not json"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, want: "lms: object storage: the MinIO server exited during start-up (minio said: FATAL Unable to use the drive"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			dataDir := t.TempDir()
+			dataDir := tc.dataDir
+			if dataDir == "" {
+				dataDir = t.TempDir()
+			}
+			if tc.prepare != nil {
+				tc.prepare(dataDir)
+			}
+			if strings.Contains(tc.want, "%s") {
+				tc.want = fmt.Sprintf(tc.want, dataDir)
+			}
 			env := append([]string{"LMS_ADDR=" + freeAddr(t), "LMS_DATA_DIR=" + dataDir}, tc.env...)
 			p := start(t, tc.dir, env...)
 			code, took := p.wait(t, 35*time.Second)
@@ -273,6 +326,10 @@ func TestStartupFailuresGiveOneReadableLine(t *testing.T) {
 			lines := errorLines(out)
 			if len(lines) != 1 || !strings.HasPrefix(lines[0], tc.want) {
 				t.Fatalf("error lines: got %q, want one starting %q", lines, tc.want)
+			}
+			// Nothing else shouts: MinIO's start-up chatter stays at DEBUG.
+			if n := strings.Count(out, "level=WARN") + strings.Count(out, "level=ERROR"); n > 0 {
+				t.Fatalf("%d warnings besides the error line:\n%s", n, out)
 			}
 			if pids := minioPIDs(dataDir); len(pids) != 0 {
 				t.Fatalf("minio left running after a failed start: %v", pids)

@@ -2,14 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/family-advocacy/lms/internal/store"
@@ -80,12 +78,12 @@ func (c scaleCache) checkout(dst string) (*scaleMeta, error) {
 	}
 	defer lock.Close() // and so unlocked
 	m, ok := (*scaleMeta)(nil), false
-	if err := flock(lock, syscall.LOCK_SH, "use"); err != nil {
+	if err := flock(lock, false, "use"); err != nil {
 		return nil, err
 	}
 	if m, ok = c.usable(); !ok {
 		// Generate, unless another run did while this one waited.
-		if err := flock(lock, syscall.LOCK_EX, "generate"); err != nil {
+		if err := flock(lock, true, "generate"); err != nil {
 			return nil, err
 		}
 		if m, ok = c.usable(); !ok {
@@ -102,19 +100,6 @@ func (c scaleCache) checkout(dst string) (*scaleMeta, error) {
 	}
 	fmt.Fprintf(os.Stderr, "lmsbench: copied %.2f GB of data in %s\n", float64(m.Bytes)/1e9, time.Since(start).Round(100*time.Millisecond))
 	return m, nil
-}
-
-// flock takes (or converts to) a lock on f, saying so if it has to wait.
-func flock(f *os.File, how int, what string) error {
-	err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
-	if errors.Is(err, syscall.EWOULDBLOCK) {
-		fmt.Fprintf(os.Stderr, "lmsbench: another run is using %s; waiting to %s it\n", f.Name(), what)
-		err = syscall.Flock(int(f.Fd()), how)
-	}
-	if err != nil {
-		return fmt.Errorf("locking %s: %w", f.Name(), err)
-	}
-	return nil
 }
 
 // scaleMeta is what the generator records for the bench: when the data

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -128,8 +127,8 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *st
 		}
 	}()
 	if cfg.Embedded() || cfg.MinioEndpoint == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
+		if err := prepareDataDir(cfg.DataDir); err != nil {
+			return nil, err
 		}
 	}
 
@@ -161,6 +160,11 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *st
 		log.Info("starting embedded database", "dir", filepath.Join(cfg.DataDir, "db"))
 	}
 	st.db, err = store.Open(ctx, cfg.MongoURI, cfg.MongoDatabase, cfg.DataDir, log)
+	if err != nil && cfg.Embedded() {
+		if d := damagedDatabase(filepath.Join(cfg.DataDir, "db"), err); d != nil {
+			return nil, d
+		}
+	}
 	if err != nil {
 		where := "the embedded database"
 		if !cfg.Embedded() {
@@ -195,16 +199,23 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if created && !cfg.Embedded() {
 		log.Warn("LMS_SECRET_KEY is not set: generated a key in the data directory; every instance sharing this database must use the same key", "file", filepath.Join(cfg.DataDir, "secret.key"))
 	}
-	if err := st.db.EnsureSchema(ctx); err != nil {
+	// The first reads and writes find a damaged database that opened.
+	damaged := func(err error) error {
+		if d := damagedDatabase(filepath.Join(cfg.DataDir, "db"), err); cfg.Embedded() && d != nil {
+			return d
+		}
 		return err
+	}
+	if err := st.db.EnsureSchema(ctx); err != nil {
+		return damaged(err)
 	}
 	inst, err := st.db.EnsureInstallation(ctx, env.Clock())
 	if err != nil {
-		return err
+		return damaged(err)
 	}
 	log.Info("database ready", "installation", inst.ID, "created", inst.CreatedAt.Format(time.RFC3339))
 	if err := st.db.Backfill(ctx, env.Clock(), log); err != nil {
-		return err
+		return damaged(err)
 	}
 
 	// Everything that runs in the background — the periodic jobs, the

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -147,9 +148,14 @@ func (s *Server) start(ctx context.Context) error {
 	s.mu.Lock()
 	s.cmd, s.exited = cmd, exited
 	s.mu.Unlock()
+	// Until it is healthy, what MinIO prints is detail (a failed start can
+	// print pages of it): kept at DEBUG, and the line that says why — its
+	// first FATAL or ERROR line, else its last — goes into the error.
+	// Once it serves, anything it prints is worth a warning.
+	var serving atomic.Bool
 	tail := make(chan string, 1)
 	go func() {
-		last := ""
+		last, why := "", ""
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := strings.TrimSpace(sc.Text())
@@ -157,10 +163,20 @@ func (s *Server) start(ctx context.Context) error {
 				continue
 			}
 			last = line
-			s.log.Warn("minio", "line", line)
+			if why == "" && (strings.Contains(line, "FATAL") || strings.Contains(line, "ERROR")) {
+				why = line
+			}
+			if serving.Load() {
+				s.log.Warn("minio", "line", line)
+			} else {
+				s.log.Debug("minio", "line", line)
+			}
 		}
 		_, _ = io.Copy(io.Discard, stderr)
-		tail <- last
+		if why == "" {
+			why = last
+		}
+		tail <- why
 	}()
 	go func() {
 		_ = cmd.Wait()
@@ -177,6 +193,7 @@ func (s *Server) start(ctx context.Context) error {
 		}
 		return err
 	}
+	serving.Store(true)
 	return nil
 }
 

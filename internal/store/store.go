@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -40,6 +41,7 @@ type DB struct {
 	ldr          *loaderState   // a Loader's copy: list rows gather in memory
 	listMu       *[64]writeLock // embedded: each list's writes take turns (see lockList)
 	monitor      *event.CommandMonitor
+	roomChecked  *atomic.Int64 // embedded: when the readiness room check last passed (UnixNano)
 }
 
 // Embedded is a FerretDB instance running inside this process.
@@ -97,7 +99,7 @@ func Open(ctx context.Context, uri, database, dataDir string, logger *slog.Logge
 	db := &DB{URI: uri}
 	if uri == "" {
 		db.sqliteDir = filepath.Join(dataDir, "db")
-		db.wmu, db.listMu = newWriteLock(), newListLocks()
+		db.wmu, db.listMu, db.roomChecked = newWriteLock(), newListLocks(), new(atomic.Int64)
 		e, err := StartEmbedded(db.sqliteDir, logger)
 		if err != nil {
 			return nil, err
@@ -142,7 +144,7 @@ func ConnectWith(ctx context.Context, uri, database string, o ConnectOptions) (*
 	db := &DB{URI: uri, monitor: o.Monitor}
 	if o.SQLiteDir != "" {
 		db.sqliteDir = o.SQLiteDir
-		db.wmu, db.listMu = newWriteLock(), newListLocks()
+		db.wmu, db.listMu, db.roomChecked = newWriteLock(), newListLocks(), new(atomic.Int64)
 	}
 	if err := db.connect(ctx, database); err != nil {
 		db.Close(context.Background())
@@ -186,10 +188,13 @@ func (db *DB) CheckWritable(ctx context.Context) error {
 	if err := db.Client.Ping(ctx, nil); err != nil {
 		return errs.Wrap(errs.EUNAVAILABLE, err, "not answering")
 	}
-	if db.sqliteDir != "" {
+	// The room check writes a megabyte; a load balancer asking every
+	// second need not cost that: a success holds for a few seconds.
+	if db.sqliteDir != "" && time.Since(time.Unix(0, db.roomChecked.Load())) > roomCheckHolds {
 		if err := checkRoom(db.sqliteDir); err != nil {
 			return err
 		}
+		db.roomChecked.Store(time.Now().UnixNano())
 	}
 	_, err := db.coll("meta").UpdateOne(ctx, bson.D{{Key: "_id", Value: "readiness"}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "at", Value: time.Now().UTC()}}}}, options.UpdateOne().SetUpsert(true))
@@ -202,6 +207,9 @@ func (db *DB) CheckWritable(ctx context.Context) error {
 // readinessRoom is how much free room the embedded database's directory
 // must have: enough for a burst of writes and their log.
 const readinessRoom = 1 << 20
+
+// roomCheckHolds is how long a successful room check is believed.
+const roomCheckHolds = 3 * time.Second
 
 // checkRoom writes and removes readinessRoom bytes in dir.
 func checkRoom(dir string) error {
