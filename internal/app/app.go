@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -60,7 +61,9 @@ func ExitCode(err error) int {
 const usage = `usage:
   lms serve [-addr 127.0.0.1:8080] [-data-dir ./data] [-demo]
   lms courses validate [DIR]
-  lms users create --email E --name N --role admin`
+  lms users create --email E --name N --role admin
+  lms backup DIR     copy the embedded stores into DIR (the server may be running)
+  lms restore DIR    restore a backup into LMS_DATA_DIR (an empty directory)`
 
 // Run runs the command in env.Args until it finishes or ctx is cancelled.
 func Run(ctx context.Context, env Env) error {
@@ -80,6 +83,10 @@ func Run(ctx context.Context, env Env) error {
 		return usersCommand(ctx, env, env.Args[1:])
 	case "courses":
 		return coursesCommand(env, env.Args[1:])
+	case "backup":
+		return backupCommand(ctx, env, env.Args[1:])
+	case "restore":
+		return restoreCommand(ctx, env, env.Args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprintln(env.Stdout, usage)
 		return nil
@@ -102,14 +109,18 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // stores are the started or connected database and object store, with the
 // functions that stop them, in reverse order of start.
 type stores struct {
-	db    *store.DB
-	blob  *blob.Store
-	minio *blob.Server
+	db       *store.DB
+	blob     *blob.Store
+	minio    *blob.Server
+	endpoint string // the file naming the managed MinIO's address, while it runs
 }
 
 func (s *stores) close() {
 	if s.db != nil {
 		s.db.Close(context.Background())
+	}
+	if s.endpoint != "" {
+		_ = os.Remove(s.endpoint)
 	}
 	if s.minio != nil {
 		s.minio.Stop()
@@ -149,6 +160,11 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *st
 			return nil, err
 		}
 		endpoint, access, secret, useSSL = st.minio.Endpoint, creds.AccessKey, creds.SecretKey, false
+		// For `lms backup` while we run (a restart keeps the address).
+		st.endpoint = filepath.Join(cfg.DataDir, endpointFile)
+		if err := os.WriteFile(st.endpoint, []byte(endpoint+"\n"), 0o600); err != nil {
+			return nil, dataDirError(cfg.DataDir, err)
+		}
 		log.Info("object storage started", "endpoint", endpoint, "data", filepath.Join(cfg.DataDir, "minio"))
 	}
 	st.blob, err = blob.Open(ctx, endpoint, access, secret, useSSL, cfg.MinioBucket)
