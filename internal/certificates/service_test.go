@@ -20,6 +20,7 @@ import (
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/certificates"
+	"github.com/family-advocacy/lms/internal/errs"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/testenv"
 )
@@ -369,5 +370,53 @@ func TestNoCertificateFileIsStoredBeforeItsRecord(t *testing.T) {
 	wg.Wait()
 	if checking.stored.Load() == 0 || countCertificates(t, f) != 1 {
 		t.Fatalf("files stored %d, certificates %d; want at least one file and one certificate", checking.stored.Load(), countCertificates(t, f))
+	}
+}
+
+// flakyBlobs is the real object storage, failing its first few uploads as
+// a MinIO being restarted does.
+type flakyBlobs struct {
+	certificates.Blobs
+	failures atomic.Int64 // uploads still to fail
+	failed   atomic.Int64
+}
+
+func (b *flakyBlobs) Put(ctx context.Context, key string, body io.Reader, size int64, contentType string) error {
+	if b.failures.Add(-1) >= 0 {
+		b.failed.Add(1)
+		return errs.E(errs.EUNAVAILABLE, "File storage is not answering at the moment.")
+	}
+	return b.Blobs.Put(ctx, key, body, size, contentType)
+}
+
+// TestABulkJobRetriesABatchWhenStorageFailsForAMoment: uploads that fail
+// for a moment make the job do the batch again, not finish with those
+// certificates counted failed (or left out).
+func TestABulkJobRetriesABatchWhenStorageFailsForAMoment(t *testing.T) {
+	testRenderer(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	var codes []string
+	for i := 0; i < 4; i++ {
+		u := f.addUser(t, "r"+string(rune('a'+i))+"@example.org", "Learner "+string(rune('A'+i)), auth.RoleLearner)
+		codes = append(codes, f.issued(t, u.ID).Code)
+	}
+	f.advance(time.Hour)
+	flaky := &flakyBlobs{Blobs: f.env.Blob}
+	flaky.failures.Store(3)
+	svc := f.newService()
+	svc.Blobs = flaky
+	job, err := svc.StartBulkReissue(ctx, "sample-course", "corrected title", f.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := waitForJob(t, svc, job.ID)
+	if flaky.failed.Load() != 3 || j.Done != 4 || j.Failed != 0 || j.Error != "" {
+		t.Fatalf("uploads failed %d; job %+v; want all 4 reissued after the batch was tried again", flaky.failed.Load(), j)
+	}
+	for _, code := range codes {
+		if c, _ := f.env.DB.Certificate(ctx, code); c.Revision != 2 || c.SHA256 != sha(f.object(t, code)) {
+			t.Fatalf("%s: revision %d after the job", code, c.Revision)
+		}
 	}
 }

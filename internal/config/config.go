@@ -66,6 +66,7 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 
 	ShutdownTimeout time.Duration // time allowed for in-flight requests on shutdown
+	RequestTimeout  time.Duration // the deadline of one request's work (database, storage, mail)
 }
 
 // Default returns the configuration used when nothing is set.
@@ -86,6 +87,7 @@ func Default() Config {
 		// Within the 10 s a stop may take: requests 6 s, emails 1 s, the
 		// database 1.5 s, MinIO 1.5 s (see app.Run).
 		ShutdownTimeout: 6 * time.Second,
+		RequestTimeout:  60 * time.Second,
 	}
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/url"
 
@@ -56,6 +57,10 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		if status == fiber.StatusNotFound {
 			msg = "We could not find the page you asked for."
 		}
+	case errs.CodeOf(err) == errs.EINTERNAL && errors.Is(err, context.DeadlineExceeded):
+		// The request's deadline passed waiting on a store: busy or
+		// down for a moment, not broken.
+		status, msg = fiber.StatusServiceUnavailable, "The service is busy at the moment and could not finish in time. Please try again in a moment."
 	default:
 		status = statusOf[errs.CodeOf(err)]
 	}

@@ -32,17 +32,18 @@ func withRequestID(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// requestTimeout bounds the work of one request: its context, which reaches
-// the database, object storage and the mail server, ends then. (A file
-// streamed after the handler returns reads on a context of its own; see
-// streamContext.)
-const requestTimeout = 60 * time.Second
-
-// withDeadline gives the request a context with a deadline (Fiber's
-// UserContext is Background until set). It does not end when the process
-// is asked to stop: in-flight requests are finished.
-func withDeadline(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+// withDeadline gives the request a context with a deadline,
+// cfg.RequestTimeout (Fiber's UserContext is Background until set): it
+// reaches the database, object storage and the mail server, and a request
+// past it answers 503. (A file streamed after the handler returns reads on
+// a context of its own; see streamContext.) It does not end when the
+// process is asked to stop: in-flight requests are finished.
+func (s *Server) withDeadline(c *fiber.Ctx) error {
+	limit := s.cfg.RequestTimeout
+	if limit <= 0 {
+		limit = time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	c.SetUserContext(ctx)
 	return c.Next()

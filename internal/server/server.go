@@ -127,7 +127,7 @@ func New(d Deps) (*Server, error) {
 		// they are safe to keep beyond the handler, e.g. in caches.
 		Immutable: true,
 	})
-	s.app.Use(withRequestID, withDeadline, s.logRequests, s.recoverPanics, s.securityHeaders, s.loadViewer, s.checkCSRF)
+	s.app.Use(withRequestID, s.withDeadline, s.logRequests, s.recoverPanics, s.securityHeaders, s.loadViewer, s.checkCSRF)
 	s.routes()
 	return s, nil
 }

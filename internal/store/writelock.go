@@ -38,3 +38,17 @@ func newListLocks() *[64]writeLock {
 	}
 	return &ls
 }
+
+// HoldWrites takes the embedded database's write lock, as one long write
+// would, until release is called: every other write waits, and gives up
+// when its context ends. On MongoDB it holds nothing. (For tests of what
+// waiting writers do, and for maintenance that must keep writers out.)
+func (db *DB) HoldWrites(ctx context.Context) (release func(), err error) {
+	if db.wmu == nil {
+		return func() {}, nil
+	}
+	if err := db.wmu.Lock(ctx); err != nil {
+		return nil, err
+	}
+	return db.wmu.Unlock, nil
+}
