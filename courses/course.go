@@ -57,7 +57,11 @@ type Course struct {
 	Level             string
 	EstimatedMinutes  int
 	CPDHours          float64
-	Version           string // YYYY-MM-DD: when the content was last checked
+	Version           string // YYYY-MM-DD: when the content was last changed
+	ReviewedBy        string // who checked the legal content
+	ReviewedOn        string // YYYY-MM-DD: when they checked it
+	ReviewDue         string // YYYY-MM-DD: next review; empty: 12 months after ReviewedOn (see ReviewDueDate)
+	Owner             string // email address told when the review falls due
 	ValidForMonths    int    // 0: certificates never expire
 	Principles        []int
 	Outcomes          []string
@@ -83,7 +87,8 @@ type Lesson struct {
 	Body       string // Markdown, without front matter
 	BodyLine   int    // line of the file where Body starts
 	Words      int
-	Ease       float64 // Flesch reading ease of the prose
+	Ease       float64        // Flesch reading ease of the prose
+	Pending    []PendingPoint // statements waiting on commencement (markers taken out of Body)
 }
 
 // Assessment is the course's test.

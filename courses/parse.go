@@ -214,7 +214,8 @@ func parseCourse(file string, data []byte, c *Course) []Problem {
 		return probs
 	}
 	vals, ps := checkKeys(file, root, "slug", "title", "summary", "audiences", "recommended_for_all", "level",
-		"estimated_minutes", "cpd_hours", "version", "valid_for_months", "principles", "outcomes", "references")
+		"estimated_minutes", "cpd_hours", "version", "valid_for_months", "principles", "outcomes", "references",
+		"reviewed_by", "reviewed_on", "review_due", "owner")
 	probs = append(probs, ps...)
 	for _, key := range []string{"slug", "title", "summary", "audiences", "level", "estimated_minutes", "cpd_hours", "version", "valid_for_months", "principles", "outcomes", "references"} {
 		if _, ok := vals[key]; !ok {
@@ -257,6 +258,7 @@ func parseCourse(file string, data []byte, c *Course) []Problem {
 			}
 		}
 	}
+	probs = append(probs, parseReview(file, vals, c)...)
 	probs = append(probs, checkCourseFields(file, vals, c)...)
 	return probs
 }
@@ -305,6 +307,10 @@ func ParseLesson(file string, data []byte) (Lesson, []Problem) {
 	}
 	if len(l.Objectives) == 0 {
 		probs = append(probs, Problem{File: file, Line: lineOf(vals, "objectives", 2), Message: "lesson needs at least one objective"})
+	}
+	l.Body, l.Pending = takePending(l.Body, l.BodyLine)
+	for i := range l.Pending {
+		l.Pending[i].Lesson = l.Name
 	}
 	l.Words, l.Ease = Readability(l.Body)
 	return l, probs

@@ -352,6 +352,32 @@ func TestCoursesValidate(t *testing.T) {
 			t.Fatalf("exit %d:\n%s", code, out)
 		}
 	})
+	t.Run("DueListsCoursesPastTheirReviewAndPendingPoints", func(t *testing.T) {
+		dir := t.TempDir()
+		dst := filepath.Join(dir, "sample-course")
+		if err := os.CopyFS(dst, os.DirFS(filepath.Join(root, "courses", "testdata", "sample-course"))); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(filepath.Join(dst, "course.yaml"))
+		os.WriteFile(filepath.Join(dst, "course.yaml"), append(b, "reviewed_by: Fay Lawyer\nreviewed_on: 2025-01-10\nowner: content@example.org\n"...), 0o644)
+		b, _ = os.ReadFile(filepath.Join(dst, "02-second-steps.md"))
+		os.WriteFile(filepath.Join(dst, "02-second-steps.md"), []byte(strings.Replace(string(b), "\n---\n", "\n---\n<!-- pending-commencement: Sample Act 2026 s4 -->\n", 1)), 0o644)
+		out, code := run("courses", "validate", "--due", "--on", "2026-12-06", dir)
+		for _, want := range []string{
+			"1 course(s) valid, 0 error(s)",
+			"review: sample-course: past its review date, 2026-01-10 (330 days ago); last checked: Fay Lawyer on 2025-01-10",
+			"pending: " + dir + "/sample-course/02-second-steps.md:7: Sample Act 2026 s4",
+			"1 course(s) due for review by 2027-01-05, 1 pending-commencement point(s)",
+		} {
+			if code != 0 || !strings.Contains(out, want) {
+				t.Fatalf("exit %d; want %q in:\n%s", code, want, out)
+			}
+		}
+		// Reviewed recently: not listed.
+		if out, _ := run("courses", "validate", "--due", "--on", "2025-06-01", dir); strings.Contains(out, "review: ") {
+			t.Fatalf("a course reviewed five months ago is listed:\n%s", out)
+		}
+	})
 	t.Run("ABrokenCourseFailsWithFileAndLine", func(t *testing.T) {
 		dir := t.TempDir()
 		src := filepath.Join(root, "courses", "testdata", "sample-course")

@@ -1,13 +1,17 @@
 package app
 
 import (
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/family-advocacy/lms/content"
 	"github.com/family-advocacy/lms/courses"
+	"github.com/family-advocacy/lms/internal/civil"
 	"github.com/family-advocacy/lms/internal/learning"
+	"github.com/family-advocacy/lms/internal/reminders"
 )
 
 // catalogueFS returns the file system and root of the course catalogue:
@@ -31,17 +35,34 @@ func LoadCatalogue(dir string) (*learning.Catalogue, error) {
 	return learning.NewCatalogue(cs), nil
 }
 
-// coursesCommand runs `lms courses validate [DIR]`.
+// coursesCommand runs `lms courses validate [--due] [--on DATE] [DIR]`.
 func coursesCommand(env Env, args []string) error {
-	if len(args) == 0 || args[0] != "validate" || len(args) > 2 {
-		return usageError{"usage: lms courses validate [DIR]   (DIR defaults to content/courses, or the embedded catalogue)"}
+	const use = "usage: lms courses validate [--due [--on YYYY-MM-DD]] [DIR]   (DIR defaults to content/courses, or the embedded catalogue; --due lists courses due for review and pending-commencement points)"
+	if len(args) == 0 || args[0] != "validate" {
+		return usageError{use}
+	}
+	fset := flag.NewFlagSet("courses validate", flag.ContinueOnError)
+	fset.SetOutput(env.Stderr)
+	due := fset.Bool("due", false, "list courses past or within 30 days of their review date, and every pending-commencement point")
+	onFlag := fset.String("on", "", "the day to check review dates against (default today, in London)")
+	if err := fset.Parse(args[1:]); err != nil || fset.NArg() > 1 {
+		return usageError{use}
+	}
+	today := civil.Of(env.Clock())
+	on := time.Date(today.Year, today.Month, today.Day, 0, 0, 0, 0, time.UTC)
+	if *onFlag != "" {
+		t, err := time.Parse(time.DateOnly, *onFlag)
+		if err != nil {
+			return usageError{"--on: want a date, YYYY-MM-DD"}
+		}
+		on = t
 	}
 	var fsys fs.FS
 	root := "."
 	label := ""
 	switch {
-	case len(args) == 2:
-		fsys, label = os.DirFS(args[1]), args[1]
+	case fset.NArg() == 1:
+		fsys, label = os.DirFS(fset.Arg(0)), fset.Arg(0)
 	case dirExists("content/courses"):
 		fsys, label = os.DirFS("content/courses"), "content/courses"
 	default:
@@ -51,12 +72,14 @@ func coursesCommand(env Env, args []string) error {
 	if _, err := fs.Stat(fsys, root); err != nil {
 		return fmt.Errorf("cannot read %s: %w", label, err)
 	}
+	prefix := ""
+	if label != "" && root == "." {
+		prefix = label + "/"
+	}
 	cs, probs := courses.LoadAll(fsys, root)
 	errCount, warnCount := 0, 0
 	for _, p := range probs {
-		if label != "" && root == "." {
-			p.File = label + "/" + p.File
-		}
+		p.File = prefix + p.File
 		fmt.Fprintln(env.Stdout, p)
 		if p.Warning {
 			warnCount++
@@ -65,10 +88,39 @@ func coursesCommand(env Env, args []string) error {
 		}
 	}
 	fmt.Fprintf(env.Stdout, "%d course(s) valid, %d error(s), %d warning(s)\n", len(cs), errCount, warnCount)
+	if *due {
+		printReviewList(env, cs, on, prefix)
+	}
 	if errCount > 0 {
 		return fmt.Errorf("%d error(s) in %s", errCount, label)
 	}
 	return nil
+}
+
+// printReviewList prints what `validate --due` lists.
+func printReviewList(env Env, cs []*courses.Course, on time.Time, prefix string) {
+	items := courses.ReviewList(cs, on, reminders.ReviewNoticeDays)
+	due, pending := 0, 0
+	for _, it := range items {
+		c := it.Course
+		checked := "not recorded"
+		if c.ReviewedBy != "" {
+			checked = c.ReviewedBy + " on " + c.ReviewedOn
+		}
+		switch {
+		case it.Overdue():
+			due++
+			fmt.Fprintf(env.Stdout, "review: %s: past its review date, %s (%d days ago); last checked: %s\n", c.Slug, it.Due.Format(time.DateOnly), -it.DueIn, checked)
+		case it.DueIn <= reminders.ReviewNoticeDays:
+			due++
+			fmt.Fprintf(env.Stdout, "review: %s: due for review on %s (in %d days); last checked: %s\n", c.Slug, it.Due.Format(time.DateOnly), it.DueIn, checked)
+		}
+		for _, p := range it.Pending {
+			pending++
+			fmt.Fprintf(env.Stdout, "pending: %s%s/%s.md:%d: %s\n", prefix, c.Slug, p.Lesson, p.Line, p.Text)
+		}
+	}
+	fmt.Fprintf(env.Stdout, "%d course(s) due for review by %s, %d pending-commencement point(s)\n", due, on.AddDate(0, 0, reminders.ReviewNoticeDays).Format(time.DateOnly), pending)
 }
 
 func dirExists(p string) bool {

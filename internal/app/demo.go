@@ -88,7 +88,7 @@ func seedDemoAdvocates(ctx context.Context, svc *Services, users map[string]*aut
 		if _, err := svc.Comply.CreateForUser(ctx, manager, u, p); err != nil {
 			return err
 		}
-		if _, err := svc.Comply.AddDBS(ctx, manager, u.ID, compliance.DBSForm{Level: "enhanced", Workforce: "child", CertificateNumber: "001234567890",
+		if _, err := svc.Comply.AddDBS(ctx, manager, u.ID, compliance.DBSForm{Level: "enhanced", RoleEligible: "eligible", Workforce: "child", CertificateNumber: "001234567890",
 			IssueDate: date(d.dbsMonthsAgo), OriginalSeenBy: manager.Name, OriginalSeenAt: date(d.dbsMonthsAgo), Decision: "clear", BarredChildren: true}, nil); err != nil {
 			return err
 		}

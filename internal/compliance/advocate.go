@@ -25,6 +25,9 @@ var (
 	Workforces = []string{"child", "adult", "child-and-adult", "other"}
 	// Status check results of the DBS Update Service.
 	CheckResults = []string{"no-new-information", "new-information", "no-match"}
+	// Whether the advocate's role is eligible for a barred-list check
+	// (regulated activity), assessed before the check is asked for.
+	RoleEligibility = []string{"eligible", "not-eligible"}
 	// Decisions on a check.
 	Decisions = []string{"clear", "clear-after-risk-assessment", "not-suitable"}
 	// Reference outcomes.
@@ -46,6 +49,10 @@ func Label(v string) string {
 		return "Clear after risk assessment"
 	case "not-suitable":
 		return "Not suitable"
+	case "eligible":
+		return "Eligible (regulated activity with children or adults)"
+	case "not-eligible":
+		return "Not eligible (no regulated activity)"
 	case "follow-up-needed":
 		return "Follow-up needed"
 	case "child-and-adult":
@@ -106,6 +113,13 @@ type DBSCheck struct {
 	ID                string        `bson:"id"`
 	Level             string        `bson:"level"`
 	BarredLists       []string      `bson:"barred_lists"`
+	// RoleEligible is whether the role was assessed as eligible for a
+	// barred-list check ("eligible", "not-eligible"; "" on checks recorded
+	// before this was asked), and EligibilityReason why. A barred list may
+	// lawfully be checked only for an eligible role (Police Act 1997
+	// ss113B-113BB), so the policy's barred lists are required only then.
+	RoleEligible      string `bson:"role_eligible,omitempty"`
+	EligibilityReason string `bson:"eligibility_reason,omitempty"`
 	Workforce         string        `bson:"workforce"`
 	CertificateNumber string        `bson:"certificate_number"` // sealed; never stored in plain text
 	NumberLast4       string        `bson:"number_last4"`       // for the masked display

@@ -175,6 +175,11 @@ func evalDBS(p *Policy, a *Advocate, now time.Time) Requirement {
 		return r
 	}
 	for _, l := range p.DBS.BarredLists {
+		// Only an eligible role may have its barred lists checked, so a
+		// role assessed as not eligible needs none.
+		if c.RoleEligible == "not-eligible" {
+			break
+		}
 		if !slices.Contains(c.BarredLists, l) {
 			r.State = Missing
 			if l == "adults" {

@@ -1,6 +1,7 @@
 package compliance
 
 import (
+	"github.com/family-advocacy/lms/internal/errs"
 	"os"
 	"strings"
 	"testing"
@@ -155,6 +156,18 @@ func TestDBSRecheckPolicy(t *testing.T) {
 		}(), "2026-11-22", Overdue, "new information"},
 		{"StandardLevelIsNotEnough", func() DBSCheck { c := clearDBS("2026-01-10"); c.Level = "standard"; return c }(), "2026-11-22", Missing, "does not meet the required enhanced"},
 		{"NoBarredList", func() DBSCheck { c := clearDBS("2026-01-10"); c.BarredLists = nil; return c }(), "2026-11-22", Missing, "children's barred list"},
+		{"NoBarredListForAnEligibleRole", func() DBSCheck {
+			c := clearDBS("2026-01-10")
+			c.BarredLists, c.RoleEligible = nil, "eligible"
+			return c
+		}(), "2026-11-22", Missing, "children's barred list"},
+		// A barred list may be checked only for an eligible role: a role
+		// assessed as not eligible meets the policy without one.
+		{"NoBarredListForARoleNotEligible", func() DBSCheck {
+			c := clearDBS("2026-01-10")
+			c.BarredLists, c.RoleEligible = nil, "not-eligible"
+			return c
+		}(), "2026-11-22", Met, "recheck due by 10 January 2029"},
 		{"AdultWorkforce", func() DBSCheck { c := clearDBS("2026-01-10"); c.Workforce = "adult"; return c }(), "2026-11-22", Missing, "workforce"},
 		{"ChildAndAdultCoversChild", func() DBSCheck { c := clearDBS("2026-01-10"); c.Workforce = "child-and-adult"; return c }(), "2026-11-22", Met, ""},
 		{"AwaitingDecision", func() DBSCheck { c := clearDBS("2026-01-10"); c.Decision = ""; return c }(), "2026-11-22", Missing, "awaits a decision"},
@@ -296,5 +309,22 @@ func TestRollingCPDOverdueHasAStableDate(t *testing.T) {
 	a.ContractStart = dp("2025-06-01")
 	if got := Evaluate(p, a, title, d("2026-08-01")).Requirement(ReqCPD); got.State != Overdue || got.Due == nil || got.Due.In(London).Format(time.DateOnly) != "2026-06-01" {
 		t.Fatalf("never met: %s, due %v; want overdue since 2026-06-01", got.State, got.Due)
+	}
+}
+
+func TestABarredListIsRefusedForARoleNotEligible(t *testing.T) {
+	now := d("2026-11-22")
+	f := DBSForm{Level: "enhanced", Workforce: "child", CertificateNumber: "001234567890", IssueDate: "2026-11-01", OriginalSeenBy: "M",
+		OriginalSeenAt: "2026-11-02", Decision: "clear", BarredChildren: true, RoleEligible: "not-eligible"}
+	if _, err := f.Check(now); err == nil || !strings.Contains(errs.Fields(err)["barred"], "only for a role eligible") {
+		t.Fatalf("barred list for a role not eligible: %v", err)
+	}
+	f.RoleEligible = ""
+	if _, err := f.Check(now); err == nil || errs.Fields(err)["role_eligible"] == "" {
+		t.Fatalf("no eligibility recorded: %v", err)
+	}
+	f.RoleEligible = "eligible"
+	if c, err := f.Check(now); err != nil || c.RoleEligible != "eligible" {
+		t.Fatalf("eligible role with the children's list: %+v, %v", c, err)
 	}
 }

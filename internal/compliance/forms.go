@@ -144,6 +144,7 @@ func (f ProfileForm) Check(now time.Time, managers []string, withAccount bool) (
 // DBSForm is a DBS check as typed.
 type DBSForm struct {
 	Level, Workforce, CertificateNumber, IssueDate, OriginalSeenBy, OriginalSeenAt, Decision, DecisionNotes string
+	RoleEligible, EligibilityReason                                                                         string
 	BarredChildren, BarredAdults, UpdateService                                                             bool
 }
 
@@ -161,6 +162,14 @@ func (f DBSForm) Check(now time.Time) (DBSCheck, error) {
 	}
 	if len(d.BarredLists) > 0 && d.Level != "enhanced" {
 		c.fe.Add("barred", "Barred lists are only checked with an enhanced check")
+	}
+	d.RoleEligible = c.choice("role_eligible", f.RoleEligible, "whether the role is eligible for a barred-list check", RoleEligibility, true)
+	d.EligibilityReason = strings.TrimSpace(f.EligibilityReason)
+	if len(d.EligibilityReason) > 1000 {
+		c.fe.Add("eligibility_reason", "Keep the reason under 1,000 characters")
+	}
+	if d.RoleEligible == "not-eligible" && len(d.BarredLists) > 0 {
+		c.fe.Add("barred", "A barred list may be checked only for a role eligible for it: untick the barred lists, or record the role as eligible")
 	}
 	num := strings.ReplaceAll(strings.TrimSpace(f.CertificateNumber), " ", "")
 	if num == "" {

@@ -117,7 +117,7 @@ func (s *Service) AddDBS(ctx context.Context, actor *auth.User, id string, f DBS
 	}
 	a, err := s.apply(ctx, fu, actor, false, id, "dbs.create", func(a *Advocate) (map[string]any, map[string]any, error) {
 		a.DBS = append(a.DBS, d)
-		return nil, map[string]any{"check": d.ID, "level": d.Level, "workforce": d.Workforce, "barred_lists": d.BarredLists,
+		return nil, map[string]any{"check": d.ID, "level": d.Level, "workforce": d.Workforce, "barred_lists": d.BarredLists, "role_eligible": d.RoleEligible,
 			"issue_date": d.IssueDate.Format(time.DateOnly), "update_service": d.UpdateService, "decision": d.Decision, "scan": d.ScanKey != ""}, nil
 	})
 	if err != nil && d.ScanDeleteAfter != nil {

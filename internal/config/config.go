@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -51,6 +52,7 @@ type Config struct {
 
 	CertificateDelivery string // LMS_CERTIFICATE_DELIVERY: stream (default) or presign
 	OrgName             string // LMS_ORG_NAME: the organisation named on certificates
+	ContentOwner        string // LMS_CONTENT_OWNER: email told when a course's review falls due, unless the course names its owner
 
 	// Retention (see the privacy notice, content/pages/privacy.md).
 	ErasureCertificates     string // LMS_ERASURE_CERTIFICATES: keep-status (default) or delete
@@ -135,6 +137,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	env("LMS_REGISTRATION", &c.Registration)
 	env("LMS_CERTIFICATE_DELIVERY", &c.CertificateDelivery)
 	env("LMS_ORG_NAME", &c.OrgName)
+	env("LMS_CONTENT_OWNER", &c.ContentOwner)
 	env("LMS_ERASURE_CERTIFICATES", &c.ErasureCertificates)
 	envInt := func(name string, dst *int) {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
@@ -192,6 +195,11 @@ func (c *Config) validate() error {
 	}
 	if c.MinioEndpoint != "" && (c.MinioAccessKey == "" || c.MinioSecretKey == "") {
 		errs = append(errs, errors.New("MINIO_ENDPOINT is set, so MINIO_ACCESS_KEY and MINIO_SECRET_KEY are required"))
+	}
+	if c.ContentOwner != "" {
+		if a, err := mail.ParseAddress(c.ContentOwner); err != nil || a.Address != c.ContentOwner {
+			errs = append(errs, fmt.Errorf("LMS_CONTENT_OWNER=%q is not an email address", c.ContentOwner))
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -69,6 +69,8 @@ func TestJourneyCompliance(t *testing.T) {
 	// A DBS check: still not cleared, because references are missing.
 	b.Click("details:has(#save-dbs) summary")
 	setSelect(t, b, "#f-level", "enhanced")
+	setSelect(t, b, "#f-role_eligible", "eligible")
+	b.Fill("#f-eligibility_reason", "Runs the supervised contact sessions: regulated activity with children")
 	b.Click("#f-barred_children")
 	setSelect(t, b, "#f-workforce", "child")
 	b.Fill("#f-certificate_number", "001234567890")

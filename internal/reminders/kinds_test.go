@@ -112,7 +112,7 @@ func TestEachKindOfDueItemIsRemindedOnce(t *testing.T) {
 	}
 	// Uma's certificate is on the Update Service: her check is due a year
 	// after the last status check, 10 March 2027.
-	if _, err := c.AddDBS(ctx, w.manager, uma.ID, compliance.DBSForm{Level: "enhanced", Workforce: "child", BarredChildren: true, CertificateNumber: "001234567891",
+	if _, err := c.AddDBS(ctx, w.manager, uma.ID, compliance.DBSForm{Level: "enhanced", RoleEligible: "eligible", Workforce: "child", BarredChildren: true, CertificateNumber: "001234567891",
 		IssueDate: "2021-01-04", OriginalSeenBy: "Maya Manager", OriginalSeenAt: "2021-01-04", Decision: "clear", UpdateService: true}, nil); err != nil {
 		t.Fatal(err)
 	}

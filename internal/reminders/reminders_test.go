@@ -88,7 +88,7 @@ func (w *world) advocate(name string, dbsDue time.Time) *auth.User {
 	}
 	issue := dbsDue.AddDate(-3, 0, 0).Format(time.DateOnly)
 	steps := []error{
-		second(c.AddDBS(ctx, w.manager, u.ID, compliance.DBSForm{Level: "enhanced", Workforce: "child", BarredChildren: true, CertificateNumber: "001234567890",
+		second(c.AddDBS(ctx, w.manager, u.ID, compliance.DBSForm{Level: "enhanced", RoleEligible: "eligible", Workforce: "child", BarredChildren: true, CertificateNumber: "001234567890",
 			IssueDate: issue, OriginalSeenBy: "Maya Manager", OriginalSeenAt: issue, Decision: "clear"}, nil)),
 		second(c.AddSupervision(ctx, w.manager, u.ID, compliance.SupervisionForm{Date: "2026-11-20", Supervisor: "Maya Manager", Kind: "individual"})),
 		second(c.AddCPD(ctx, w.manager, u.ID, compliance.CPDForm{Date: "2026-10-01", Title: "Reflective practice day", Type: "peer-reflection", Hours: "15",

@@ -80,7 +80,7 @@ func pngBytes() []byte {
 }
 
 var dbsFields = map[string]string{"level": "enhanced", "workforce": "child", "certificate_number": "001234567890", "issue_date": "2026-02-01",
-	"original_seen_by": "Maya Manager", "original_seen_at": "2026-02-03", "decision": "clear", "barred_children": "yes"}
+	"original_seen_by": "Maya Manager", "original_seen_at": "2026-02-03", "decision": "clear", "barred_children": "yes", "role_eligible": "eligible"}
 
 func TestManagerOfAnotherOrganisationGets403OnEveryComplianceRoute(t *testing.T) {
 	w := newWorld(t, sampleDir)
@@ -173,7 +173,7 @@ func TestMandatoryCourseCompletionBecomesCPDAndClears(t *testing.T) {
 	id := w.createAdvocate("Florence Nightingale", "florence@example.org")
 	m := w.client(w.srv, w.session("manager"))
 	if resp, body := m.postMultipart("/manage/advocates/"+id+"/dbs", map[string]string{"level": "enhanced", "workforce": "child", "certificate_number": "001234567890",
-		"issue_date": "2026-02-01", "original_seen_by": "Maya", "original_seen_at": "2026-02-03", "decision": "clear", "barred_children": "yes"}, "", "", nil); resp.StatusCode != http.StatusSeeOther {
+		"issue_date": "2026-02-01", "original_seen_by": "Maya", "original_seen_at": "2026-02-03", "decision": "clear", "barred_children": "yes", "role_eligible": "eligible"}, "", "", nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("dbs: %d %s", resp.StatusCode, body)
 	}
 	for _, r := range []string{"Rosa", "Ruth"} {

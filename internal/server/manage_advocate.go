@@ -81,7 +81,7 @@ func (s *Server) advocatePage(c *fiber.Ctx, a *compliance.Advocate, self bool) (
 	p := &advocatePage{basePage: basePage{Title: a.Name}, A: a, Self: self, Forms: map[string]*formState{}, Revealed: map[string]string{}, Notes: map[string]string{},
 		Professions: compliance.Professions, Statuses: compliance.AdvocateStatuses, Courses: s.learn.Catalogue.All(), Policy: s.comply.Policy,
 		Lists: map[string][]string{"levels": compliance.DBSLevels, "workforces": compliance.Workforces, "results": compliance.CheckResults,
-			"decisions": compliance.Decisions, "outcomes": compliance.Outcomes, "cpdtypes": compliance.CPDTypes}}
+			"decisions": compliance.Decisions, "eligibility": compliance.RoleEligibility, "outcomes": compliance.Outcomes, "cpdtypes": compliance.CPDTypes}}
 	p.Base = "/manage/advocates/" + a.ID
 	if self {
 		p.Base = "/my/compliance"
@@ -250,7 +250,7 @@ func readUpload(fh *multipart.FileHeader) (*compliance.Upload, error) {
 	return u, err
 }
 
-var dbsFields = []string{"level", "workforce", "certificate_number", "issue_date", "original_seen_by", "original_seen_at", "decision", "decision_notes", "barred_children", "barred_adults", "update_service", "scan"}
+var dbsFields = []string{"level", "workforce", "certificate_number", "issue_date", "original_seen_by", "original_seen_at", "decision", "decision_notes", "barred_children", "barred_adults", "update_service", "scan", "role_eligible", "eligibility_reason"}
 
 // handleAddDBS handles POST /manage/advocates/:id/dbs (with an optional scan).
 func (s *Server) handleAddDBS(c *fiber.Ctx) error {
@@ -268,6 +268,7 @@ func (s *Server) handleAddDBS(c *fiber.Ctx) error {
 		_, err := s.comply.AddDBS(c.UserContext(), actor, id, compliance.DBSForm{Level: f.Get("level"), Workforce: f.Get("workforce"),
 			CertificateNumber: c.FormValue("certificate_number"), IssueDate: f.Get("issue_date"), OriginalSeenBy: f.Get("original_seen_by"),
 			OriginalSeenAt: f.Get("original_seen_at"), Decision: f.Get("decision"), DecisionNotes: f.Get("decision_notes"),
+			RoleEligible: f.Get("role_eligible"), EligibilityReason: f.Get("eligibility_reason"),
 			BarredChildren: f.Get("barred_children") != "", BarredAdults: f.Get("barred_adults") != "", UpdateService: f.Get("update_service") != ""}, scan)
 		return err
 	})

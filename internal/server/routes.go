@@ -155,6 +155,7 @@ func (s *Server) routeTable() []route {
 		{"GET", "/admin/courses/:slug/completions.csv", admin, s.handleAdminCompletionsCSV},
 		{"GET", "/admin/jobs/:id", admin, s.handleAdminJob},
 		{"GET", "/admin/audit", admin, s.handleAudit},
+		{"GET", "/admin/content-review", admin, s.handleContentReview},
 		{"GET", "/admin/outbox", admin, s.handleOutbox},
 		{"GET", "/admin/outbox/:id", admin, s.handleOutboxMessage},
 	}

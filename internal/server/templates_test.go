@@ -67,7 +67,7 @@ func samplePages() map[string]page {
 			"status-d1": withErrors("result"), "profile": withErrors("profession")}, Revealed: map[string]string{"d1": "001234561234"}, Notes: map[string]string{"r1": "n"},
 			Professions: compliance.Professions, Statuses: compliance.AdvocateStatuses, Courses: []*courses.Course{course}, Base: "/manage/advocates/a1", Policy: policy,
 			Lists: map[string][]string{"levels": compliance.DBSLevels, "workforces": compliance.Workforces, "results": compliance.CheckResults,
-				"decisions": compliance.Decisions, "outcomes": compliance.Outcomes, "cpdtypes": compliance.CPDTypes},
+				"decisions": compliance.Decisions, "eligibility": compliance.RoleEligibility, "outcomes": compliance.Outcomes, "cpdtypes": compliance.CPDTypes},
 			Progress: compliance.Progress(policy.Rule(adv.Profession), adv.CPD, now), CPDChart: barChart("c", []string{"a"}, []float64{1}, nil, "h")}
 		for _, r := range adv.Snapshot.Requirements {
 			p.Requirements = append(p.Requirements, requirementView{Requirement: r, Label: compliance.RequirementLabels[r.Key]})
@@ -109,8 +109,12 @@ func samplePages() map[string]page {
 		"account": &accountPage{Account: sampleUser, OrgName: "Org", Profile: withErrors("name"), Password: withErrors("new_password"),
 			Email: withID(withErrors("new_email", "current_password", "code"), "email"), EmailPending: &auth.EmailChange{Email: "new@example.org", Expires: now},
 			Sessions: []auth.Session{{ID: "s1", UserAgent: "Firefox", Created: now, LastSeen: now}, {ID: "s2"}}, CurrentID: "s1"},
-		"account_2fa":   &twoFactorPage{Setup: &auth.TOTPSetup{Secret: "ABC", QRPNG: "data:image/png;base64,AA"}, Form: withErrors("code"), Required: true},
-		"admin_home":    &adminHomePage{Users: 3, Admins: 1},
+		"account_2fa": &twoFactorPage{Setup: &auth.TOTPSetup{Secret: "ABC", QRPNG: "data:image/png;base64,AA"}, Form: withErrors("code"), Required: true},
+		"admin_home":  &adminHomePage{Users: 3, Admins: 1},
+		"admin_content_review": &contentReviewPage{Today: now, NoticeDays: 30, Pending: 1, Rows: []reviewRow{
+			{ReviewItem: courses.ReviewItem{Course: course, Due: now, DueIn: -3, Pending: []courses.PendingPoint{{Lesson: "01-first-steps", Line: 9, Text: "s3"}}}, Checked: now, DaysOver: 3},
+			{ReviewItem: courses.ReviewItem{Course: course, Due: now, DueIn: 12}, Checked: now, Soon: true},
+			{ReviewItem: courses.ReviewItem{Course: course, Due: now, DueIn: 200}, Checked: now}}},
 		"admin_users":   &adminUsersPage{Query: "sam", Users: []auth.User{*sampleUser}, Orgs: map[string]string{"o1": "Org"}, Pager: pager{Page: 2, PerPage: 1, Total: 3, PrevURL: "/x?page=1", NextURL: "/x?page=3"}},
 		"admin_user":    &adminUserPage{Account: sampleUser, Orgs: []auth.Organisation{{ID: "o1", Name: "Org"}}, Roles: auth.AllRoles, Form: withErrors("roles", "org")},
 		"admin_orgs":    &adminOrgsPage{Orgs: []auth.Organisation{{ID: "o1", Name: "Org", Kind: auth.OrgService}}, Form: withErrors("name", "kind")},
