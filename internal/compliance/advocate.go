@@ -110,16 +110,16 @@ type Advocate struct {
 
 // DBSCheck is one DBS certificate and what was done with it.
 type DBSCheck struct {
-	ID                string        `bson:"id"`
-	Level             string        `bson:"level"`
-	BarredLists       []string      `bson:"barred_lists"`
+	ID          string   `bson:"id"`
+	Level       string   `bson:"level"`
+	BarredLists []string `bson:"barred_lists"`
 	// RoleEligible is whether the role was assessed as eligible for a
 	// barred-list check ("eligible", "not-eligible"; "" on checks recorded
 	// before this was asked), and EligibilityReason why. A barred list may
 	// lawfully be checked only for an eligible role (Police Act 1997
 	// ss113B-113BB), so the policy's barred lists are required only then.
-	RoleEligible      string `bson:"role_eligible,omitempty"`
-	EligibilityReason string `bson:"eligibility_reason,omitempty"`
+	RoleEligible      string        `bson:"role_eligible,omitempty"`
+	EligibilityReason string        `bson:"eligibility_reason,omitempty"`
 	Workforce         string        `bson:"workforce"`
 	CertificateNumber string        `bson:"certificate_number"` // sealed; never stored in plain text
 	NumberLast4       string        `bson:"number_last4"`       // for the masked display
