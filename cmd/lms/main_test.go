@@ -348,7 +348,7 @@ func TestCoursesValidate(t *testing.T) {
 	}
 	t.Run("TheCatalogueHasNoErrorsOrWarnings", func(t *testing.T) {
 		out, code := run("courses", "validate", "content/courses")
-		if code != 0 || !strings.Contains(out, "5 course(s) valid, 0 error(s), 0 warning(s)") {
+		if code != 0 || !strings.Contains(out, "6 course(s) valid, 0 error(s), 0 warning(s)") {
 			t.Fatalf("exit %d:\n%s", code, out)
 		}
 	})

@@ -16,7 +16,7 @@ import (
 // lesson has, and the assessment is passed with the bank's right answers.
 func TestJourneyEveryCourse(t *testing.T) {
 	cs, probs := courses.LoadAll(content.Courses, "courses")
-	if len(courses.Errors(probs)) > 0 || len(cs) != 5 {
+	if len(courses.Errors(probs)) > 0 || len(cs) != 6 {
 		t.Fatalf("catalogue: %d courses, problems %v", len(cs), probs)
 	}
 	s := startSite(t, map[string]string{"LMS_DEMO": "true"})
