@@ -96,11 +96,12 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 	check("/admin", "/admin/users", "/admin/organisations", "/admin/certificates", "/admin/audit", "/admin/outbox", "/admin/retention",
 		"/admin/courses/sample-course/completions")
 	b.MustContain("#completions", "Amira Advocate") // who passed the course above
+	check("/admin/content-review")
 	b.Open("/admin/users")
 	b.Follow(`main table tbody tr a`)
 	b.CheckAccessibility()
 
 	// On a phone, where wide tables scroll and the navigation wraps.
 	b.Viewport(375, 812)
-	check("/", "/courses/sample-course", "/admin/users", "/admin/audit", "/admin/courses/sample-course/completions", "/account")
+	check("/", "/courses/sample-course", "/admin/users", "/admin/audit", "/admin/courses/sample-course/completions", "/admin/content-review", "/account")
 }
