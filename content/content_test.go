@@ -36,6 +36,10 @@ func TestCatalogueMeetsTheAuthoringRules(t *testing.T) {
 		if len(c.References) == 0 || len(c.Outcomes) == 0 || len(c.Principles) == 0 || len(c.Audiences) == 0 {
 			t.Errorf("%s: references %d, outcomes %d, principles %d, audiences %d", c.Slug, len(c.References), len(c.Outcomes), len(c.Principles), len(c.Audiences))
 		}
+		// Legal content knows when it was checked and when it is next due.
+		if c.ReviewedBy == "" || c.ReviewedOn == "" || c.ReviewDueDate().IsZero() {
+			t.Errorf("%s: reviewed_by %q, reviewed_on %q: every course records who checked its legal content and when", c.Slug, c.ReviewedBy, c.ReviewedOn)
+		}
 		perLesson := map[string]int{}
 		for _, q := range c.Assessment.Questions {
 			perLesson[q.Lesson]++
