@@ -49,9 +49,10 @@ func TestJourneyCompliance(t *testing.T) {
 		"LMS_COMPLIANCE_POLICY": filepath.Join(testenv.RepoRoot(), "internal", "compliance", "testdata", "sample-policy.yaml")})
 	b := testenv.NewBrowser(t, s.URL)
 
-	// The manager's first sign-in sets up two-factor authentication.
+	// The manager's first sign-in sets up two-factor authentication, by
+	// scanning the QR code as an authenticator app would.
 	signIn(b, "manager@demo.example", app.DemoPassword)
-	secret := b.Text("#totp-secret")
+	secret := secretFromQR(t, b)
 	b.Fill("#f-code", auth.CurrentCode(secret, s.Clock.Now()))
 	b.Follow(`form[action="/account/2fa"] button`)
 

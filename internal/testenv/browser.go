@@ -164,6 +164,19 @@ func (b *Browser) Text(sel string) string {
 	return s
 }
 
+// ElementPNG returns a PNG of the first element matching sel as the page
+// shows it (for images a test must read, such as a QR code).
+func (b *Browser) ElementPNG(sel string) []byte {
+	b.tb.Helper()
+	ctx, cancel := b.step()
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel), chromedp.NodeVisible))
+	if err != nil {
+		b.tb.Fatalf("screenshot of %s: %v", sel, err)
+	}
+	return png
+}
+
 // Path returns the path (and query) of the current page.
 func (b *Browser) Path() string {
 	b.tb.Helper()
