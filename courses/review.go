@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/family-advocacy/lms/internal/civil"
 )
 
 // Review: legal content goes out of date. A course records who checked it
@@ -47,28 +49,38 @@ func takePending(body string, firstLine int) (string, []PendingPoint) {
 	return pendingRE.ReplaceAllString(body, ""), points
 }
 
-// ReviewDueDate is when the course is next due for review: review_due, or
-// 12 months after reviewed_on, or after its version date.
-func (c *Course) ReviewDueDate() time.Time {
-	if t, err := time.Parse(time.DateOnly, c.ReviewDue); err == nil {
-		return t
+// reviewDue is the date the course is next due for review: review_due, or
+// 12 months after reviewed_on, or after its version date (zero if none
+// parses).
+func (c *Course) reviewDue() civil.Date {
+	if d, err := civil.Parse(c.ReviewDue); err == nil {
+		return d
 	}
 	from := c.ReviewedOn
 	if from == "" {
 		from = c.Version
 	}
-	t, err := time.Parse(time.DateOnly, from)
+	d, err := civil.Parse(from)
 	if err != nil {
-		return time.Time{}
+		return civil.Date{}
 	}
-	return addMonthsClamped(t, DefaultReviewMonths)
+	return d.AddMonths(DefaultReviewMonths)
+}
+
+// ReviewDueDate is when the course is next due for review (the start of
+// that day in London; zero if the course has no date that parses).
+func (c *Course) ReviewDueDate() time.Time {
+	if d := c.reviewDue(); !d.IsZero() {
+		return d.Midnight()
+	}
+	return time.Time{}
 }
 
 // ReviewedOnDate is when the legal content was last checked: reviewed_on,
 // or the version date.
 func (c *Course) ReviewedOnDate() time.Time {
-	if t, err := time.Parse(time.DateOnly, c.ReviewedOn); err == nil {
-		return t
+	if d, err := civil.Parse(c.ReviewedOn); err == nil {
+		return d.Midnight()
 	}
 	return c.VersionDate()
 }
@@ -83,21 +95,9 @@ func (c *Course) PendingPoints() []PendingPoint {
 	return all
 }
 
-// ReviewDueIn says in how many days, from the day on, the course is due
-// for review (0: today; negative: overdue by that many days).
-func (c *Course) ReviewDueIn(on time.Time) int {
-	due := c.ReviewDueDate()
-	d := time.Date(on.Year(), on.Month(), on.Day(), 0, 0, 0, 0, time.UTC)
-	return int(due.Sub(d).Hours() / 24)
-}
-
-// addMonthsClamped adds n months to a date, keeping to the month's last day
-// (31 January + 1 month is 28 or 29 February).
-func addMonthsClamped(t time.Time, n int) time.Time {
-	first := time.Date(t.Year(), t.Month()+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
-	last := first.AddDate(0, 1, -1).Day()
-	return time.Date(first.Year(), first.Month(), min(t.Day(), last), 0, 0, 0, 0, time.UTC)
-}
+// ReviewDueIn says in how many days from today the course is due for
+// review (0: today; negative: overdue by that many days).
+func (c *Course) ReviewDueIn(today civil.Date) int { return today.DaysUntil(c.reviewDue()) }
 
 // parseReview reads the review fields of course.yaml.
 func parseReview(file string, vals map[string]*yaml.Node, c *Course) []Problem {
@@ -146,13 +146,13 @@ type ReviewItem struct {
 // Overdue reports whether the course is past its review date.
 func (r ReviewItem) Overdue() bool { return r.DueIn < 0 }
 
-// ReviewList lists, for the day on, every course due for review within
+// ReviewList lists, for today, every course due for review within
 // `within` days or past it, and every course with pending-commencement
 // points, soonest due first.
-func ReviewList(cs []*Course, on time.Time, within int) []ReviewItem {
+func ReviewList(cs []*Course, today civil.Date, within int) []ReviewItem {
 	var items []ReviewItem
 	for _, c := range cs {
-		it := ReviewItem{Course: c, Due: c.ReviewDueDate(), DueIn: c.ReviewDueIn(on), Pending: c.PendingPoints()}
+		it := ReviewItem{Course: c, Due: c.ReviewDueDate(), DueIn: c.ReviewDueIn(today), Pending: c.PendingPoints()}
 		if it.DueIn <= within || len(it.Pending) > 0 {
 			items = append(items, it)
 		}

@@ -49,13 +49,12 @@ func coursesCommand(env Env, args []string) error {
 		return usageError{use}
 	}
 	today := civil.Of(env.Clock())
-	on := time.Date(today.Year, today.Month, today.Day, 0, 0, 0, 0, time.UTC)
 	if *onFlag != "" {
-		t, err := time.Parse(time.DateOnly, *onFlag)
+		d, err := civil.Parse(*onFlag)
 		if err != nil {
 			return usageError{"--on: want a date, YYYY-MM-DD"}
 		}
-		on = t
+		today = d
 	}
 	var fsys fs.FS
 	root := "."
@@ -89,7 +88,7 @@ func coursesCommand(env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "%d course(s) valid, %d error(s), %d warning(s)\n", len(cs), errCount, warnCount)
 	if *due {
-		printReviewList(env, cs, on, prefix)
+		printReviewList(env, cs, today, prefix)
 	}
 	if errCount > 0 {
 		return fmt.Errorf("%d error(s) in %s", errCount, label)
@@ -98,8 +97,8 @@ func coursesCommand(env Env, args []string) error {
 }
 
 // printReviewList prints what `validate --due` lists.
-func printReviewList(env Env, cs []*courses.Course, on time.Time, prefix string) {
-	items := courses.ReviewList(cs, on, reminders.ReviewNoticeDays)
+func printReviewList(env Env, cs []*courses.Course, today civil.Date, prefix string) {
+	items := courses.ReviewList(cs, today, reminders.ReviewNoticeDays)
 	due, pending := 0, 0
 	for _, it := range items {
 		c := it.Course
@@ -120,7 +119,7 @@ func printReviewList(env Env, cs []*courses.Course, on time.Time, prefix string)
 			fmt.Fprintf(env.Stdout, "pending: %s%s/%s.md:%d: %s\n", prefix, c.Slug, p.Lesson, p.Line, p.Text)
 		}
 	}
-	fmt.Fprintf(env.Stdout, "%d course(s) due for review by %s, %d pending-commencement point(s)\n", due, on.AddDate(0, 0, reminders.ReviewNoticeDays).Format(time.DateOnly), pending)
+	fmt.Fprintf(env.Stdout, "%d course(s) due for review by %s, %d pending-commencement point(s)\n", due, today.AddDays(reminders.ReviewNoticeDays), pending)
 }
 
 func dirExists(p string) bool {

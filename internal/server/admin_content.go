@@ -33,11 +33,10 @@ type reviewRow struct {
 // list as `lms courses validate --due`.
 func (s *Server) handleContentReview(c *fiber.Ctx) error {
 	today := civil.Of(s.now())
-	on := time.Date(today.Year, today.Month, today.Day, 0, 0, 0, 0, time.UTC)
 	all := s.learn.Catalogue.All()
-	p := &contentReviewPage{basePage: basePage{Title: "Content review"}, Today: on, NoticeDays: reminders.ReviewNoticeDays}
+	p := &contentReviewPage{basePage: basePage{Title: "Content review"}, Today: today.Midnight(), NoticeDays: reminders.ReviewNoticeDays}
 	// Every course (a list bounded by the catalogue), soonest due first.
-	for _, it := range courses.ReviewList(all, on, 1<<30) {
+	for _, it := range courses.ReviewList(all, today, 1<<30) {
 		p.Rows = append(p.Rows, reviewRow{ReviewItem: it, Checked: it.Course.ReviewedOnDate(), Soon: !it.Overdue() && it.DueIn <= reminders.ReviewNoticeDays, DaysOver: -it.DueIn})
 		p.Pending += len(it.Pending)
 	}
