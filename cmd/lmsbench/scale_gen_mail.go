@@ -193,7 +193,7 @@ func (g *generator) digests(ctx context.Context) error {
 				about = append(about, a.ID)
 			}
 			id := reminderID(m.ID, "digest", fmt.Sprintf("%d-W%02d", y, w))
-			n, err := g.send(ctx, reminder{id: id, kind: "digest", to: staffPerson(m), at: jobTime(week, id), optional: true, link: "/manage?filter=overdue",
+			n, err := g.send(ctx, reminder{id: id, kind: "digest", to: staffPerson(m), at: jobTime(week, id), optional: true, link: "/manage?filter=attention",
 				subject:    fmt.Sprintf("Weekly compliance summary: %d items needing attention", len(items)),
 				paragraphs: []string{fmt.Sprintf("This week %d items on your advocates' records need attention:", len(items))},
 				items:      items, about: about, action: "Open the dashboard"})

@@ -18,9 +18,14 @@ type Email struct {
 	Footer     string   // why they got it, how to stop optional ones
 }
 
-// Item is one line of a list in an email.
+// Item is one line of a list in an email, and of the notification that
+// goes with it: "Sam Patel: DBS check overdue since 3 March 2026".
 type Item struct {
-	Text, Detail string
+	Text   string `bson:"text"`
+	Detail string `bson:"detail,omitempty"` // why, in a sentence
+	// Link is where the item is dealt with: a path in the app in a
+	// notification ("/manage/advocates/<id>#dbs"), a full URL in an email.
+	Link string `bson:"link,omitempty"`
 }
 
 // Action is the link an email asks the reader to follow.

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -418,6 +419,39 @@ type Notification struct {
 	ReadAt  *time.Time `bson:"read_at,omitempty"`
 	// About lists the other people the notification names.
 	About []string `bson:"about,omitempty"`
+	// Items are the things a summary is about (the weekly summary's
+	// overdue and missing requirements), each with its own link; at most
+	// MaxItems are kept, and More counts the rest.
+	Items []Item `bson:"items,omitempty"`
+	More  int    `bson:"more,omitempty"`
+}
+
+// MaxItems is how many items one notification keeps: a user's list holds
+// up to a hundred notifications in one document, so a summary of a large
+// organisation names the first items and counts the rest (its link leads
+// to all of them).
+const MaxItems = 50
+
+// SetItems keeps the first MaxItems of items on n and counts the rest.
+func (n *Notification) SetItems(items []Item) {
+	n.Items, n.More = nil, 0
+	if len(items) > MaxItems {
+		n.More = len(items) - MaxItems
+		items = items[:MaxItems]
+	}
+	n.Items = append([]Item(nil), items...)
+}
+
+// Summary is the notification's text as the list shows it. A summary
+// stored before its items were kept ends "need attention:" over nothing;
+// it reads as a sentence instead, and its link leads to the items.
+func (n *Notification) Summary() string {
+	if len(n.Items) == 0 {
+		if t, ok := strings.CutSuffix(strings.TrimSpace(n.Text), ":"); ok {
+			return t + "."
+		}
+	}
+	return n.Text
 }
 
 // Inbox is a user's notifications, newest first.

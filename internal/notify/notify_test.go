@@ -194,3 +194,41 @@ func TestDeliveryRunsInAFixedPoolReusingConnections(t *testing.T) {
 		}
 	}
 }
+
+func TestNotificationSummaryReadsAsASentence(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    notify.Notification
+		want string
+	}{
+		{"WithItems", notify.Notification{Text: "This week 2 items need attention:", Items: []notify.Item{{Text: "a"}, {Text: "b"}}}, "This week 2 items need attention:"},
+		{"StoredBeforeItemsWereKept", notify.Notification{Text: "This week 5 items on your advocates' records need attention:"}, "This week 5 items on your advocates' records need attention."},
+		{"Plain", notify.Notification{Text: "Renew it."}, "Renew it."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.n.Summary(); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNotificationSetItemsKeepsTheFirstAndCountsTheRest(t *testing.T) {
+	items := make([]notify.Item, notify.MaxItems+7)
+	for i := range items {
+		items[i] = notify.Item{Text: fmt.Sprintf("item %d", i), Link: "/x"}
+	}
+	var n notify.Notification
+	n.SetItems(items)
+	if len(n.Items) != notify.MaxItems || n.More != 7 || n.Items[0].Text != "item 0" {
+		t.Fatalf("got %d items and %d more, want %d and 7", len(n.Items), n.More, notify.MaxItems)
+	}
+	items[0].Text = "changed"
+	if n.Items[0].Text != "item 0" {
+		t.Fatal("SetItems keeps the caller's slice")
+	}
+	n.SetItems(nil)
+	if n.Items != nil || n.More != 0 {
+		t.Fatalf("got %+v, want no items", n)
+	}
+}

@@ -235,7 +235,9 @@ func (r *run) send(n note) error {
 		return nil
 	}
 	summary := n.email.Paragraphs[0]
-	if _, err := r.store.AddNotification(r.ctx, n.to.ID, notify.Notification{ID: n.id, At: r.now.UTC(), Subject: n.subject, Text: summary, Link: n.link, About: n.about}); err != nil {
+	in := notify.Notification{ID: n.id, At: r.now.UTC(), Subject: n.subject, Text: summary, Link: n.link, About: n.about}
+	in.SetItems(n.email.Items) // a summary lists its items in the app as well as in the email
+	if _, err := r.store.AddNotification(r.ctx, n.to.ID, in); err != nil {
 		return err
 	}
 	if n.emailless || n.optional && !n.to.NotifyOptional {
@@ -244,6 +246,16 @@ func (r *run) send(n note) error {
 	n.email.Greeting = "Hello " + n.to.Name + ","
 	if n.email.Action != nil {
 		n.email.Action.URL = r.BaseURL + n.link
+	}
+	if len(n.email.Items) > 0 {
+		items := make([]notify.Item, len(n.email.Items))
+		for i, it := range n.email.Items {
+			if it.Link != "" {
+				it.Link = r.BaseURL + it.Link
+			}
+			items[i] = it
+		}
+		n.email.Items = items
 	}
 	if n.optional {
 		n.email.Footer = "You can turn off optional reminders on your account page: " + r.BaseURL + "/account"
@@ -276,7 +288,7 @@ func (r *run) organisation(ru compliance.Rollup) error {
 		}
 	}
 	sort.Strings(ids)
-	var digest []notify.Item
+	var digest []digestItem
 	var named []string // the advocates the digest names
 	for _, id := range ids {
 		if row := ru.Rows[id]; row.Overall == compliance.Met && !day(row.Computed).Before(r.today) {
@@ -288,7 +300,7 @@ func (r *run) organisation(ru compliance.Rollup) error {
 		}
 		for _, q := range a.Snapshot.Requirements {
 			if q.State != compliance.Met {
-				digest = append(digest, notify.Item{Text: a.Name + ": " + compliance.RequirementLabels[q.Key] + " (" + q.State.Label() + ")", Detail: q.Reason})
+				digest = append(digest, r.digestItem(a, q))
 				if !slices.Contains(named, a.ID) {
 					named = append(named, a.ID)
 				}
@@ -389,11 +401,14 @@ func clearance(a *compliance.Advocate, key string) string {
 }
 
 // digests sends each manager of the organisation a weekly summary of
-// what is overdue, missing or due soon (optional; once per ISO week).
-func (r *run) digests(orgID string, items []notify.Item, named []string) error {
-	if len(items) == 0 {
+// what is overdue, missing or due soon (optional; once per ISO week). The
+// items are in the email and in the manager's notification, most urgent
+// first, each linking to the advocate's record.
+func (r *run) digests(orgID string, digest []digestItem, named []string) error {
+	if len(digest) == 0 {
 		return nil
 	}
+	items := sortDigest(digest)
 	ms, err := r.Comply.Managers(r.ctx, orgID)
 	if err != nil {
 		return err
@@ -401,7 +416,7 @@ func (r *run) digests(orgID string, items []notify.Item, named []string) error {
 	y, w := r.today.ISOWeek()
 	week := fmt.Sprintf("%d-W%02d", y, w)
 	for _, m := range ms {
-		if err := r.send(note{id: messageID(m.ID, "digest", week), to: r.user(m.ID), about: named, kind: "digest", optional: true, link: "/manage?filter=overdue",
+		if err := r.send(note{id: messageID(m.ID, "digest", week), to: r.user(m.ID), about: named, kind: "digest", optional: true, link: "/manage?filter=attention",
 			subject: fmt.Sprintf("Weekly compliance summary: %s needing attention", plural(len(items), "item")),
 			email: notify.Email{Paragraphs: []string{
 				fmt.Sprintf("This week %s on your advocates' records need attention:", plural(len(items), "item")),

@@ -15,6 +15,7 @@ import (
 	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/config"
+	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/reminders"
 	"github.com/family-advocacy/lms/internal/testenv"
 )
@@ -367,4 +368,61 @@ func TestADueDateThatComesIntoTheWindowOvernightIsNotMissed(t *testing.T) {
 		t.Fatalf("%+v", res)
 	}
 	w.expect(bea.Email, "Reminder: your DBS check is due on 31 January 2027")
+}
+
+func TestWeeklySummaryListsItsItemsWithLinks(t *testing.T) {
+	w := newWorld(t)
+	ada := w.advocate("Ada Lovelace", time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC)) // due soon
+	zoe := w.advocate("Zoe Ward", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))     // overdue
+	w.run(w.svc)
+
+	// In the app: the summary keeps its items, most urgent first, each
+	// linking to the part of the record where it is dealt with.
+	in, err := w.env.DB.Inbox(context.Background(), w.manager.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var summary *notify.Notification
+	for i := range in.Items {
+		if strings.HasPrefix(in.Items[i].Subject, "Weekly compliance summary") {
+			summary = &in.Items[i]
+		}
+	}
+	if summary == nil {
+		t.Fatalf("the manager has no weekly summary: %+v", in.Items)
+	}
+	want := []notify.Item{
+		{Text: "Zoe Ward: DBS check overdue since 1 November 2026", Link: "/manage/advocates/" + zoe.ID + "#dbs"},
+		{Text: "Ada Lovelace: DBS check due on 10 January 2027 (in 49 days)", Link: "/manage/advocates/" + ada.ID + "#dbs"},
+	}
+	if len(summary.Items) != len(want) || summary.More != 0 {
+		t.Fatalf("got items %+v (more %d), want %+v", summary.Items, summary.More, want)
+	}
+	for i, it := range summary.Items {
+		if it.Text != want[i].Text || it.Link != want[i].Link || it.Detail == "" {
+			t.Errorf("item %d: got %+v, want %+v with a reason", i, it, want[i])
+		}
+	}
+	if summary.Summary() != "This week 2 items on your advocates' records need attention:" {
+		t.Errorf("got summary %q", summary.Summary())
+	}
+
+	// In the email: the same lines, linking to the records in full.
+	var mail *testenv.Mail
+	for _, m := range w.smtp.To(w.manager.Email) {
+		if strings.HasPrefix(m.Subject, "Weekly compliance summary") {
+			mail = &m
+		}
+	}
+	if mail == nil {
+		t.Fatal("no weekly summary email")
+	}
+	for _, s := range []string{want[0].Text, want[1].Text} {
+		if !strings.Contains(mail.Text, s) || !strings.Contains(mail.HTML, s) {
+			t.Errorf("the email lacks %q", s)
+		}
+	}
+	if link := `href="https://lms.example/manage/advocates/` + zoe.ID + `#dbs"`; !strings.Contains(mail.HTML, link) {
+		t.Errorf("the email does not link the item: lacks %s", link)
+	}
 }

@@ -38,6 +38,9 @@ type viewer struct {
 	// it (every page says so; enrolling waits for it).
 	MustConfirmEmail bool
 	user             *auth.User
+	// unread is the session's count of unread notifications for the
+	// navigation (see unreadFor), kept with the cached session.
+	unread *unreadCount
 }
 
 // HasRole reports whether the viewer holds role.
@@ -77,6 +80,7 @@ type cachedSession struct {
 	sess    *auth.Session
 	user    *auth.User
 	fetched time.Time
+	unread  *unreadCount
 }
 
 // sessionCacheTTL bounds how long another instance may serve a logged-out
@@ -143,7 +147,7 @@ func (s *Server) loadViewer(c *fiber.Ctx) error {
 			s.clearSessionCookie(c)
 			return c.Next()
 		}
-		e = cachedSession{sess: sess, user: u, fetched: now}
+		e = cachedSession{sess: sess, user: u, fetched: now, unread: newUnreadCount()}
 		s.sessions.put(id, e)
 	} else if now.Sub(e.sess.LastSeen) > time.Minute {
 		// Keep the idle timer running for cached sessions too.
@@ -159,7 +163,9 @@ func (s *Server) loadViewer(c *fiber.Ctx) error {
 		c.Locals(localCSRFKey, "pending:"+id)
 		return c.Next()
 	}
-	c.Locals(localViewer, newViewer(e.user, id))
+	v := newViewer(e.user, id)
+	v.unread = e.unread
+	c.Locals(localViewer, v)
 	c.Locals(localCSRFKey, "session:"+id)
 	return c.Next()
 }
