@@ -3,13 +3,15 @@ package compliance
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/civil"
 	"github.com/family-advocacy/lms/internal/errs"
 )
 
@@ -71,7 +73,7 @@ func (s *Service) RecordReferenceOutcome(ctx context.Context, actor *auth.User, 
 			}
 			before := map[string]any{"reference": refID, "outcome": r.Outcome}
 			r.ReceivedAt, r.Outcome = &at, outcome
-			return before, map[string]any{"reference": refID, "outcome": outcome, "received_at": at.Format(time.DateOnly)}, nil
+			return before, map[string]any{"reference": refID, "outcome": outcome, "received_at": civil.Of(at).String()}, nil
 		}
 		return nil, nil, errs.E(errs.ENOTFOUND, "We could not find that reference.")
 	})
@@ -91,9 +93,17 @@ func (s *Service) Notes(a *Advocate, kind, recordID, sealed string) string {
 }
 
 // NotesViewed records that the actor was shown the decrypted notes of
-// these records (DBS decisions, references, supervisions).
+// these records (DBS decisions, references, supervisions): once per
+// person, advocate and London calendar day, however many times the page
+// is shown. The event's ID is fixed by the three, so a later view the
+// same day is one point read and writes nothing; the records named are
+// those of the day's first view.
 func (s *Service) NotesViewed(ctx context.Context, actor *auth.User, a *Advocate, recordIDs []string) error {
-	return s.audit(ctx, actor, "advocate.notes_viewed", a, nil, map[string]any{"records": recordIDs}, "")
+	day := civil.Of(s.Now()).String()
+	sum := sha256.Sum256([]byte("advocate.notes_viewed\x00" + actor.ID + "\x00" + a.ID + "\x00" + day))
+	e := s.event(actor.ID, actor.Name, "advocate.notes_viewed", a, nil, map[string]any{"records": recordIDs}, "")
+	e.ID = "notes-viewed-" + hex.EncodeToString(sum[:16])
+	return s.Audit.RecordOnce(ctx, e)
 }
 
 // AddReference records a reference.
@@ -163,7 +173,7 @@ func (s *Service) AddCPD(ctx context.Context, actor *auth.User, id string, f CPD
 	}
 	return s.apply(ctx, fu, actor, true, id, "cpd.create", func(a *Advocate) (map[string]any, map[string]any, error) {
 		a.CPD = append(a.CPD, e)
-		return nil, map[string]any{"entry": e.ID, "title": e.Title, "type": e.Type, "hours": e.Hours, "date": e.Date.Format(time.DateOnly), "evidence": len(e.Evidence)}, nil
+		return nil, map[string]any{"entry": e.ID, "title": e.Title, "type": e.Type, "hours": e.Hours, "date": civil.Of(e.Date).String(), "evidence": len(e.Evidence)}, nil
 	})
 }
 
@@ -230,7 +240,7 @@ func (s *Service) DeleteRecord(ctx context.Context, actor *auth.User, id, kind, 
 				return nil, nil, errs.E(errs.EFORBIDDEN, "Your manager recorded this entry; ask them to remove it.")
 			}
 			if e, ok := take(&a.CPD, i); ok {
-				return map[string]any{"entry": e.ID, "title": e.Title, "type": e.Type, "hours": e.Hours, "date": e.Date.Format(time.DateOnly), "source": e.Source, "evidence": len(e.Evidence)}, nil, nil
+				return map[string]any{"entry": e.ID, "title": e.Title, "type": e.Type, "hours": e.Hours, "date": civil.Of(e.Date).String(), "source": e.Source, "evidence": len(e.Evidence)}, nil, nil
 			}
 		case KindReference:
 			if r, ok := take(&a.References, slices.IndexFunc(a.References, func(r Reference) bool { return r.ID == recordID })); ok {
@@ -238,7 +248,7 @@ func (s *Service) DeleteRecord(ctx context.Context, actor *auth.User, id, kind, 
 			}
 		case KindSupervision:
 			if x, ok := take(&a.Supervisions, slices.IndexFunc(a.Supervisions, func(x Supervision) bool { return x.ID == recordID })); ok {
-				return map[string]any{"supervision": x.ID, "date": x.Date.Format(time.DateOnly), "supervisor": x.Supervisor, "kind": x.Kind}, nil, nil
+				return map[string]any{"supervision": x.ID, "date": civil.Of(x.Date).String(), "supervisor": x.Supervisor, "kind": x.Kind}, nil, nil
 			}
 		}
 		return nil, nil, errs.E(errs.ENOTFOUND, "We could not find that record; it may already have been removed.")
@@ -289,6 +299,6 @@ func (s *Service) AddSupervision(ctx context.Context, actor *auth.User, id strin
 	sup.Notes = s.sealed(id, "supervision-notes", sup.ID, sup.Notes)
 	return s.update(ctx, actor, id, "supervision.create", func(a *Advocate) (map[string]any, map[string]any, error) {
 		a.Supervisions = append(a.Supervisions, sup)
-		return nil, map[string]any{"supervision": sup.ID, "date": sup.Date.Format(time.DateOnly), "kind": sup.Kind, "supervisor": sup.Supervisor}, nil
+		return nil, map[string]any{"supervision": sup.ID, "date": civil.Of(sup.Date).String(), "kind": sup.Kind, "supervisor": sup.Supervisor}, nil
 	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/civil"
 	"github.com/family-advocacy/lms/internal/errs"
 )
 
@@ -74,7 +75,7 @@ func (s *Service) AddDBS(ctx context.Context, actor *auth.User, id string, f DBS
 	a, err := s.apply(ctx, fu, actor, false, id, "dbs.create", func(a *Advocate) (map[string]any, map[string]any, error) {
 		a.DBS = append(a.DBS, d)
 		return nil, map[string]any{"check": d.ID, "level": d.Level, "workforce": d.Workforce, "barred_lists": d.BarredLists, "role_eligible": d.RoleEligible,
-			"issue_date": d.IssueDate.Format(time.DateOnly), "update_service": d.UpdateService, "decision": d.Decision, "scan": d.ScanKey != ""}, nil
+			"issue_date": civil.Of(d.IssueDate).String(), "update_service": d.UpdateService, "decision": d.Decision, "scan": d.ScanKey != ""}, nil
 	})
 	if err != nil && d.ScanDeleteAfter != nil {
 		_ = s.db.DeleteScan(context.WithoutCancel(ctx), d.ScanKey)
@@ -111,7 +112,7 @@ func (s *Service) AddStatusCheck(ctx context.Context, actor *auth.User, id, chec
 					return nil, nil, errs.FieldErrors{"result": "This certificate is not on the Update Service"}.Err()
 				}
 				a.DBS[i].StatusChecks = append(a.DBS[i].StatusChecks, sc)
-				return nil, map[string]any{"check": checkID, "date": sc.Date.Format(time.DateOnly), "result": sc.Result}, nil
+				return nil, map[string]any{"check": checkID, "date": civil.Of(sc.Date).String(), "result": sc.Result}, nil
 			}
 		}
 		return nil, nil, errs.E(errs.ENOTFOUND, "We could not find that DBS check.")

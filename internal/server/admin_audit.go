@@ -17,12 +17,25 @@ const eventsPerPage = 50
 // auditPage is the page struct for GET /admin/audit.
 type auditPage struct {
 	basePage
-	Events []audit.Event
+	Events []eventView
+	About  string // the record named by the Record filter, in words
 	Total  int    // every match; -1 when the filters make it unknown
 	First  bool   // the newest page
 	Newest string // link to the newest page (the filters kept)
 	Older  string // link to the next page, older events
 	Form   *formState
+}
+
+// Table is the page's events for the auditEvents partial.
+func (p *auditPage) Table() auditTable {
+	return auditTable{Events: p.Events, Label: "Audit events", Records: true}
+}
+
+// auditTable is what the auditEvents partial shows.
+type auditTable struct {
+	Events  []eventView
+	Label   string // the table's accessible name
+	Records bool   // a column saying which record each event is about
 }
 
 // handleAudit handles GET /admin/audit?action=&actor=&target=&from=&to=&before=.
@@ -46,7 +59,16 @@ func (s *Server) handleAudit(c *fiber.Ctx) error {
 	if len(f.Errors) > 0 {
 		status = fiber.StatusUnprocessableEntity
 	}
-	p := &auditPage{basePage: basePage{Title: "Audit log"}, Events: pg.Events, Total: pg.Total, First: q.Before == "", Form: f}
+	evs, err := s.eventViews(c.UserContext(), viewerOf(c).user, pg.Events, nil)
+	if err != nil {
+		return err
+	}
+	p := &auditPage{basePage: basePage{Title: "Audit log"}, Events: evs, Total: pg.Total, First: q.Before == "", Form: f}
+	if kind, id := audit.Target(q.Target); kind == "advocate" || kind == "user" {
+		if us, err := s.auth.Users(c.UserContext(), []string{id}); err == nil && us[0] != nil {
+			p.About = us[0].Name
+		}
+	}
 	link := func(before string) string {
 		v := url.Values{}
 		for _, k := range []string{"action", "actor", "target", "from", "to"} {

@@ -154,12 +154,14 @@ func TestSensitiveFieldsAreEncryptedAtRestAndRevealsAudited(t *testing.T) {
 		t.Fatalf("reveal: %d", resp.StatusCode)
 	}
 	admin := w.client(w.srv, w.session("admin"))
-	if _, body := admin.do("GET", "/admin/audit?action=dbs.reveal", nil); !strings.Contains(body, "dbs.reveal_number") || !strings.Contains(body, "advocate:"+id) {
+	if _, body := admin.do("GET", "/admin/audit?action=dbs.reveal", nil); !strings.Contains(body, "DBS certificate number revealed") || !strings.Contains(body, `href="/manage/advocates/`+id+`"`) {
 		t.Fatal("the reveal is not in the audit log")
 	}
-	// Each showing of the decrypted notes is audited too, naming the records.
+	// Showing the decrypted notes is audited too, naming the records: once
+	// a day per person and record, however often the page is shown (the
+	// page was shown twice: the GET and after the reveal).
 	events, _, err := w.env.DB.Events(context.Background(), audit.Query{Action: "advocate.notes_viewed", Target: "advocate:" + id, Limit: 10})
-	if err != nil || len(events) < 2 || events[0].ActorID != w.users["manager"].ID {
+	if err != nil || len(events) != 1 || events[0].ActorID != w.users["manager"].ID {
 		t.Fatalf("views of the notes in the audit log: %d, %v", len(events), err)
 	}
 	if recs := fmt.Sprint(events[0].After["records"]); strings.Count(recs, " ") != 2 {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -32,10 +33,21 @@ func TestAuditViewFilters(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("%s: %d", query, resp.StatusCode)
 		}
-		return strings.Count(page, "<tr><td>")
+		return strings.Count(page, `<td data-label="When">`)
 	}
 	if n := rows("action=supervision&actor=manager+PERSON&target=advocate:" + id); n != 1 {
 		t.Fatalf("the manager's supervision on Audrey's record: %d rows, want 1", n)
+	}
+	// The event reads as words: the action, the advocate's name, the
+	// supervision by its date, no stored IDs or Go map dumps.
+	_, page := admin.do("GET", "/admin/audit?target=advocate:"+id, nil)
+	for _, want := range []string{"Audit log: Audrey Audit", "Supervision recorded", ">Audrey Audit</a>", "Date: 1 November 2026", "Kind: Individual", "Supervisor: Maya"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the audit view does not say %q", want)
+		}
+	}
+	if text := visibleText(page); strings.Contains(text, "map[") || strings.Contains(text, "advocate:") || strings.Contains(text, "supervision.create") {
+		t.Errorf("the audit view shows stored names or IDs: %s", text)
 	}
 	if n := rows("action=supervision&actor=nobody"); n != 0 {
 		t.Fatalf("another actor: %d rows, want 0", n)
@@ -91,4 +103,9 @@ func TestDashboardExportsAndReports(t *testing.T) {
 			t.Fatalf("%s: pdftotext %v, text lacks %q:\n%.500s", path, err, want, text)
 		}
 	}
+}
+
+// visibleText is a page's text without its tags and their attributes.
+func visibleText(page string) string {
+	return strings.Join(strings.Fields(regexp.MustCompile(`(?s)<[^>]*>`).ReplaceAllString(page, " ")), " ")
 }
