@@ -419,6 +419,11 @@ func complianceLoop(ctx context.Context, svc *Services, log *slog.Logger) {
 				log.Warn("recomputing compliance failed", "err", err)
 			} else {
 				log.Info("recomputed compliance", "advocates", n)
+				// Today's point of each organisation's trend, from the
+				// dashboards just brought up to date.
+				if _, err := svc.Comply.RecordTrends(ctx); err != nil && ctx.Err() == nil {
+					log.Warn("recording the compliance trend failed; it is recorded at the next recompute", "err", err)
+				}
 			}
 		}
 		if n, err := svc.Comply.PurgeScans(ctx); err != nil && ctx.Err() == nil {

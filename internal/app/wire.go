@@ -155,6 +155,7 @@ func Wire(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Sto
 		Outbox:     db,
 		Inbox:      db,
 		Rights:     svc.Rights,
+		Remind:     svc.Remind,
 		Key:        key,
 		Background: bg,
 	})

@@ -216,3 +216,32 @@ type Supervision struct {
 	RecordedBy string    `bson:"recorded_by"`
 	RecordedAt time.Time `bson:"recorded_at"`
 }
+
+// BarredListsText names barred lists as in a sentence: "children's barred
+// list", "children's and adults' barred lists".
+func BarredListsText(lists []string) string {
+	var names []string
+	for _, l := range lists {
+		switch l {
+		case "children":
+			names = append(names, "children's")
+		case "adults":
+			names = append(names, "adults'")
+		default:
+			names = append(names, l)
+		}
+	}
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0] + " barred list"
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1] + " barred lists"
+}
+
+// BarredListsText names the check's barred lists (see BarredListsText).
+func (d DBSCheck) BarredListsText() string { return BarredListsText(d.BarredLists) }
+
+// BarredListsText names the barred lists the policy asks for.
+func (p *Policy) BarredListsText() string { return BarredListsText(p.DBS.BarredLists) }

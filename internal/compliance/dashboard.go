@@ -5,7 +5,7 @@ import (
 	"context"
 	"github.com/family-advocacy/lms/internal/civil"
 	"sort"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/family-advocacy/lms/internal/errs"
@@ -16,6 +16,7 @@ type Row struct {
 	ID         string                `bson:"id"`
 	Name       string                `bson:"name"`
 	Status     string                `bson:"status"`
+	ManagerID  string                `bson:"manager_id,omitempty"`
 	Profession string                `bson:"profession"`
 	Overall    State                 `bson:"overall"`
 	Cleared    bool                  `bson:"cleared"`
@@ -91,7 +92,7 @@ func (s *Service) rollup(ctx context.Context, a *Advocate) error {
 
 // RowOf builds an advocate's dashboard row.
 func (s *Service) RowOf(a *Advocate) Row {
-	r := Row{ID: a.ID, Name: a.Name, Status: a.Status, Profession: a.Profession, Overall: a.Snapshot.Overall, Cleared: a.Snapshot.Cleared,
+	r := Row{ID: a.ID, Name: a.Name, Status: a.Status, ManagerID: a.ManagerID, Profession: a.Profession, Overall: a.Snapshot.Overall, Cleared: a.Snapshot.Cleared,
 		States: map[string]State{}, Due: map[string]*time.Time{}, NextDue: a.Snapshot.NextDue, Updated: a.Updated, Computed: a.Snapshot.ComputedAt,
 		CPDMonths: make([]float64, 12)}
 	for _, q := range a.Snapshot.Requirements {
@@ -111,13 +112,32 @@ func (s *Service) RowOf(a *Advocate) Row {
 
 // DashboardQuery selects and orders dashboard rows.
 type DashboardQuery struct {
-	Search      string
-	Filter      string // "", "overdue", "due30", "due60", "due90", "not-cleared"
-	Requirement string // show only advocates not met on this requirement
+	Search string
+	// Filter is one of "", "cleared", "not-cleared", "overdue", "missing",
+	// "attention" (overdue or missing), "due7", "due30", "due60", "due90".
+	Filter      string
+	Requirement string // with Filter, look at this requirement alone; without, advocates not met on it
+	Overall     State  // only advocates whose overall state is this (the headline counts)
+	Manager     string // only advocates with this named manager ("none": without one)
 	Sort        string // "name", "overall", "next-due"
 	Offset      int
 	Limit       int
-	Status      string // advocate status; "" = all but ended
+	Status      string // advocate status; "" = all but ended, "all" = every one
+}
+
+// DueWithin are the "due within N days" filters, in days.
+var DueWithin = []int{7, 30, 60, 90}
+
+// Next returns the row's next due requirement and its date: the earliest
+// due date of any requirement, overdue ones included; "" when none has one.
+func (r Row) Next() (string, *time.Time) {
+	key, due := "", (*time.Time)(nil)
+	for _, k := range RequirementKeys {
+		if d := r.Due[k]; d != nil && (due == nil || d.Before(*due)) {
+			key, due = k, d
+		}
+	}
+	return key, due
 }
 
 // Dashboard is what the manager dashboard shows.
@@ -129,6 +149,8 @@ type Dashboard struct {
 	Advocates int           // rows counted
 	CPDMonths []float64     // organisation's CPD hours per month (last 12)
 	Months    []string      // labels of those months
+	Lapsing30 int           // requirements of the rows counted lapsing within 30 days
+	Trend     []MonthPoint  // cleared and overdue, last 12 months
 }
 
 // Dashboard returns an organisation's dashboard: one point read of the
@@ -167,18 +189,27 @@ func (s *Service) Dashboard(ctx context.Context, orgID string, q DashboardQuery)
 		if r.Cleared {
 			d.Cleared++
 		}
+		for _, k := range RequirementKeys {
+			if lapsesWithin(r, k, civil.Of(now), 30) {
+				d.Lapsing30++
+			}
+		}
 		for i, h := range r.CPDMonths {
 			if i < 12 {
 				d.CPDMonths[i] += h
 			}
 		}
-		if q.Search != "" && !containsFold(r.Name, q.Search) {
+		if q.Search != "" && !containsFold(r.Name, q.Search) || q.Overall != "" && r.Overall != q.Overall ||
+			q.Manager == "none" && r.ManagerID != "" || q.Manager != "" && q.Manager != "none" && r.ManagerID != q.Manager {
 			continue
 		}
 		if !matches(r, q, now) {
 			continue
 		}
 		rows = append(rows, r)
+	}
+	if d.Trend, err = s.Trend(ctx, orgID, ru.Rows); err != nil {
+		return nil, err
 	}
 	sortRows(rows, q.Sort)
 	d.Total = len(rows)
@@ -191,47 +222,64 @@ func (s *Service) Dashboard(ctx context.Context, orgID string, q DashboardQuery)
 }
 
 // matches applies the dashboard's filters to a row. With a requirement
-// chosen, the filters look at that requirement alone, and without a date
+// chosen, the filters look at that requirement alone, and without a
 // filter only advocates not meeting it are shown. "Due within N days"
 // means coming due in the next N days (met or due soon); what is already
 // overdue has its own filter.
 func matches(r Row, q DashboardQuery, now time.Time) bool {
 	keys := RequirementKeys
-	dated := strings.HasPrefix(q.Filter, "due")
 	if q.Requirement != "" {
-		if !dated && r.States[q.Requirement] == Met {
+		if (q.Filter == "" || q.Filter == "not-cleared") && r.States[q.Requirement] == Met {
 			return false
 		}
 		keys = []string{q.Requirement}
 	}
-	dueWithin := func(days int) bool { // from today to the date days on, in calendar days
-		today := civil.Of(now)
-		limit := today.AddDays(days)
+	some := func(ok func(k string) bool) bool {
 		for _, k := range keys {
-			if due := r.Due[k]; due != nil && !civil.Of(*due).Before(today) && !civil.Of(*due).After(limit) && r.States[k] != Overdue {
+			if ok(k) {
 				return true
 			}
 		}
 		return false
 	}
+	today := civil.Of(now)
 	switch q.Filter {
-	case "overdue":
-		for _, k := range keys {
-			if st := r.States[k]; st == Overdue || st == Missing {
-				return true
-			}
-		}
-		return false
-	case "due30":
-		return dueWithin(30)
-	case "due60":
-		return dueWithin(60)
-	case "due90":
-		return dueWithin(90)
+	case "cleared":
+		return r.Cleared
 	case "not-cleared":
 		return !r.Cleared
+	case "overdue":
+		return some(func(k string) bool { return r.States[k] == Overdue })
+	case "missing":
+		return some(func(k string) bool { return r.States[k] == Missing })
+	case "attention":
+		return some(func(k string) bool { return r.States[k] == Overdue || r.States[k] == Missing })
+	}
+	if days, ok := dueFilter(q.Filter); ok {
+		return some(func(k string) bool { return lapsesWithin(r, k, today, days) })
 	}
 	return true
+}
+
+// dueFilter reads a "dueN" filter.
+func dueFilter(f string) (int, bool) {
+	for _, d := range DueWithin {
+		if f == "due"+strconv.Itoa(d) {
+			return d, true
+		}
+	}
+	return 0, false
+}
+
+// lapsesWithin reports whether a requirement of the row falls due from
+// today to days on (calendar days in London) and is not overdue already.
+func lapsesWithin(r Row, key string, today civil.Date, days int) bool {
+	due := r.Due[key]
+	if due == nil || r.States[key] == Overdue {
+		return false
+	}
+	d := civil.Of(*due)
+	return !d.Before(today) && !d.After(today.AddDays(days))
 }
 
 func sortRows(rows []Row, by string) {

@@ -35,6 +35,11 @@ type Store interface {
 	PutRollupRow(ctx context.Context, orgID string, r Row) error
 	DeleteRollupRow(ctx context.Context, orgID, id string) error
 	Rollup(ctx context.Context, orgID string) (*Rollup, error)
+	Rollups(ctx context.Context) ([]Rollup, error) // one small document per organisation
+	// PutTrendPoint sets one day's point of an organisation's trend
+	// (days written 2006-01-02) and drops the points before dropBefore.
+	PutTrendPoint(ctx context.Context, orgID, day string, p TrendPoint, dropBefore string) error
+	Trend(ctx context.Context, orgID string) (map[string]TrendPoint, error) // ENOTFOUND when none is recorded
 	InsertScan(ctx context.Context, s *ScanRecord) error
 	DueScans(ctx context.Context, now time.Time) ([]ScanRecord, error)
 	DeleteScan(ctx context.Context, key string) error
@@ -283,10 +288,10 @@ func profileFields(a *Advocate) map[string]any {
 	m := map[string]any{"name": a.Name, "profession": a.Profession, "professional_body": a.ProfessionalBody,
 		"registration_no": a.RegistrationNo, "status": a.Status, "manager_id": a.ManagerID}
 	if a.RegistrationDue != nil {
-		m["registration_due"] = a.RegistrationDue.Format(time.DateOnly)
+		m["registration_due"] = civil.Of(*a.RegistrationDue).String()
 	}
 	if a.ContractStart != nil {
-		m["contract_start"] = a.ContractStart.Format(time.DateOnly)
+		m["contract_start"] = civil.Of(*a.ContractStart).String()
 	}
 	return m
 }

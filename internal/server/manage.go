@@ -4,12 +4,16 @@ import (
 	"encoding/csv"
 	"fmt"
 	"html/template"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/civil"
 	"github.com/family-advocacy/lms/internal/compliance"
 )
 
@@ -22,16 +26,63 @@ var stateColour = map[compliance.State]string{compliance.Met: "#00703c", complia
 type dashboardPage struct {
 	basePage
 	Dash         *compliance.Dashboard
+	Rows         []dashRow
 	Query        compliance.DashboardQuery
+	Filtered     bool // some filter is on (a "clear filters" link shows)
 	Pager        pager
 	Requirements []string
 	Labels       map[string]string
+	Short        map[string]string // short column headings
+	Filters      []option
+	Managers     []auth.User
+	Statuses     []string
+	Headline     []headline
 	StatusChart  template.HTML
 	CPDChart     template.HTML
+	TrendChart   template.HTML
+	Trend        []compliance.MonthPoint
 	Orgs         []auth.Organisation
 	OrgID        string
+	OrgQuery     string // "org=…&" for admins looking at another organisation
 	CSVURL       string
 	JoinRequests int // requests to join the viewer decides
+}
+
+// option is one choice of a select.
+type option struct{ Value, Label string }
+
+// headline is one of the counts at the top of the dashboard: a link to
+// the filter that lists them.
+type headline struct {
+	Count       int
+	Text, URL   string
+	Tag, TagCSS string
+}
+
+// dashRow is one advocate's row as the dashboard shows it.
+type dashRow struct {
+	compliance.Row
+	Cells    []ragCell
+	NextText string // "DBS check on 3 March 2027 (in 87 days)"
+	NextKey  string
+	Overdue  bool // the next due date has passed
+}
+
+type ragCell struct {
+	Label string // the requirement
+	State compliance.State
+	Due   string // "3 Mar 2027"
+}
+
+// shortLabels head the dashboard's requirement columns.
+var shortLabels = map[string]string{compliance.ReqDBS: "DBS", compliance.ReqReferences: "References", compliance.ReqTraining: "Training",
+	compliance.ReqCPD: "CPD", compliance.ReqSupervision: "Supervision", compliance.ReqRegistration: "Registration"}
+
+// dashboardFilters are the "Show" choices, in order.
+var dashboardFilters = []option{
+	{"", "Everyone"}, {"cleared", "Cleared for allocation"}, {"not-cleared", "Not cleared"},
+	{"attention", "Overdue or missing"}, {"overdue", "Overdue"}, {"missing", "Missing"},
+	{"due7", "Lapsing within 7 days"}, {"due30", "Lapsing within 30 days"}, {"due60", "Lapsing within 60 days"}, {"due90", "Lapsing within 90 days"},
 }
 
 // orgFor returns the organisation a manager works in; admins may pick one.
@@ -44,8 +95,63 @@ func (s *Server) orgFor(c *fiber.Ctx) string {
 }
 
 func dashboardQuery(c *fiber.Ctx) compliance.DashboardQuery {
-	return compliance.DashboardQuery{Search: strings.TrimSpace(c.Query("q")), Filter: c.Query("filter"), Requirement: c.Query("requirement"),
-		Sort: c.Query("sort"), Status: c.Query("status")}
+	q := compliance.DashboardQuery{Search: strings.TrimSpace(c.Query("q")), Filter: c.Query("filter"), Requirement: c.Query("requirement"),
+		Overall: compliance.State(c.Query("overall")), Manager: c.Query("manager"), Sort: c.Query("sort"), Status: c.Query("status")}
+	if !slices.ContainsFunc(dashboardFilters, func(o option) bool { return o.Value == q.Filter }) {
+		q.Filter = ""
+	}
+	if compliance.RequirementLabels[q.Requirement] == "" {
+		q.Requirement = ""
+	}
+	if q.Overall.Label() == string(q.Overall) {
+		q.Overall = "" // not a state
+	}
+	if q.Status != "all" && !slices.Contains(compliance.AdvocateStatuses, q.Status) {
+		q.Status = ""
+	}
+	return q
+}
+
+// dayText writes a date as people read it, short: "3 Mar 2027".
+func dayText(t time.Time) string { return t.In(compliance.London).Format("2 Jan 2006") }
+
+// longDay writes a date in full: "3 March 2027".
+func longDay(t time.Time) string { return t.In(compliance.London).Format("2 January 2006") }
+
+// inDays says how far a date is from today: "today", "in 1 day", "5 days ago".
+func inDays(n int) string {
+	switch {
+	case n == 0:
+		return "today"
+	case n == 1:
+		return "tomorrow"
+	case n == -1:
+		return "yesterday"
+	case n > 0:
+		return fmt.Sprintf("in %d days", n)
+	}
+	return fmt.Sprintf("%d days ago", -n)
+}
+
+func (s *Server) dashRowOf(r compliance.Row) dashRow {
+	d := dashRow{Row: r}
+	for _, k := range compliance.RequirementKeys {
+		cell := ragCell{Label: compliance.RequirementLabels[k], State: r.States[k]}
+		if due := r.Due[k]; due != nil {
+			cell.Due = dayText(*due)
+		}
+		d.Cells = append(d.Cells, cell)
+	}
+	if k, due := r.Next(); due != nil {
+		n := civil.Of(s.now()).DaysUntil(civil.Of(*due))
+		d.NextKey, d.Overdue = k, n < 0
+		verb := "on"
+		if n < 0 {
+			verb = "was due"
+		}
+		d.NextText = fmt.Sprintf("%s %s %s (%s)", compliance.RequirementLabels[k], verb, longDay(*due), inDays(n))
+	}
+	return d
 }
 
 // handleDashboard handles GET /manage: the organisation's advocates at a glance.
@@ -58,17 +164,37 @@ func (s *Server) handleDashboard(c *fiber.Ctx) error {
 		return err
 	}
 	p := &dashboardPage{basePage: basePage{Title: "Advocates"}, Dash: d, Query: q, Pager: newPager(c, advocatesPerPage, d.Total),
-		Requirements: compliance.RequirementKeys, Labels: compliance.RequirementLabels, OrgID: org,
-		CSVURL: "/manage/advocates.csv?" + string(c.Request().URI().QueryString())}
+		Requirements: compliance.RequirementKeys, Labels: compliance.RequirementLabels, Short: shortLabels, Filters: dashboardFilters,
+		Statuses: compliance.AdvocateStatuses, OrgID: org, CSVURL: "/manage/advocates.csv?" + string(c.Request().URI().QueryString()),
+		Trend: d.Trend}
+	p.Filtered = q.Search != "" || q.Filter != "" || q.Requirement != "" || q.Overall != "" || q.Manager != "" || q.Status != ""
+	if viewerOf(c).HasRole("admin") && c.Query("org") != "" {
+		p.OrgQuery = "org=" + url.QueryEscape(org) + "&"
+	}
+	for _, r := range d.Rows {
+		p.Rows = append(p.Rows, s.dashRowOf(r))
+	}
+	link := func(v string) string { return "/manage?" + p.OrgQuery + v }
+	p.Headline = []headline{
+		{Count: d.Cleared, Text: fmt.Sprintf("of %d cleared for allocation", d.Advocates), URL: link("filter=cleared")},
+		{Count: d.Advocates - d.Cleared, Text: "not cleared", URL: link("filter=not-cleared")},
+		{Count: d.Lapsing30, Text: "requirements lapsing within 30 days", URL: "/manage/lapsing?" + p.OrgQuery + "within=30"},
+	}
 	states := []compliance.State{compliance.Met, compliance.DueSoon, compliance.Missing, compliance.Overdue}
+	css := map[compliance.State]string{compliance.Met: "tag-met", compliance.DueSoon: "tag-due", compliance.Missing: "tag-missing", compliance.Overdue: "tag-overdue"}
 	var labels []string
 	var vals []float64
 	var cols []string
 	for _, st := range states {
+		p.Headline = append(p.Headline, headline{Count: d.Counts[st], Tag: st.Label(), TagCSS: css[st], Text: "overall", URL: link("overall=" + string(st))})
 		labels, vals, cols = append(labels, st.Label()), append(vals, float64(d.Counts[st])), append(cols, stateColour[st])
 	}
 	p.StatusChart = barChart("Advocates by overall status", labels, vals, cols, "")
 	p.CPDChart = barChart("CPD hours recorded per month, last 12 months", d.Months, d.CPDMonths, nil, " hours")
+	p.TrendChart = trendChart(d.Trend)
+	if p.Managers, err = s.comply.Managers(c.UserContext(), org); err != nil {
+		return err
+	}
 	if p.JoinRequests, err = s.auth.CountJoinRequests(c.UserContext(), viewerOf(c).user); err != nil {
 		return err
 	}

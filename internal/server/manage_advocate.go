@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"mime/multipart"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/family-advocacy/lms/courses"
+	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/errs"
@@ -37,6 +39,49 @@ type advocatePage struct {
 	Policy       *compliance.Policy
 	Lists        map[string][]string
 	Base         string // URL prefix of the record forms
+	Sections     []section
+	ManagerName  string
+	History      []eventView // managers only: the record's audit events, newest first
+	HistoryOlder string      // the next page of them
+	HistoryPaged bool        // this is not the newest page
+}
+
+// HistoryTable is the record's history for the auditEvents partial.
+func (p *advocatePage) HistoryTable() auditTable {
+	return auditTable{Events: p.History, Label: "History of this record"}
+}
+
+// historyPerPage is how many events the history section shows at once.
+const historyPerPage = 20
+
+// section is one part of the advocate's record, reached from the
+// contents list at the top by its anchor.
+type section struct{ ID, Title string }
+
+// FlashFor returns the message of a save that returned to the section.
+func (p *advocatePage) FlashFor(id string) *flash {
+	if p.Flash != nil && p.Flash.Section == id {
+		return p.Flash
+	}
+	return nil
+}
+
+// requirementSection is where each requirement's records are kept.
+var requirementSection = map[string]string{compliance.ReqDBS: "dbs", compliance.ReqReferences: "references", compliance.ReqTraining: "training",
+	compliance.ReqCPD: "cpd", compliance.ReqSupervision: "supervision", compliance.ReqRegistration: "profile"}
+
+// sectionOf names the section a form's save returns to.
+func sectionOf(form string) string {
+	kind, _, _ := strings.Cut(form, "-")
+	switch kind {
+	case "status", "decision", "dbs":
+		return "dbs"
+	case "outcome", "reference":
+		return "references"
+	case "profile", "training", "cpd", "supervision":
+		return kind
+	}
+	return "summary"
 }
 
 // myCourse is one of an advocate's mandatory courses and when they last
@@ -48,7 +93,8 @@ type myCourse struct {
 
 type requirementView struct {
 	compliance.Requirement
-	Label string
+	Label   string
+	Section string // the anchor of its records
 }
 
 // Form returns a named form's state (never nil).
@@ -83,6 +129,10 @@ func (s *Server) advocatePage(c *fiber.Ctx, a *compliance.Advocate, self bool) (
 		Lists: map[string][]string{"levels": compliance.DBSLevels, "workforces": compliance.Workforces, "results": compliance.CheckResults,
 			"decisions": compliance.Decisions, "eligibility": compliance.RoleEligibility, "outcomes": compliance.Outcomes, "cpdtypes": compliance.CPDTypes}}
 	p.Base = "/manage/advocates/" + a.ID
+	p.Sections = []section{{"summary", "Summary"}, {"dbs", "DBS checks"}, {"references", "References"}, {"cpd", "CPD"}, {"supervision", "Supervision"}, {"training", "Mandatory training"}}
+	if !self {
+		p.Sections = append(p.Sections, section{"profile", "Profile and registration"}, section{"history", "History"})
+	}
 	if self {
 		p.Base = "/my/compliance"
 		p.Title = "My compliance"
@@ -93,7 +143,7 @@ func (s *Server) advocatePage(c *fiber.Ctx, a *compliance.Advocate, self bool) (
 		}
 	}
 	for _, r := range a.Snapshot.Requirements {
-		p.Requirements = append(p.Requirements, requirementView{Requirement: r, Label: compliance.RequirementLabels[r.Key]})
+		p.Requirements = append(p.Requirements, requirementView{Requirement: r, Label: compliance.RequirementLabels[r.Key], Section: requirementSection[r.Key]})
 	}
 	p.Progress = compliance.Progress(s.comply.Policy.Rule(a.Profession), a.CPD, s.now())
 	row := s.comply.RowOf(a)
@@ -109,6 +159,11 @@ func (s *Server) advocatePage(c *fiber.Ctx, a *compliance.Advocate, self bool) (
 		var err error
 		if p.Managers, err = s.comply.Managers(c.UserContext(), a.OrgID); err != nil {
 			return nil, err
+		}
+		for _, m := range p.Managers {
+			if m.ID == a.ManagerID {
+				p.ManagerName = m.Name
+			}
 		}
 		for _, d := range a.DBS {
 			p.Notes[d.ID] = s.comply.Notes(a, "dbs-notes", d.ID, d.DecisionNotes)
@@ -133,8 +188,32 @@ func (s *Server) advocatePage(c *fiber.Ctx, a *compliance.Advocate, self bool) (
 				return nil, err
 			}
 		}
+		if err := s.advocateHistory(c, p); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
+}
+
+// advocateHistory fills the history section: a page of the record's
+// audit events (one list read), continuing from ?before=.
+func (s *Server) advocateHistory(c *fiber.Ctx, p *advocatePage) error {
+	if s.audit == nil {
+		return nil
+	}
+	before := c.Query("before")
+	pg, err := s.audit.EventsPage(c.UserContext(), audit.Query{Target: "advocate:" + p.A.ID, Before: before, Limit: historyPerPage})
+	if err != nil {
+		return err
+	}
+	if p.History, err = s.eventViews(c.UserContext(), viewerOf(c).user, pg.Events, p.A); err != nil {
+		return err
+	}
+	p.HistoryPaged = before != ""
+	if pg.Next != "" {
+		p.HistoryOlder = p.Base + "?before=" + url.QueryEscape(pg.Next) + "#history"
+	}
+	return nil
 }
 
 func isoDate(t *time.Time) string {
@@ -170,6 +249,8 @@ func (s *Server) renderAdvocate(c *fiber.Ctx, status int, form string, f *formSt
 	}
 	if form != "" {
 		p.Forms[form] = f
+	} else {
+		p.Flash = s.takeFlash(c)
 	}
 	for k, n := range revealed {
 		p.Revealed[k] = n
@@ -180,6 +261,11 @@ func (s *Server) renderAdvocate(c *fiber.Ctx, status int, form string, f *formSt
 // recordAction runs a change to an advocate's records from a form and
 // redirects to the page, or shows the page again with the form's problems.
 func (s *Server) recordAction(c *fiber.Ctx, form string, f *formState, done string, fn func(actor *auth.User, id string) error) error {
+	return s.recordActionIn(c, sectionOf(form), form, f, done, fn)
+}
+
+// recordActionIn is recordAction returning to a named section of the page.
+func (s *Server) recordActionIn(c *fiber.Ctx, sec, form string, f *formState, done string, fn func(actor *auth.User, id string) error) error {
 	v := viewerOf(c)
 	id := c.Params("id")
 	back := "/manage/advocates/" + id
@@ -192,7 +278,7 @@ func (s *Server) recordAction(c *fiber.Ctx, form string, f *formState, done stri
 		}
 		return err
 	}
-	return s.redirectWith(c, back, flash{Kind: "success", Text: done})
+	return s.redirectWith(c, back+"#"+sec, flash{Kind: "success", Text: done, Section: sec})
 }
 
 // handleAdvocateProfile handles POST /manage/advocates/:id/profile.
@@ -326,7 +412,7 @@ func (s *Server) handleAddReference(c *fiber.Ctx) error {
 
 // handleVerifyReference handles POST /manage/advocates/:id/references/:ref/verify.
 func (s *Server) handleVerifyReference(c *fiber.Ctx) error {
-	return s.recordAction(c, "", emptyForm(nil), "Reference marked as verified directly with the referee.", func(actor *auth.User, id string) error {
+	return s.recordActionIn(c, "references", "", emptyForm(nil), "Reference marked as verified directly with the referee.", func(actor *auth.User, id string) error {
 		_, err := s.comply.VerifyReference(c.UserContext(), actor, id, c.Params("ref"))
 		return err
 	})
@@ -350,7 +436,7 @@ func (s *Server) handleAddCPD(c *fiber.Ctx) error {
 
 // handleVerifyCPD handles POST /manage/advocates/:id/cpd/:entry/verify.
 func (s *Server) handleVerifyCPD(c *fiber.Ctx) error {
-	return s.recordAction(c, "", emptyForm(nil), "CPD entry verified.", func(actor *auth.User, id string) error {
+	return s.recordActionIn(c, "cpd", "", emptyForm(nil), "CPD entry verified.", func(actor *auth.User, id string) error {
 		_, err := s.comply.VerifyCPD(c.UserContext(), actor, id, c.Params("entry"))
 		return err
 	})
@@ -364,7 +450,8 @@ func (s *Server) handleDeleteRecord(c *fiber.Ctx) error {
 	if what == "" {
 		return errs.E(errs.ENOTFOUND, "There is no such kind of record.")
 	}
-	return s.recordAction(c, "", emptyForm(nil), what+" removed.", func(actor *auth.User, id string) error {
+	sec := map[string]string{compliance.KindCPD: "cpd", compliance.KindReference: "references", compliance.KindSupervision: "supervision"}[kind]
+	return s.recordActionIn(c, sec, "", emptyForm(nil), what+" removed.", func(actor *auth.User, id string) error {
 		_, err := s.comply.DeleteRecord(c.UserContext(), actor, id, kind, c.Params("record"))
 		return err
 	})

@@ -27,12 +27,15 @@ import (
 type link struct {
 	Href, Label string
 	Current     bool
+	Count       int // unread notifications, shown after the label when > 0
 }
 
-// flash is a one-line message shown at the top of a page.
+// flash is a one-line message shown at the top of a page, or, when it
+// names a Section of the page, in that section (where a save returned).
 type flash struct {
-	Kind string // success, error, warning, info
-	Text string
+	Kind    string // success, error, warning, info
+	Text    string
+	Section string `json:",omitempty"`
 }
 
 // basePage is embedded in every page struct; the layout reads it.
@@ -66,6 +69,9 @@ func linksHTML(ls []link) template.HTML {
 		}
 		sb.WriteString(`>`)
 		sb.WriteString(template.HTMLEscapeString(l.Label))
+		if l.Count > 0 {
+			sb.WriteString(unreadBadge(l.Count))
+		}
 		sb.WriteString("</a></li>")
 	}
 	return template.HTML(sb.String()) //nolint:gosec // every part is escaped above
@@ -146,6 +152,7 @@ func (s *Server) fillBase(c *fiber.Ctx, b *basePage) {
 		b.Flash = s.takeFlash(c)
 	}
 	b.Nav = s.navFor(v, c.Path())
+	s.countUnread(c, v, b.Nav)
 }
 
 var footerLinks = []link{

@@ -63,6 +63,8 @@ func (s *Server) routeTable() []route {
 		// organisation's advocates only (checked per advocate), admins on all.
 		{"GET", "/manage", manager, s.handleDashboard},
 		{"GET", "/manage/advocates.csv", manager, s.handleDashboardCSV},
+		{"GET", "/manage/lapsing", manager, s.handleLapsing},
+		{"POST", "/manage/lapsing/remind", manager, s.handleRemindNow}, // the advocate's organisation only (checked); audited
 		{"GET", "/manage/report.pdf", manager, s.handleOrgReportPDF},
 		{"GET", "/manage/policy", manager, s.handlePolicy},
 		{"GET", "/manage/advocates/new", manager, s.handleNewAdvocateForm},

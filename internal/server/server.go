@@ -25,6 +25,7 @@ import (
 	"github.com/family-advocacy/lms/internal/lifecycle"
 	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/privacy"
+	"github.com/family-advocacy/lms/internal/reminders"
 )
 
 // Check is a named readiness check (database, object storage).
@@ -50,7 +51,9 @@ type Deps struct {
 	Outbox   notify.OutboxReader
 	Inbox    InboxStore
 	Rights   *privacy.Service
-	Key      []byte // secret key, for CSRF tokens
+	// Remind sends a manager's "remind now" (nil: the action is refused).
+	Remind *reminders.Service
+	Key    []byte // secret key, for CSRF tokens
 	// Background owns work that outlives a request (a streamed ZIP); nil
 	// in tests.
 	Background *lifecycle.Group
@@ -85,6 +88,7 @@ type Server struct {
 	outbox     notify.OutboxReader
 	inbox      InboxStore
 	rights     *privacy.Service
+	remind     *reminders.Service
 	sessions   *sessionCache
 	csrfKey    []byte
 	hasGET     map[string]bool // registered GET paths, to hide links to pages not built yet
@@ -94,7 +98,7 @@ type Server struct {
 // so a broken one fails here, at start-up.
 func New(d Deps) (*Server, error) {
 	s := &Server{ctx: d.Background.Context(), cfg: d.Config, log: d.Logger, now: d.Clock, checks: d.Checks,
-		auth: d.Auth, learn: d.Learn, certs: d.Certs, audit: d.Audit, comply: d.Comply, handover: d.HandOver, outbox: d.Outbox, inbox: d.Inbox, rights: d.Rights, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
+		auth: d.Auth, learn: d.Learn, certs: d.Certs, audit: d.Audit, comply: d.Comply, handover: d.HandOver, outbox: d.Outbox, inbox: d.Inbox, rights: d.Rights, remind: d.Remind, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
 	m := hmac.New(sha256.New, d.Key)
 	m.Write([]byte("lms csrf v1"))
 	s.csrfKey = m.Sum(nil)

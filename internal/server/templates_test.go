@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/family-advocacy/lms/courses"
-	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/compliance"
@@ -77,11 +76,12 @@ func samplePages() map[string]page {
 	dash := &compliance.Dashboard{Rows: []compliance.Row{{ID: "a1", Name: "Amira", Status: "paused", Overall: compliance.Overdue, States: map[string]compliance.State{"dbs": compliance.DueSoon},
 		Due: map[string]*time.Time{"dbs": dp(now)}, NextDue: dp(now)}}, Total: 1, Counts: map[compliance.State]int{compliance.Met: 1}, Advocates: 1, CPDMonths: make([]float64, 12), Months: make([]string, 12)}
 	return map[string]page{
-		"advocate":          advPage(false),
-		"dashboard":         &dashboardPage{Dash: dash, Pager: pager{Page: 1, PerPage: 25, Total: 1}, Requirements: compliance.RequirementKeys, Labels: compliance.RequirementLabels, Orgs: []auth.Organisation{{ID: "o1", Name: "Org"}}, OrgID: "o1", CSVURL: "/x"},
-		"advocate_new":      &newAdvocatePage{Form: withErrors("name", "profession", "status"), Profile: profileView{Form: withErrors("status"), Professions: compliance.Professions, Statuses: compliance.AdvocateStatuses, Managers: []auth.User{*sampleUser}}},
-		"policy":            &policyPage{Policy: policy, Professions: compliance.Professions, Titles: map[string]string{}},
-		"admin_audit":       &auditPage{Events: []audit.Event{{At: now, Actor: "A", Action: "dbs.reveal_number", Target: "advocate:a1", Before: map[string]any{"x": 1}, After: map[string]any{"y": 2}, Note: "n"}}, Form: withErrors("from")},
+		"advocate":     advPage(false),
+		"dashboard":    &dashboardPage{Dash: dash, Pager: pager{Page: 1, PerPage: 25, Total: 1}, Requirements: compliance.RequirementKeys, Labels: compliance.RequirementLabels, Orgs: []auth.Organisation{{ID: "o1", Name: "Org"}}, OrgID: "o1", CSVURL: "/x"},
+		"advocate_new": &newAdvocatePage{Form: withErrors("name", "profession", "status"), Profile: profileView{Form: withErrors("status"), Professions: compliance.Professions, Statuses: compliance.AdvocateStatuses, Managers: []auth.User{*sampleUser}}},
+		"policy":       &policyPage{Policy: policy, Professions: compliance.Professions, Titles: map[string]string{}},
+		"admin_audit": &auditPage{Events: []eventView{{At: now, Actor: "A", What: "DBS check recorded", Record: "Amira", Link: "/manage/advocates/a1", Filter: "/admin/audit?target=advocate:a1",
+			Changes: []changeView{{Label: "Status", Before: "Active", After: "Paused"}, {Label: "DBS check", After: "Enhanced check issued 3 March 2026"}}, Note: "n"}}, About: "Amira", Form: withErrors("from")},
 		"my_certificates":   &myCertificatesPage{Certificates: []certView{{Certificate: cert, State: certificates.StateValid, RenewSoon: true, NameDiffer: true}}, AccountName: "New"},
 		"verify":            &verifyPage{Form: withErrors("code", "file")},
 		"verify_result":     &verifyPage{Form: emptyForm(nil), Certificate: &cert, State: certificates.StateRevoked, Reason: "Other", Checked: true, FileOurs: true},
@@ -115,12 +115,15 @@ func samplePages() map[string]page {
 			{ReviewItem: courses.ReviewItem{Course: course, Due: now, DueIn: -3, Pending: []courses.PendingPoint{{Lesson: "01-first-steps", Line: 9, Text: "s3"}}}, Checked: now, DaysOver: 3},
 			{ReviewItem: courses.ReviewItem{Course: course, Due: now, DueIn: 12}, Checked: now, Soon: true},
 			{ReviewItem: courses.ReviewItem{Course: course, Due: now, DueIn: 200}, Checked: now}}},
-		"admin_users":   &adminUsersPage{Query: "sam", Users: []auth.User{*sampleUser}, Orgs: map[string]string{"o1": "Org"}, Pager: pager{Page: 2, PerPage: 1, Total: 3, PrevURL: "/x?page=1", NextURL: "/x?page=3"}},
-		"admin_user":    &adminUserPage{Account: sampleUser, Orgs: []auth.Organisation{{ID: "o1", Name: "Org"}}, Roles: auth.AllRoles, Form: withErrors("roles", "org")},
-		"admin_orgs":    &adminOrgsPage{Orgs: []auth.Organisation{{ID: "o1", Name: "Org", Kind: auth.OrgService}}, Form: withErrors("name", "kind")},
-		"admin_outbox":  &outboxPage{Messages: []notify.Message{{ID: "m1", To: "a@b.org", Subject: "Hi", Created: now}}, Pager: pager{Page: 1, PerPage: 25, Total: 1}},
-		"notifications": &notificationsPage{Inbox: &notify.Inbox{Items: []notify.Notification{{ID: "n1", At: now, Subject: "Reminder", Text: "Due soon", Link: "/my/compliance"}, {ID: "n2", At: now, Subject: "Old", ReadAt: &now}}}},
-		"admin_erase":   &erasePage{Account: sampleUser, Plan: &privacy.Plan{Steps: []privacy.Step{{What: "records deleted from sessions", Count: 2}}}, Policy: "keep-status", Form: withErrors("confirm_email")},
+		"admin_users":  &adminUsersPage{Query: "sam", Users: []auth.User{*sampleUser}, Orgs: map[string]string{"o1": "Org"}, Pager: pager{Page: 2, PerPage: 1, Total: 3, PrevURL: "/x?page=1", NextURL: "/x?page=3"}},
+		"admin_user":   &adminUserPage{Account: sampleUser, Orgs: []auth.Organisation{{ID: "o1", Name: "Org"}}, Roles: auth.AllRoles, Form: withErrors("roles", "org")},
+		"admin_orgs":   &adminOrgsPage{Orgs: []auth.Organisation{{ID: "o1", Name: "Org", Kind: auth.OrgService}}, Form: withErrors("name", "kind")},
+		"admin_outbox": &outboxPage{Messages: []notify.Message{{ID: "m1", To: "a@b.org", Subject: "Hi", Created: now}}, Pager: pager{Page: 1, PerPage: 25, Total: 1}},
+		"notifications": &notificationsPage{Inbox: &notify.Inbox{Items: []notify.Notification{{ID: "n1", At: now, Subject: "Reminder", Text: "Due soon", Link: "/my/compliance"}, {ID: "n2", At: now, Subject: "Old", ReadAt: &now},
+			{ID: "n3", At: now, Subject: "Weekly summary", Text: "2 items", Link: "/manage?filter=attention", Items: []notify.Item{{Text: "Amira: DBS check overdue", Detail: "since 3 March", Link: "/manage/advocates/a1#dbs"}}, More: 4}}}},
+		"lapsing": &lapsingPage{Items: []lapseView{{Lapse: compliance.Lapse{AdvocateID: "a1", Name: "Amira", Key: "dbs", State: compliance.DueSoon, Due: now, DaysLeft: 3, Cleared: true}, Label: "DBS check", DueText: "3 March 2027", InDays: "in 3 days", Manager: "Sam"}},
+			Total: 1, Within: 30, Windows: []int{7, 30, 60, 90}, Requirements: compliance.RequirementKeys, Labels: compliance.RequirementLabels, Managers: []auth.User{*sampleUser}, Pager: pager{Page: 1, PerPage: 25, Total: 1}, Back: "/manage/lapsing"},
+		"admin_erase": &erasePage{Account: sampleUser, Plan: &privacy.Plan{Steps: []privacy.Step{{What: "records deleted from sessions", Count: 2}}}, Policy: "keep-status", Form: withErrors("confirm_email")},
 		"account_export": &exportPage{Building: &exportRow{Export: privacy.Export{ID: "x1", Status: privacy.ExportBuilding, Done: 3, Total: 10, Created: now}, Percent: 30},
 			Done: []exportRow{exportRowOf(privacy.Export{ID: "x2", Status: privacy.ExportReady, Size: 3 << 20, Created: now, Expires: now.AddDate(0, 0, 7)}),
 				exportRowOf(privacy.Export{ID: "x3", Status: privacy.ExportFailed, Created: now})}, Auto: true, Days: 7},

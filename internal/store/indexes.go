@@ -33,7 +33,7 @@ var indexes = map[string][]mongo.IndexModel{
 // read whole.
 func bounded(coll string) bool {
 	switch coll {
-	case colOrgs, colAdvocates, colRollups, colDBSScans, colLeases, "meta":
+	case colOrgs, colAdvocates, colRollups, colTrends, colDBSScans, colLeases, "meta":
 		return true
 	}
 	return strings.HasPrefix(coll, "work_")

@@ -64,6 +64,7 @@ var Holdings = []Holding{
 	{Collection: colRollups, Found: "_id: their advocate record's organisation (their row only)"},
 	{Collection: colDBSScans, Found: "_id: the scan keys on their advocate record's DBS checks"},
 	{Collection: colExports, Found: "the exports@<user> list"},
+	{Collection: colTrends, None: "each organisation's daily counts of advocates cleared and requirements overdue: numbers, no people"},
 	{Collection: colOrgs, None: "organisations: names of agencies, not of people"},
 	{Collection: colRateLimits, None: "request counters, one field per hashed key (a keyed hash of a network or email address), deleted within two hours"},
 	{Collection: colLeases, None: "which app instance runs a scheduled job"},

@@ -18,7 +18,7 @@ var Collections = []string{
 	colUsers, colUserEmails, colTOTPSteps, colOrgs, colSessions, colThrottle, colResets, colOutbox,
 	colEnrolments, colAttempts, colSubmissions,
 	colCertificates, colCertClaims, colCertRevs, colCertHashes, colJobs, colRateLimits,
-	colAudit, colAdvocates, colRollups, colDBSScans, colNotifications, colLeases, "meta",
+	colAudit, colAdvocates, colRollups, colTrends, colDBSScans, colNotifications, colLeases, "meta",
 	colLists, colExports,
 }
 
