@@ -96,6 +96,28 @@ func Progress(rule CPDRule, entries []CPDEntry, at time.Time) CPDProgress {
 // escalation about it go once. What a window holds changes only when an
 // entry enters or leaves it, so only the days around those are tried,
 // latest first.
+// rollingLapse returns the last day a rolling rule met today stays met
+// if no more CPD is recorded: the day before the first entry whose leaving
+// the window takes the hours (or reflective entries) below the rule.
+func rollingLapse(rule CPDRule, entries []CPDEntry, now time.Time) time.Time {
+	today := civil.Of(now)
+	var leaves []civil.Date
+	for _, e := range entries {
+		if l := civil.Of(e.Date).AddMonths(rule.Months); l.After(today) {
+			leaves = append(leaves, l)
+		}
+	}
+	slices.SortFunc(leaves, func(x, y civil.Date) int { return x.Compare(y) })
+	for _, l := range slices.Compact(leaves) {
+		if !Progress(rule, entries, l.Midnight()).Satisfied {
+			return l.AddDays(-1).Midnight()
+		}
+	}
+	// Not reached for a rule met today (the last entry leaving leaves it
+	// unmet); a window's length from today otherwise.
+	return today.AddMonths(rule.Months).AddDays(-1).Midnight()
+}
+
 func rollingOverdueSince(rule CPDRule, a *Advocate, now time.Time) time.Time {
 	today := civil.Of(now)
 	start := civil.Of(a.Created)
@@ -147,11 +169,18 @@ func evalCPD(p *Policy, a *Advocate, now time.Time) Requirement {
 	if rule.Rule == RuleHoursRolling {
 		// A rolling rule is judged on the last months; someone contracted
 		// more recently has until the first full window ends.
-		due := addDays(cur.Period.End, -1)
-		r.Due = ptr(due)
 		switch {
 		case cur.Satisfied:
-			r.State, r.Reason = Met, cur.Summary+" in the last "+fmt.Sprint(rule.Months)+" months"
+			// Met today; due on the last day it stays met if nothing more
+			// is recorded, when the entries that make it up leave the
+			// window.
+			due := rollingLapse(rule, a.CPD, now)
+			r.Due = ptr(due)
+			r.State = byDate(now, due, p.DueSoon())
+			r.Reason = cur.Summary + " in the last " + fmt.Sprint(rule.Months) + " months"
+			if r.State == DueSoon {
+				r.Reason += "; falls short after " + fmtDate(due) + " unless more is recorded"
+			}
 		case a.ContractStart != nil && addMonths(*a.ContractStart, rule.Months).After(day(now)):
 			first := addMonths(*a.ContractStart, rule.Months)
 			r.Due = ptr(first)

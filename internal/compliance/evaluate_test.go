@@ -328,3 +328,29 @@ func TestABarredListIsRefusedForARoleNotEligible(t *testing.T) {
 		t.Fatalf("eligible role with the children's list: %+v, %v", c, err)
 	}
 }
+
+// TestRollingCPDMetIsDueWhenItsHoursLeaveTheWindow: a rolling rule met
+// today is due on the last day it stays met if nothing more is recorded —
+// the day before the entry that keeps the hours up leaves the 12 months —
+// not today (a window ending today is always "today").
+func TestRollingCPDMetIsDueWhenItsHoursLeaveTheWindow(t *testing.T) {
+	p := testPolicy(t)
+	a := &Advocate{Profession: OtherAdvocate, ContractStart: dp("2024-01-01"), CPD: []CPDEntry{
+		entry("2026-01-15", "course", 10), entry("2026-06-01", "course", 4), entry("2026-09-01", "peer-reflection", 1)}}
+	// 15 hours with one reflection: met until the 10 hours of 15 January
+	// leave the window on 15 January 2027.
+	got := Evaluate(p, a, title, d("2026-09-10")).Requirement(ReqCPD)
+	if got.State != Met || got.Due == nil || got.Due.In(London).Format(time.DateOnly) != "2027-01-14" {
+		t.Fatalf("in September: %s, due %v; want met, due 14 January 2027", got.State, got.Due)
+	}
+	// Within the due-soon window (60 days) it says so, and why.
+	got = Evaluate(p, a, title, d("2026-12-01")).Requirement(ReqCPD)
+	if got.State != DueSoon || got.Due.In(London).Format(time.DateOnly) != "2027-01-14" || !strings.Contains(got.Reason, "unless more is recorded") {
+		t.Fatalf("in December: %s, due %v, %q; want due soon by 14 January 2027", got.State, got.Due, got.Reason)
+	}
+	// More hours recorded: met until a later entry leaves.
+	a.CPD = append(a.CPD, entry("2026-11-20", "course", 10))
+	if got := Evaluate(p, a, title, d("2026-12-01")).Requirement(ReqCPD); got.State != Met || got.Due.In(London).Format(time.DateOnly) != "2027-05-31" {
+		t.Fatalf("with 10 more hours: %s, due %v; want met until 31 May 2027 (the 4 hours of 1 June leave then)", got.State, got.Due)
+	}
+}
