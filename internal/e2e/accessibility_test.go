@@ -86,6 +86,13 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 	b.Follow(`#advocates tbody tr:nth-child(2) th a`) // Ben: a reference still awaited
 	b.MustContain("main", "Record the reference as received")
 	b.CheckAccessibility()
+	advocatePage := b.Path()
+	check("/manage/lapsing?within=30", "/manage/lapsing?within=90&requirement=supervision", "/manage?filter=attention", "/manage?filter=due30&status=active",
+		"/notifications")
+	// The manager's pages on a phone, where tables become cards.
+	b.Viewport(390, 844)
+	check("/manage", "/manage/lapsing?within=30", advocatePage, "/notifications")
+	b.Viewport(1280, 900)
 	b.Follow(`.signout button`)
 
 	// An admin.
@@ -101,7 +108,7 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 	b.Follow(`main table tbody tr a`)
 	b.CheckAccessibility()
 
-	// On a phone, where wide tables scroll and the navigation wraps.
-	b.Viewport(375, 812)
+	// On a phone, where wide tables scroll or stack and the navigation wraps.
+	b.Viewport(390, 844)
 	check("/", "/courses/sample-course", "/admin/users", "/admin/audit", "/admin/courses/sample-course/completions", "/admin/content-review", "/account")
 }

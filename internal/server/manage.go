@@ -57,6 +57,7 @@ type headline struct {
 	Count       int
 	Text, URL   string
 	Tag, TagCSS string
+	ID          string // the link's element ID
 }
 
 // dashRow is one advocate's row as the dashboard shows it.
@@ -176,9 +177,9 @@ func (s *Server) handleDashboard(c *fiber.Ctx) error {
 	}
 	link := func(v string) string { return "/manage?" + p.OrgQuery + v }
 	p.Headline = []headline{
-		{Count: d.Cleared, Text: fmt.Sprintf("of %d cleared for allocation", d.Advocates), URL: link("filter=cleared")},
+		{Count: d.Cleared, Text: fmt.Sprintf("of %d cleared for allocation", d.Advocates), URL: link("filter=cleared"), ID: "count-cleared-link"},
 		{Count: d.Advocates - d.Cleared, Text: "not cleared", URL: link("filter=not-cleared")},
-		{Count: d.Lapsing30, Text: "requirements lapsing within 30 days", URL: "/manage/lapsing?" + p.OrgQuery + "within=30"},
+		{Count: d.Lapsing30, Text: "requirements lapsing within 30 days", URL: "/manage/lapsing?" + p.OrgQuery + "within=30", ID: "lapsing-30-link"},
 	}
 	states := []compliance.State{compliance.Met, compliance.DueSoon, compliance.Missing, compliance.Overdue}
 	css := map[compliance.State]string{compliance.Met: "tag-met", compliance.DueSoon: "tag-due", compliance.Missing: "tag-missing", compliance.Overdue: "tag-overdue"}

@@ -38,6 +38,7 @@ type lapseView struct {
 	DueText string // "3 March 2027"
 	InDays  string // "in 12 days"
 	Manager string // the named manager's name
+	Section string // where on the advocate's page the requirement's records are
 }
 
 // lapsingQuery reads the page's filters: within one of the windows (30 by
@@ -82,7 +83,7 @@ func (s *Server) handleLapsing(c *fiber.Ctx) error {
 	}
 	for _, it := range l.Items {
 		p.Items = append(p.Items, lapseView{Lapse: it, Label: compliance.RequirementLabels[it.Key], DueText: longDay(it.Due), InDays: inDays(it.DaysLeft),
-			Manager: names[it.ManagerID]})
+			Manager: names[it.ManagerID], Section: requirementSection[it.Key]})
 	}
 	return s.render(c, fiber.StatusOK, "lapsing", p)
 }

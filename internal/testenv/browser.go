@@ -53,7 +53,7 @@ func NewBrowser(tb testing.TB, baseURL string) *Browser {
 	b := &Browser{tb: tb, Ctx: ctx, BaseURL: strings.TrimRight(baseURL, "/")}
 	tb.Cleanup(func() {
 		if tb.Failed() {
-			b.screenshot()
+			b.screenshot("")
 		}
 		cancelTimeout()
 		cancelCtx()
@@ -66,7 +66,12 @@ func NewBrowser(tb testing.TB, baseURL string) *Browser {
 	return b
 }
 
-func (b *Browser) screenshot() {
+// Screenshot saves the whole page as test-artifacts/<test>-<name>.png (or
+// under $LMS_TEST_ARTIFACTS), for a person to look at; the test's log
+// says where.
+func (b *Browser) Screenshot(name string) { b.screenshot("-" + name) }
+
+func (b *Browser) screenshot(suffix string) {
 	ctx, cancel := context.WithTimeout(b.Ctx, 10*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100: PNG
@@ -79,7 +84,7 @@ func (b *Browser) screenshot() {
 		dir = filepath.Join(RepoRoot(), "test-artifacts")
 	}
 	_ = os.MkdirAll(dir, 0o755)
-	name := strings.NewReplacer("/", "_", " ", "_").Replace(b.tb.Name()) + ".png"
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(b.tb.Name()+suffix) + ".png"
 	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		b.tb.Logf("write screenshot: %v", err)
