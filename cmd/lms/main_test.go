@@ -225,7 +225,7 @@ func TestServeOnEmbeddedStoresRestartsOnSameDataAndStopsCleanly(t *testing.T) {
 			cmd.Dir = root
 			cmd.Env = []string{"PATH=/usr/bin:/bin", "LMS_DATA_DIR=" + dataDir}
 			out, err := cmd.CombinedOutput()
-			if err != nil || !strings.Contains(string(out), "Created First Admin <first.admin@example.org> with roles [learner admin]") || !strings.Contains(string(out), "Password (shown once") {
+			if err != nil || !strings.Contains(string(out), "Created First Admin <first.admin@example.org> with roles Learner, Administrator") || !strings.Contains(string(out), "Password (shown once") {
 				t.Fatalf("users create: %v\n%s", err, out)
 			}
 		} else if hint {

@@ -150,7 +150,7 @@ func seedDemo(ctx context.Context, svc *Services, db *store.DB, out io.Writer) e
 	}
 	fmt.Fprintln(out, "Demo data created. Sign in at the address below with any of these accounts:")
 	for _, a := range demoAccounts {
-		fmt.Fprintf(out, "  %-26s %-20s password: %s\n", a.Email, fmt.Sprint(a.Roles), DemoPassword)
+		fmt.Fprintf(out, "  %-26s %-24s password: %s\n", a.Email, auth.RoleLabels(a.Roles), DemoPassword)
 	}
 	fmt.Fprintf(out, "  (and %s to %s, more advocates, with the same password)\n", demoAdvocates[2].Email, demoAdvocates[len(demoAdvocates)-1].Email)
 	fmt.Fprintln(out, "The manager and admin accounts are asked to set up two-factor authentication (any TOTP app) at first sign-in.")

@@ -87,7 +87,7 @@ func usersCommand(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "Created %s <%s> with roles %v.\n", u.Name, u.Email, u.Roles)
+	fmt.Fprintf(env.Stdout, "Created %s <%s> with roles %s.\n", u.Name, u.Email, auth.RoleLabels(u.Roles))
 	if generated {
 		fmt.Fprintf(env.Stdout, "Password (shown once; change it after signing in): %s\n", password)
 	}

@@ -26,6 +26,34 @@ const (
 // AllRoles lists the roles in display order.
 var AllRoles = []Role{RoleLearner, RoleAdvocate, RoleManager, RoleAdmin}
 
+// roleWords are each role's name and what it lets a person do.
+var roleWords = map[Role][2]string{
+	RoleLearner:  {"Learner", "takes courses and downloads certificates"},
+	RoleAdvocate: {"Advocate", "has a compliance record: DBS, references, CPD, supervision, training"},
+	RoleManager:  {"Manager", "keeps the advocates' compliance records of their organisation"},
+	RoleAdmin:    {"Administrator", "manages people, organisations, certificates and the audit log"},
+}
+
+// Label is the role's name in words: "Administrator" for admin.
+func (r Role) Label() string {
+	if w, ok := roleWords[r]; ok {
+		return w[0]
+	}
+	return string(r)
+}
+
+// RoleLabels writes roles in words: "Learner, Manager".
+func RoleLabels(roles []Role) string {
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = r.Label()
+	}
+	return strings.Join(out, ", ")
+}
+
+// Description says what the role lets a person do.
+func (r Role) Description() string { return roleWords[r][1] }
+
 // JobRole is what a person does, asked at registration.
 type JobRole string
 

@@ -34,6 +34,11 @@ func TestAdminUsersSearchPagesRolesAndAccess(t *testing.T) {
 	if !strings.Contains(page, "36 accounts") || !strings.Contains(page, "Page 1 of 2") || !strings.Contains(page, `rel="next"`) {
 		t.Fatal("the first page of 36 accounts does not say so or link to the next")
 	}
+	// Roles read as words, in the list and its filter.
+	_, adminsPage := admin.do("GET", "/admin/users?role=admin", nil)
+	if !strings.Contains(adminsPage, "<td>Learner, Administrator</td>") || !strings.Contains(adminsPage, `<option value="admin" selected>Administrator</option>`) {
+		t.Error("the admins' roles are not written as words")
+	}
 	_, page2 := admin.do("GET", "/admin/users?page=2", nil)
 	if !strings.Contains(page2, "Page 2 of 2") || strings.Count(page2, `href="/admin/users/`) != 11 {
 		t.Fatalf("page 2 lists %d accounts, want 11", strings.Count(page2, `href="/admin/users/`))
