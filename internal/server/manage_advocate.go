@@ -129,6 +129,12 @@ func (s *Server) advocatePage(c *fiber.Ctx, a *compliance.Advocate, self bool) (
 		Lists: map[string][]string{"levels": compliance.DBSLevels, "workforces": compliance.Workforces, "results": compliance.CheckResults,
 			"decisions": compliance.Decisions, "eligibility": compliance.RoleEligibility, "outcomes": compliance.Outcomes, "cpdtypes": compliance.CPDTypes}}
 	p.Base = "/manage/advocates/" + a.ID
+	// Newest first, whatever order they were recorded in (a copy: the
+	// evidence links use the entry's ID, not its place).
+	a.CPD = slices.Clone(a.CPD)
+	slices.SortStableFunc(a.CPD, func(x, y compliance.CPDEntry) int { return y.Date.Compare(x.Date) })
+	a.Supervisions = slices.Clone(a.Supervisions)
+	slices.SortStableFunc(a.Supervisions, func(x, y compliance.Supervision) int { return y.Date.Compare(x.Date) })
 	p.Sections = []section{{"summary", "Summary"}, {"dbs", "DBS checks"}, {"references", "References"}, {"cpd", "CPD"}, {"supervision", "Supervision"}, {"training", "Mandatory training"}}
 	if !self {
 		p.Sections = append(p.Sections, section{"profile", "Profile and registration"}, section{"history", "History"})

@@ -221,6 +221,11 @@ func TestAdvocateHistory(t *testing.T) {
 	}
 	m.do("GET", "/manage/advocates/"+id, nil)
 	_, page := m.do("GET", "/manage/advocates/"+id, nil)
+	// Supervisions are listed newest first.
+	sup := page[strings.Index(page, `id="supervision"`):]
+	if first := regexp.MustCompile(`<li>([^<:]+):`).FindStringSubmatch(sup); first == nil || first[1] != "22 October 2026" {
+		t.Errorf("the first supervision listed is %v, want the newest (22 October 2026)", first)
+	}
 	sec := page[strings.Index(page, `id="history"`):]
 	sec = sec[:strings.Index(sec, "</section>")]
 	if n := strings.Count(sec, `<td data-label="What">Notes viewed</td>`); n != 1 {
