@@ -460,8 +460,8 @@ func (s *Service) OrganisationReport(orgName string, d *Dashboard, now time.Time
 
 // AdvocateReport renders one advocate's compliance report: the summary,
 // each requirement with its state, due date and reason, then the records.
-func (s *Service) AdvocateReport(a *Advocate, now time.Time) ([]byte, error) {
-	r := s.newReport("P", "Compliance report: "+a.Name, a.Name, now)
+func (s *Service) AdvocateReport(orgName string, a *Advocate, now time.Time) ([]byte, error) {
+	r := s.newReport("P", "Compliance report: "+a.Name, orgName+" · "+a.Name, now)
 	r.font(16, true, black)
 	r.pdf.SetY(r.lines(r.left, r.pdf.GetY(), r.width, r.wrap(a.Name, r.width), lineHeight(16), "L") + 2)
 

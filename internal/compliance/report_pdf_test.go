@@ -351,7 +351,7 @@ func TestAdvocateReport(t *testing.T) {
 	needPoppler(t)
 	s := reportService(t)
 	a := reportAdvocate(t, s)
-	pdf, err := s.AdvocateReport(a, reportNow)
+	pdf, err := s.AdvocateReport("Sample Advocacy Service", a, reportNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,6 +361,7 @@ func TestAdvocateReport(t *testing.T) {
 
 	t.Run("PageNumbersDateAndNameOnEveryPage", func(t *testing.T) {
 		assertPageNumbers(t, layout, a.Name)
+		assertPageNumbers(t, layout, "Sample Advocacy Service")
 	})
 	t.Run("RequirementsWithStatesDatesAndReasons", func(t *testing.T) {
 		for _, r := range a.Snapshot.Requirements {

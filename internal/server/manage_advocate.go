@@ -531,7 +531,11 @@ func (s *Server) handleAdvocateReportPDF(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	pdf, err := s.comply.AdvocateReport(a, s.now())
+	org := a.OrgID
+	if o, err := s.auth.Organisation(c.UserContext(), a.OrgID); err == nil {
+		org = o.Name
+	}
+	pdf, err := s.comply.AdvocateReport(org, a, s.now())
 	if err != nil {
 		return err
 	}
