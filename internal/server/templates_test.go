@@ -75,7 +75,7 @@ func samplePages() map[string]page {
 	}
 	dash := &compliance.Dashboard{Rows: []compliance.Row{{ID: "a1", Name: "Amira", Status: "paused", Overall: compliance.Overdue, States: map[string]compliance.State{"dbs": compliance.DueSoon},
 		Due: map[string]*time.Time{"dbs": dp(now)}, NextDue: dp(now)}}, Total: 1, Counts: map[compliance.State]int{compliance.Met: 1}, Advocates: 1, CPDMonths: make([]float64, 12), Months: make([]string, 12)}
-	return map[string]page{
+	m := map[string]page{
 		"advocate":     advPage(false),
 		"dashboard":    &dashboardPage{Dash: dash, Pager: pager{Page: 1, PerPage: 25, Total: 1}, Requirements: compliance.RequirementKeys, Labels: compliance.RequirementLabels, Orgs: []auth.Organisation{{ID: "o1", Name: "Org"}}, OrgID: "o1", CSVURL: "/x"},
 		"advocate_new": &newAdvocatePage{Form: withErrors("name", "profession", "status"), Profile: profileView{Form: withErrors("status"), Professions: compliance.Professions, Statuses: compliance.AdvocateStatuses, Managers: []auth.User{*sampleUser}}},
@@ -138,7 +138,15 @@ func samplePages() map[string]page {
 			Rows: []completionRow{{UserID: "u1", Name: "Sam", Email: "s@x.org", Org: "Org", Version: "2025-01-01", At: now, Percent: 80, Codes: []string{"ABCD"}}}, Pager: pager{Page: 1, PerPage: 50, Total: 1}},
 		"admin_message": &messagePage{Message: &notify.Message{ID: "m1", To: "a@b.org", Subject: "Hi", Text: "Body", Created: now}},
 	}
+	for name, sample := range moreSamples {
+		m[name] = sample()
+	}
+	return m
 }
+
+// moreSamples holds the sample pages of templates that other test files
+// bring, each added from that file's init: moreSamples["x"] = func() page {…}.
+var moreSamples = map[string]func() page{}
 
 func TestEveryTemplateRendersWithASamplePage(t *testing.T) {
 	s := newBareServer(t)
