@@ -2,7 +2,9 @@ package privacy
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/auth"
@@ -11,8 +13,8 @@ import (
 	"github.com/family-advocacy/lms/internal/store"
 )
 
-// Step is one thing an erasure or a retention job does (or, in a dry run,
-// would do).
+// Step is one thing an erasure does (or, in a dry run, would do), said
+// as a person would say it: "Their 3 assessment attempts will be deleted."
 type Step struct {
 	What  string
 	Count int
@@ -24,12 +26,76 @@ type Plan struct {
 	Name   string // empty once erased
 	Steps  []Step
 	Done   bool // carried out (false for a dry run)
+
+	said []said
 }
 
-func (p *Plan) add(what string, n int) {
+// thing is what a step acts on, in words, for one and for several (with
+// %d for how many).
+type thing struct{ one, many string }
+
+type said struct {
+	what thing
+	verb string
+	n    int
+}
+
+func (p *Plan) add(what thing, verb string, n int) {
 	if n > 0 {
-		p.Steps = append(p.Steps, Step{What: what, Count: n})
+		p.said = append(p.said, said{what, verb, n})
 	}
+}
+
+// say writes the steps as sentences, in the future for a dry run and in
+// the past once done.
+func (p *Plan) say() {
+	p.Steps = p.Steps[:0]
+	for _, st := range p.said {
+		what, verb := st.what.one, " will be "
+		if st.n != 1 {
+			what = fmt.Sprintf(st.what.many, st.n)
+		}
+		switch {
+		case p.Done && st.n == 1:
+			verb = " was "
+		case p.Done:
+			verb = " were "
+		}
+		text := what + verb + st.verb + "."
+		p.Steps = append(p.Steps, Step{What: strings.ToUpper(text[:1]) + text[1:], Count: st.n})
+	}
+}
+
+// recordWords says what each collection's records are, for the steps that
+// delete them; a collection of personal data without words here is named
+// as "other records" (and a test says so).
+var recordWords = map[string]thing{
+	"user_emails":           {"the claim on their email address", "the %d claims on their email addresses"},
+	"totp_steps":            {"their last two-factor sign-in", "their %d last two-factor sign-ins"},
+	"throttle":              {"the count of recent sign-in attempts on their address", "the %d counts of recent sign-in attempts on their addresses"},
+	"sessions":              {"their sign-in session", "their %d sign-in sessions"},
+	"password_resets":       {"their password reset link", "their %d password reset links"},
+	"outbox":                {"the copy of an email sent to them", "the copies of %d emails sent to them"},
+	"notifications":         {"their list of notifications", "their %d lists of notifications"},
+	"enrolments":            {"their course enrolment, with its progress,", "their %d course enrolments, with their progress,"},
+	"attempts":              {"their assessment attempt", "their %d assessment attempts"},
+	"submissions":           {"their answers to an assessment", "their answers to %d assessments"},
+	"certificates":          {"their certificate", "their %d certificates"},
+	"certificate_claims":    {"the record of the pass that earned a certificate", "the records of %d passes that earned certificates"},
+	"certificate_revisions": {"an earlier version of their certificate", "%d earlier versions of their certificates"},
+	"certificate_hashes":    {"the fingerprint of a certificate file", "the fingerprints of %d certificate files"},
+	"jobs":                  {"a bulk job they started", "%d bulk jobs they started"},
+	"advocates":             {"their compliance record (DBS checks, references, CPD, supervision and training)", "their %d compliance records"},
+	"dbs_scans":             {"the scheduled deletion of a DBS certificate scan", "the scheduled deletions of %d DBS certificate scans"},
+	"exports":               {"a download of their data", "%d downloads of their data"},
+}
+
+// wordsFor returns the words for a collection's records.
+func wordsFor(collection string) thing {
+	if w, ok := recordWords[collection]; ok {
+		return w
+	}
+	return thing{"one other record", "%d other records"}
 }
 
 // Erase erases a person at an admin's request: their files are deleted,
@@ -87,7 +153,7 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 	// Certificates are marked erased before their files go: a reissue
 	// running meanwhile then finds the mark and deletes what it made.
 	steps.do(func() error { return s.Certs.EraseHolderName(ctx, p.CertificateCodes()) })
-	plan.add("files deleted from storage (certificates, CPD evidence, DBS scans, data downloads)", len(p.Files)+len(p.Exports))
+	plan.add(thing{"their stored file (a certificate, CPD evidence, a DBS scan or a data download)", "their %d stored files (certificates, CPD evidence, DBS scans, data downloads)"}, "deleted", len(p.Files)+len(p.Exports))
 
 	// Data downloads: the file, then the record.
 	steps.do(func() error {
@@ -110,7 +176,7 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 			Claims: p.Docs["certificate_claims"], Hashes: p.Docs["certificate_hashes"]}, keep, redact)
 	})
 	if keep {
-		plan.add("certificates kept for verification without the name", len(p.Certificates))
+		plan.add(thing{"their certificate", "their %d certificates"}, "kept without their name, so that the code still verifies the course and dates", len(p.Certificates))
 	}
 	steps.do(func() error { return s.Certs.DeleteJobs(ctx, p.Docs["jobs"]) })
 	steps.do(func() error { return s.Learn.ErasePerson(ctx, p.Enrolments, p.Docs["attempts"], p.Docs["submissions"]) })
@@ -120,7 +186,7 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 		}
 		return s.Comply.DeleteAdvocateRecord(ctx, p.Advocate, p.Docs["compliance_rollups"]...)
 	})
-	plan.add("row removed from the compliance dashboard", p.Count("compliance_rollups"))
+	plan.add(thing{"their row on the compliance dashboard", "their %d rows on compliance dashboards"}, "removed", p.Count("compliance_rollups"))
 	steps.do(func() error { return s.Mail.EraseMessages(ctx, p.Docs["outbox"], p.Emails()) })
 	steps.do(func() error {
 		if p.Count("notifications") == 0 {
@@ -137,7 +203,7 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 	}
 	for _, h := range store.Holdings {
 		if h.Found != "" && !slices.Contains(kept, h.Collection) {
-			plan.add("records deleted from "+h.Collection, p.Count(h.Collection))
+			plan.add(wordsFor(h.Collection), "deleted", p.Count(h.Collection))
 		}
 	}
 
@@ -150,8 +216,8 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 		_, err := s.Comply.RedactRecords(ctx, p.ActedOn, redact)
 		return err
 	})
-	plan.add("other people's messages, notifications and records that mention them, with their name and email replaced by "+erasedMention,
-		len(p.MentionMessages)+len(p.MentionInboxes)+len(p.ActedOn))
+	plan.add(thing{"one of other people's messages, notifications or records that mentions them", "%d of other people's messages, notifications and records that mention them"},
+		"kept with their name and email replaced by “"+erasedMention+"”", len(p.MentionMessages)+len(p.MentionInboxes)+len(p.ActedOn))
 	// The audit trail keeps its entries, without their name and email.
 	names := p.ActorNames
 	if len(names) > 0 && !slices.Contains(names, er.Name) {
@@ -161,7 +227,7 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 		_, err := s.Audit.RedactPerson(ctx, u.ID, names, erasedMention, p.Docs["audit_events"], redact)
 		return err
 	})
-	plan.add("audit entries by or about them kept, with their name and email redacted", p.Count("audit_events"))
+	plan.add(thing{"the audit log entry by or about them", "the %d audit log entries by or about them"}, "kept with their name and email taken out", p.Count("audit_events"))
 
 	// Last, the account itself, and the person's lists.
 	now := s.Now().UTC()
@@ -173,10 +239,11 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 	steps.do(func() error { return s.DB.DropUserExportList(ctx, u.ID) })
 	steps.do(func() error { return s.DB.DropPersonList(ctx, u.ID) })
 	steps.do(func() error { return s.Auth.FinishErasure(ctx, u.ID, now) })
-	plan.add("account anonymised and disabled", 1)
+	plan.add(thing{"their account", "their %d accounts"}, "anonymised and disabled, so nobody can sign in to it", 1)
 	if steps.err != nil {
 		return nil, steps.err
 	}
+	defer plan.say()
 	if !dryRun {
 		plan.Done = true
 		if err := s.DB.Compact(ctx); err != nil && s.Log != nil {

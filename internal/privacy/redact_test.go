@@ -1,6 +1,10 @@
 package privacy
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/family-advocacy/lms/internal/store"
+)
 
 // TestRedactorReplacesWholeWordsInAnyCase: names and addresses are
 // replaced wherever they stand as words, whatever their case and however
@@ -22,5 +26,24 @@ func TestRedactorReplacesWholeWordsInAnyCase(t *testing.T) {
 	}
 	if got := redactor("", " ")("Anyone"); got != "Anyone" {
 		t.Errorf("with nothing to find: %q", got)
+	}
+}
+
+// TestEveryCollectionOfPersonalDataHasWords: the erasure plan says what
+// each kind of record is ("their 3 assessment attempts"), so a collection
+// of personal data added without words is caught here, not shown to an
+// admin as "other records".
+func TestEveryCollectionOfPersonalDataHasWords(t *testing.T) {
+	for _, h := range store.Holdings {
+		if h.Found == "" {
+			continue
+		}
+		switch h.Collection {
+		case "users", "audit_events", "compliance_rollups": // steps of their own
+			continue
+		}
+		if _, ok := recordWords[h.Collection]; !ok {
+			t.Errorf("collection %s holds personal data and has no words in recordWords", h.Collection)
+		}
 	}
 }

@@ -467,15 +467,28 @@ func TestErasureLeavesNoPersonalDataInTheDatabaseOrStorage(t *testing.T) {
 	// The dry run says what will happen and changes nothing.
 	before := w.held(eve)
 	_, page := admin.do("GET", "/admin/users/"+eve.id+"/erase", nil)
-	for _, want := range []string{"This is a dry run", "files deleted from storage", "records deleted from enrolments", "certificates kept for verification without the name",
-		"records deleted from exports", "row removed from the compliance dashboard", "other people&#39;s messages, notifications and records that mention them",
-		"audit entries by or about them kept"} {
+	for _, want := range []string{"This is a dry run", "stored files (certificates, CPD evidence, DBS scans, data downloads) will be deleted",
+		"Their course enrolment, with its progress, will be deleted", // fullPerson has one "kept without their name, so that the code still verifies", "download of their data will be deleted",
+		"Their row on the compliance dashboard will be removed", "of other people&#39;s messages, notifications and records that mention them will be kept",
+		"audit log entries by or about them will be kept with their name and email taken out", "Their account will be anonymised and disabled"} {
 		if !strings.Contains(page, want) {
-			t.Fatalf("the erasure plan lacks %q", want)
+			t.Errorf("the erasure plan lacks %q", want)
 		}
 	}
-	if !strings.Contains(page, fmt.Sprintf("<td>records deleted from attempts</td><td>%d</td>", before["attempts"])) {
+	attempts := fmt.Sprintf("<li>Their %d assessment attempts will be deleted.</li>", before["attempts"])
+	if before["attempts"] == 1 {
+		attempts = "<li>Their assessment attempt will be deleted.</li>"
+	}
+	if !strings.Contains(page, attempts) {
 		t.Fatalf("the plan does not count the attempts (%d): %.4000s", before["attempts"], page)
+	}
+	// In words a person uses: no collection or setting names.
+	plan := page[strings.Index(page, `id="erase-plan"`):]
+	plan = plan[:strings.Index(plan, "</form>")]
+	for _, stored := range []string{"_", "LMS_", "collection", "records deleted from"} {
+		if strings.Contains(visibleText(plan), stored) {
+			t.Errorf("the erasure plan says %q: %s", stored, visibleText(plan))
+		}
 	}
 	if u, _ := w.env.DB.User(ctx, eve.id); u.Name != "Eve Erasable" || u.Disabled {
 		t.Fatal("the dry run changed the account")

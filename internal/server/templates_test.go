@@ -123,7 +123,7 @@ func samplePages() map[string]page {
 			{ID: "n3", At: now, Subject: "Weekly summary", Text: "2 items", Link: "/manage?filter=attention", Items: []notify.Item{{Text: "Amira: DBS check overdue", Detail: "since 3 March", Link: "/manage/advocates/a1#dbs"}}, More: 4}}}},
 		"lapsing": &lapsingPage{Items: []lapseView{{Lapse: compliance.Lapse{AdvocateID: "a1", Name: "Amira", Key: "dbs", State: compliance.DueSoon, Due: now, DaysLeft: 3, Cleared: true}, Label: "DBS check", DueText: "3 March 2027", InDays: "in 3 days", Manager: "Sam"}},
 			Total: 1, Within: 30, Windows: []int{7, 30, 60, 90}, Requirements: compliance.RequirementKeys, Labels: compliance.RequirementLabels, Managers: []auth.User{*sampleUser}, Pager: pager{Page: 1, PerPage: 25, Total: 1}, Back: "/manage/lapsing"},
-		"admin_erase": &erasePage{Account: sampleUser, Plan: &privacy.Plan{Steps: []privacy.Step{{What: "records deleted from sessions", Count: 2}}}, Policy: "keep-status", Form: withErrors("confirm_email")},
+		"admin_erase": &erasePage{Account: sampleUser, Plan: &privacy.Plan{Steps: []privacy.Step{{What: "Their 2 sign-in sessions will be deleted.", Count: 2}}}, Policy: "keep-status", Form: withErrors("confirm_email")},
 		"account_export": &exportPage{Building: &exportRow{Export: privacy.Export{ID: "x1", Status: privacy.ExportBuilding, Done: 3, Total: 10, Created: now}, Percent: 30},
 			Done: []exportRow{exportRowOf(privacy.Export{ID: "x2", Status: privacy.ExportReady, Size: 3 << 20, Created: now, Expires: now.AddDate(0, 0, 7)}),
 				exportRowOf(privacy.Export{ID: "x3", Status: privacy.ExportFailed, Created: now})}, Auto: true, Days: 7},
