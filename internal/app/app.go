@@ -415,6 +415,13 @@ func complianceLoop(ctx context.Context, svc *Services, log *slog.Logger) {
 			} else if len(due) > 0 {
 				log.Info("retention job deleted expired records", "items", len(due))
 			}
+			// Administrators told of data-rights requests due within a week
+			// or overdue (once each: fixed message IDs).
+			if n, err := svc.Rights.RemindRights(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("reminding of data-rights requests failed; it is tried again in six hours", "err", err)
+			} else if n > 0 {
+				log.Info("reminded administrators of data-rights requests", "messages", n)
+			}
 			if n, err := svc.Comply.RecomputeAll(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("recomputing compliance failed", "err", err)
 			} else {

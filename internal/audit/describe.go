@@ -42,6 +42,8 @@ var actionLabels = map[string]string{
 	"user.join_decline":           "Request to join declined",
 	"user.export":                 "Personal data downloaded",
 	"user.erase":                  "Personal data erased",
+	"rights.create":               "Data-rights request logged",
+	"rights.status":               "Data-rights request moved on",
 }
 
 // ActionLabel returns the words for an action, e.g. "Certificate revoked"
@@ -79,7 +81,7 @@ var fields = []struct{ Key, Label string }{
 	{"verified", "Verified"},
 	// Certificates and accounts.
 	{"state", "State"}, {"reason", "Reason"}, {"revision", "Revision"}, {"job", "Job"},
-	{"certificates", "Certificates"}, {"org_id", "Organisation"},
+	{"certificates", "Certificates"}, {"org_id", "Organisation"}, {"due", "Due by"},
 }
 
 // FieldLabel returns the words for a field of Before or After, e.g.

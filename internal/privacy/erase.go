@@ -197,7 +197,19 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 	steps.do(func() error {
 		return s.Auth.EraseSignIns(ctx, u.ID, p.Docs["user_emails"], p.Emails(), p.Docs["password_resets"])
 	})
-	kept := []string{"users", "audit_events", "compliance_rollups"}
+	// Data-rights requests about them stay, as the record of what was
+	// asked and done, without their name and contact.
+	steps.do(func() error {
+		for _, id := range p.Docs["rights_requests"] {
+			if _, err := s.DB.RedactRightsRequest(ctx, id, redact); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	plan.add(thing{"the data-rights request about them", "the %d data-rights requests about them"}, "kept as the record of what was asked and done, with their name and contact taken out",
+		p.Count("rights_requests"))
+	kept := []string{"users", "audit_events", "compliance_rollups", "rights_requests"}
 	if keep {
 		kept = append(kept, "certificates", "certificate_revisions", "certificate_hashes", "certificate_claims")
 	}

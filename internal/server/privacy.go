@@ -10,6 +10,7 @@ import (
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/errs"
 	"github.com/family-advocacy/lms/internal/privacy"
+	"github.com/family-advocacy/lms/internal/store"
 )
 
 type exportPage struct {
@@ -106,6 +107,24 @@ type erasePage struct {
 	Plan    *privacy.Plan
 	Policy  string
 	Form    *formState
+	Request *store.RightsRequest // the erasure request this answers, when it came from one
+}
+
+// erasureRequest returns the erasure request named by ?request= (or the
+// form's request field), when it is about this account and still open.
+func (s *Server) erasureRequest(c *fiber.Ctx, userID string) *store.RightsRequest {
+	id := c.Query("request")
+	if id == "" {
+		id = c.FormValue("request")
+	}
+	if id == "" {
+		return nil
+	}
+	r, err := s.rights.RightsRequest(c.UserContext(), id)
+	if err != nil || r.UserID != userID || r.Kind != privacy.RightsErasure || !r.Open() {
+		return nil
+	}
+	return r
 }
 
 // handleErasePlan handles GET /admin/users/:id/erase: what erasure would
@@ -124,7 +143,8 @@ func (s *Server) renderErase(c *fiber.Ctx, status int, f *formState) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, status, "admin_erase", &erasePage{basePage: basePage{Title: "Erase " + u.Name}, Account: u, Plan: plan, Policy: s.cfg.ErasureCertificates, Form: f})
+	return s.render(c, status, "admin_erase", &erasePage{basePage: basePage{Title: "Erase " + u.Name}, Account: u, Plan: plan, Policy: s.cfg.ErasureCertificates, Form: f,
+		Request: s.erasureRequest(c, u.ID)})
 }
 
 // handleErase handles POST /admin/users/:id/erase. The admin types the
@@ -140,6 +160,7 @@ func (s *Server) handleErase(c *fiber.Ctx) error {
 		f.absorb(errs.FieldErrors{"confirm_email": "Type the person's email address exactly as shown, to confirm"}.Err())
 		return s.renderErase(c, fiber.StatusUnprocessableEntity, f)
 	}
+	req := s.erasureRequest(c, u.ID)
 	plan, err := s.rights.Erase(ctx, viewerOf(c).user, u.ID, false)
 	if err != nil {
 		return err
@@ -147,6 +168,9 @@ func (s *Server) handleErase(c *fiber.Ctx) error {
 	s.sessions.dropUser(u.ID)
 	if !plan.Done {
 		return errs.E(errs.EINTERNAL, "The erasure did not finish; run it again.")
+	}
+	if req != nil {
+		return s.redirectWith(c, "/admin/rights/"+req.ID, flash{Kind: "success", Text: "The account has been erased and anonymised. Tell them it is done, then mark the request done."})
 	}
 	return s.redirectWith(c, "/admin/users/"+u.ID, flash{Kind: "success", Text: "The account has been erased and anonymised."})
 }

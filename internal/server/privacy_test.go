@@ -61,6 +61,18 @@ func (w *world) fullPerson(name, email string) *person {
 		"hours": "2", "learnt": "Things.", "impact": "More things."}, "evidence", "notes.png", pngBytes()); resp.StatusCode != http.StatusSeeOther {
 		w.t.Fatalf("cpd: %d %s", resp.StatusCode, body)
 	}
+	// An access request they made, answered: it names them.
+	admin := w.users["admin"]
+	r, err := w.svc.Rights.LogRightsRequest(ctx, admin, privacy.RightsForm{Kind: privacy.RightsAccess, Requester: name, Contact: email, How: "email",
+		Received: "2026-11-02", Email: email})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, st := range []string{privacy.RightsIdentityChecked, privacy.RightsDone} {
+		if _, err := w.svc.Rights.SetRightsStatus(ctx, admin, r.ID, st, "Sent "+name+" their download"); err != nil {
+			w.t.Fatal(err)
+		}
+	}
 	m := w.client(w.srv, w.session("manager"))
 	fields := maps.Clone(dbsFields)
 	if resp, body := m.postMultipart("/manage/advocates/"+p.id+"/dbs", fields, "scan", "scan.png", pngBytes()); resp.StatusCode != http.StatusSeeOther {
@@ -148,6 +160,7 @@ func (w *world) held(p *person) map[string]int {
 		"compliance_rollups": nil, // rows are one value per organisation: see below
 		"dbs_scans":          {{Key: "advocate_id", Value: uid}},
 		"exports":            {{Key: "user_id", Value: uid}},
+		"rights_requests":    {{Key: "user_id", Value: uid}},
 	}
 	out := map[string]int{}
 	for _, h := range store.Holdings {
@@ -573,14 +586,15 @@ func (w *world) checkErased(p, other *person) {
 		}
 	}
 	// Of the records about them, only the account (anonymised), the
-	// certificates kept for verification and the audit trail are left.
+	// certificates kept for verification, the audit trail and the
+	// data-rights requests (the record of what was done) are left.
 	for coll, n := range w.held(p) {
 		switch coll {
 		case "users":
 			if n != 1 {
 				t.Errorf("the account: %d", n)
 			}
-		case "certificates", "certificate_revisions", "certificate_hashes", "certificate_claims", "audit_events":
+		case "certificates", "certificate_revisions", "certificate_hashes", "certificate_claims", "audit_events", "rights_requests":
 		default:
 			if n != 0 {
 				t.Errorf("%s: %d records about them are left", coll, n)

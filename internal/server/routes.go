@@ -157,6 +157,13 @@ func (s *Server) routeTable() []route {
 		{"GET", "/admin/courses/:slug/completions.csv", admin, s.handleAdminCompletionsCSV},
 		{"GET", "/admin/jobs/:id", admin, s.handleAdminJob},
 		{"GET", "/admin/audit", admin, s.handleAudit},
+
+		// Data-rights requests (access, erasure): a queue with due dates; audited.
+		{"GET", "/admin/rights", admin, s.handleRights},
+		{"GET", "/admin/rights/new", admin, s.handleRightsNew},
+		{"POST", "/admin/rights", admin, s.handleRightsCreate},
+		{"GET", "/admin/rights/:id", admin, s.handleRightsRequest},
+		{"POST", "/admin/rights/:id/status", admin, s.handleRightsStatus},
 		{"GET", "/admin/content-review", admin, s.handleContentReview},
 		{"GET", "/admin/outbox", admin, s.handleOutbox},
 		{"GET", "/admin/outbox/:id", admin, s.handleOutboxMessage},

@@ -152,7 +152,7 @@ func (db *DB) PersonData(ctx context.Context, userID string, throttleKey func(em
 		return nil, err
 	}
 	steps := []func(context.Context, []Ref) error{g.account, g.signIn, g.messages, g.learning, g.certificates, g.jobs,
-		g.compliance, g.audit, g.exports, g.mentions}
+		g.compliance, g.audit, g.exports, g.rights, g.mentions}
 	for _, step := range steps {
 		if err := step(ctx, refs); err != nil {
 			return nil, fmt.Errorf("store: data about %s: %w", userID, err)
@@ -372,6 +372,18 @@ func (g *gathering) jobs(ctx context.Context, refs []Ref) error {
 	for _, r := range refs {
 		if r.Collection == colJobs && !r.Mention {
 			if err := g.addIfExists(ctx, colJobs, r.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// rights: data-rights requests about them (person/ rows).
+func (g *gathering) rights(ctx context.Context, refs []Ref) error {
+	for _, r := range refs {
+		if r.Collection == colRights && !r.Mention {
+			if err := g.addIfExists(ctx, colRights, r.ID); err != nil {
 				return err
 			}
 		}

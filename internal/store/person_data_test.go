@@ -99,6 +99,9 @@ func somebody(t *testing.T, db *store.DB, id, name, email string, at time.Time) 
 	put("compliance_rollups", "org")
 	must(db.InsertScan(ctx, &compliance.ScanRecord{Key: scan, AdvocateID: id, CheckID: "d1", DeleteAfter: at}))
 	put("dbs_scans", scan)
+	must(db.InsertRightsRequest(ctx, &store.RightsRequest{ID: "r-" + id, Kind: "access", Requester: name, Contact: email, How: "email", UserID: id,
+		Received: at, Due: at.AddDate(0, 1, 0), Status: "received", Created: at}))
+	put("rights_requests", "r-"+id)
 	must(db.InsertDataExport(ctx, &store.DataExport{ID: "x-" + id, UserID: id, Status: store.ExportBuilding, Created: at, Expires: at.Add(time.Hour)}))
 	put("exports", "x-"+id)
 	return want

@@ -64,6 +64,7 @@ var Holdings = []Holding{
 	{Collection: colRollups, Found: "_id: their advocate record's organisation (their row only)"},
 	{Collection: colDBSScans, Found: "_id: the scan keys on their advocate record's DBS checks"},
 	{Collection: colExports, Found: "the exports@<user> list"},
+	{Collection: colRights, Found: `"rights_requests/<id>" rows of the person/<user> list: data-rights requests about their account (erasure keeps them as the record of what was done, with their name and contact taken out)`},
 	{Collection: colTrends, None: "each organisation's daily counts of advocates cleared and requirements overdue: numbers, no people"},
 	{Collection: colOrgs, None: "organisations: names of agencies, not of people"},
 	{Collection: colRateLimits, None: "request counters, one field per hashed key (a keyed hash of a network or email address), deleted within two hours"},
