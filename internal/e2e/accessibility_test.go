@@ -104,11 +104,26 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 		"/admin/courses/sample-course/completions")
 	b.MustContain("#completions", "Amira Advocate") // who passed the course above
 	check("/admin/content-review")
+	// The data-rights queue: the form with its problems, a request.
+	check("/admin/rights", "/admin/rights/new")
+	b.Follow(`form[action="/admin/rights"] button`) // nothing filled in
+	b.MustContain(".error-summary", "Choose what they asked for")
+	b.CheckAccessibility()
+	b.Click("#kind-access")
+	b.Fill("#f-requester", "Lena Learner")
+	b.Fill("#f-contact", "learner@demo.example")
+	setSelect(t, b, "#f-how", "email")
+	b.Fill("#f-email", "learner@demo.example")
+	b.Follow(`form[action="/admin/rights"] button`)
+	b.MustContain("#due", "The answer is due by")
+	b.CheckAccessibility()
+	rightsRequest := b.Path()
 	b.Open("/admin/users")
 	b.Follow(`main table tbody tr a`)
 	b.CheckAccessibility()
 
 	// On a phone, where wide tables scroll or stack and the navigation wraps.
 	b.Viewport(390, 844)
-	check("/", "/courses/sample-course", "/admin/users", "/admin/audit", "/admin/courses/sample-course/completions", "/admin/content-review", "/account")
+	check("/", "/courses/sample-course", "/admin/users", "/admin/audit", "/admin/courses/sample-course/completions", "/admin/content-review", "/account",
+		"/admin/rights", "/admin/rights/new", rightsRequest)
 }
