@@ -88,10 +88,10 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 	b.CheckAccessibility()
 	advocatePage := b.Path()
 	check("/manage/lapsing?within=30", "/manage/lapsing?within=90&requirement=supervision", "/manage?filter=attention", "/manage?filter=due30&status=active",
-		"/notifications")
+		"/notifications", "/manage/training")
 	// The manager's pages on a phone, where tables become cards.
 	b.Viewport(390, 844)
-	check("/manage", "/manage/lapsing?within=30", advocatePage, "/notifications")
+	check("/manage", "/manage/lapsing?within=30", advocatePage, "/notifications", "/manage/training")
 	b.Viewport(1280, 900)
 	b.Follow(`.signout button`)
 

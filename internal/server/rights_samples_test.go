@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/privacy"
 	"github.com/family-advocacy/lms/internal/store"
 )
@@ -17,5 +19,14 @@ func init() {
 	}
 	moreSamples["admin_right"] = func() page {
 		return &rightsRequestPage{R: row, Account: sampleUser, Next: []privacy.Choice{{Value: privacy.RightsRefused, Label: "Refused"}}, Form: withErrors("status", "note")}
+	}
+}
+
+func init() {
+	moreSamples["training"] = func() page {
+		exp := now.AddDate(0, 1, 0)
+		return &trainingPage{Rows: []trainingRow{{User: *sampleUser, Job: "Domestic abuse worker",
+			Certificates: []trainingCert{{Certificate: certificates.Certificate{Code: "K7QX", CourseTitle: "Course", ExpiresAt: &exp}, State: certificates.StateValid, Soon: true, Until: "until 3 March 2027 (in 20 days)"}}}},
+			Pager: pager{Page: 1, PerPage: 25, Total: 1}, OrgName: "Women's Aid", Orgs: []auth.Organisation{{ID: "o1", Name: "Org"}}, OrgID: "o1", Soon: 1}
 	}
 }

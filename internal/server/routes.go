@@ -65,6 +65,8 @@ func (s *Server) routeTable() []route {
 		{"GET", "/manage/advocates.csv", manager, s.handleDashboardCSV},
 		{"GET", "/manage/lapsing", manager, s.handleLapsing},
 		{"POST", "/manage/lapsing/remind", manager, s.handleRemindNow}, // the advocate's organisation only (checked); audited
+		{"GET", "/manage/training", manager, s.handleTraining},         // the manager's own organisation's people (admins: ?org=)
+		{"GET", "/manage/training.csv", manager, s.handleTrainingCSV},  // the same, every person
 		{"GET", "/manage/report.pdf", manager, s.handleOrgReportPDF},
 		{"GET", "/manage/policy", manager, s.handlePolicy},
 		{"GET", "/manage/advocates/new", manager, s.handleNewAdvocateForm},
