@@ -47,6 +47,9 @@ type site struct {
 	extra map[string]string
 }
 
+// startTimeout bounds a site's start, demo data included.
+const startTimeout = 150 * time.Second
+
 // startSite runs the application on a fresh database and bucket until the
 // test ends, and waits until /readyz answers 200.
 func startSite(t *testing.T, extraEnv map[string]string) *site {
@@ -95,7 +98,10 @@ func startSite(t *testing.T, extraEnv map[string]string) *site {
 		}
 	})
 	s := &site{URL: vars["LMS_BASE_URL"], Env: e, Clock: clk, extra: extraEnv}
-	deadline := time.Now().Add(60 * time.Second)
+	// Seeding the demo organisation (twelve advocates' records, about 200
+	// writes) takes a few seconds alone and much longer on a machine
+	// running every package's tests at once.
+	deadline := time.Now().Add(startTimeout)
 	for {
 		select {
 		case err := <-done:
@@ -110,7 +116,7 @@ func startSite(t *testing.T, extraEnv map[string]string) *site {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("server not ready after 60 s")
+			t.Fatalf("server not ready after %s", startTimeout)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
