@@ -103,9 +103,16 @@ type User struct {
 	// for the link sent to it (email_confirm.go); accounts staff create
 	// have none.
 	EmailConfirm *EmailConfirm `bson:"email_confirm,omitempty"`
+	// Invitation is set on an account an administrator added: its link to
+	// choose a first password, and where that stands (invitations.go).
+	Invitation *Invitation `bson:"invitation,omitempty"`
 	// JoinRequest is the organisation the person asked to join, waiting
 	// for a manager of it or an admin (joins.go).
 	JoinRequest *JoinRequest `bson:"join_request,omitempty"`
+	// UnlistedOrg is the organisation the person named at registration
+	// because it was not in the list, as they typed it, until an admin
+	// merges it into a partner organisation (unlisted.go).
+	UnlistedOrg string `bson:"unlisted_org,omitempty"`
 
 	// NotifyOptional turns non-mandatory reminders on (default true).
 	NotifyOptional bool `bson:"notify_optional"`
@@ -176,6 +183,7 @@ type Registration struct {
 	Email    string
 	Password string
 	OrgID    string // the organisation they ask to join, or NoOrganisation
+	OrgName  string // their organisation's name when it is not listed (unlisted.go)
 	JobRole  JobRole
 	From     string // the client's network address: registrations from one are limited ("" for none)
 }
@@ -200,9 +208,7 @@ func (r *Registration) Validate(orgExists func(string) bool) error {
 	if msg := CheckPassword(r.Password, r.Email, r.Name); msg != "" {
 		fe.Add("password", msg)
 	}
-	if r.OrgID != NoOrganisation && (r.OrgID == "" || !orgExists(r.OrgID)) {
-		fe.Add("org", "Select your organisation, or “My organisation is not listed”")
-	}
+	r.validateOrg(fe, orgExists) // unlisted.go
 	if !validJobRole(r.JobRole) {
 		fe.Add("job_role", "Select your job role")
 	}

@@ -109,6 +109,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 		}
 	}
 	u := s.newUser(r.Email, r.Name, HashPassword(r.Password), "", r.JobRole, []Role{RoleLearner})
+	u.UnlistedOrg = r.OrgName // listed with the account (unlisted.go)
 	if r.OrgID != NoOrganisation {
 		u.JoinRequest = &JoinRequest{OrgID: r.OrgID, Requested: u.Created.Truncate(time.Millisecond)} // as stored
 	}

@@ -138,11 +138,12 @@ type Store interface {
 type Catalogue struct {
 	list   []*courses.Course
 	bySlug map[string]*courses.Course
+	index  *searchIndex // the words of every course (search.go)
 }
 
 // NewCatalogue indexes a loaded catalogue.
 func NewCatalogue(cs []*courses.Course) *Catalogue {
-	c := &Catalogue{list: cs, bySlug: map[string]*courses.Course{}}
+	c := &Catalogue{list: cs, bySlug: map[string]*courses.Course{}, index: newSearchIndex(cs)}
 	for _, x := range cs {
 		c.bySlug[x.Slug] = x
 	}

@@ -143,6 +143,7 @@ type AssessmentState struct {
 	NoAttempts bool      // all attempts used without a pass
 	Locked     bool      // lessons not all complete
 	Voided     bool      // an open paper was withdrawn just now: the course changed under it
+	Attempts   Attempts  // attempts used and left, and the wait after a fail
 }
 
 // errPaperChanged is what submitting a withdrawn paper says.
@@ -160,18 +161,10 @@ func (s *Service) Assessment(ctx context.Context, userID, slug string) (*Assessm
 	}
 	st := &AssessmentState{Course: c, Enrolment: e, Progress: ProgressOf(c, e)}
 	st.Locked = !st.Progress.AllLessonsDone()
-	var lastNo int
-	var lastAt time.Time
-	for _, a := range e.Attempts {
-		if !a.Submitted.IsZero() {
-			st.Used++
-			if a.No > lastNo {
-				lastNo, lastAt = a.No, a.Submitted
-			}
-		}
-	}
-	if lastNo > 0 {
-		if st.Last, err = s.store.Submission(ctx, AttemptID(userID, slug, lastNo)); err != nil {
+	st.Attempts = AttemptsOf(c, e, s.Now())
+	st.Used = st.Attempts.Used
+	if n := st.Attempts.Last.No; n > 0 {
+		if st.Last, err = s.store.Submission(ctx, AttemptID(userID, slug, n)); err != nil {
 			return nil, err
 		}
 	}
@@ -191,22 +184,19 @@ func (s *Service) Assessment(ctx context.Context, userID, slug string) (*Assessm
 			return nil, err
 		}
 		e.Attempts[strconv.Itoa(void.No)], e.OpenAttempt, st.Open, st.Voided = void, 0, nil, true
+		st.Attempts = AttemptsOf(c, e, s.Now())
 	}
 	if e.Completion != nil || st.Locked {
 		return st, nil
 	}
-	a := c.Assessment
-	if a.MaxAttempts > 0 && st.Used >= a.MaxAttempts {
+	switch {
+	case st.Attempts.NoneLeft:
 		st.NoAttempts = true
-		return st, nil
+	case st.Attempts.Waiting():
+		st.RetryAt = st.Attempts.RetryAt
+	default:
+		st.CanStart = true
 	}
-	if lastNo > 0 && a.RetryAfterHours > 0 {
-		if at := lastAt.Add(time.Duration(a.RetryAfterHours) * time.Hour); s.Now().Before(at) {
-			st.RetryAt = at
-			return st, nil
-		}
-	}
-	st.CanStart = true
 	return st, nil
 }
 
@@ -226,7 +216,7 @@ func (s *Service) StartAttempt(ctx context.Context, userID, slug string) (*Attem
 	case st.NoAttempts:
 		return nil, errs.E(errs.ECONFLICT, "You have used all your attempts at this assessment. Please contact us to arrange another.")
 	case !st.RetryAt.IsZero():
-		return nil, errs.E(errs.ECONFLICT, "You can try the assessment again from %s.", st.RetryAt.In(london).Format("15:04 on 2 January 2006"))
+		return nil, errs.E(errs.ECONFLICT, "You can try the assessment again from %s.", Moment(st.RetryAt))
 	}
 	n := len(st.Enrolment.Attempts) + 1
 	now := s.Now().UTC()

@@ -3,11 +3,14 @@ package server
 import (
 	"bufio"
 	"context"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/family-advocacy/lms/courses"
+	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/errs"
 )
@@ -19,17 +22,113 @@ type adminCertificatesPage struct {
 	Courses  []*courses.Course
 	Counts   map[string]int
 	Requests []certificates.Certificate
+	// A search by the holder's name or email: what was asked, how many
+	// people match, and the first holdersShown of them with their
+	// certificates.
+	Query   string
+	Holders int
+	Found   []holderCertificates
 }
 
-// handleAdminCertificates handles GET /admin/certificates: find by code,
-// reissue requests, and per-course bulk actions.
+// holderCertificates is one person a search found, with their certificates.
+type holderCertificates struct {
+	User         auth.User
+	Certificates []userCertificate
+}
+
+// holdersShown bounds the people a search by name lists.
+const holdersShown = 20
+
+// handleAdminCertificates handles GET /admin/certificates?q=: find by
+// code, or by the holder's name or email; reissue requests; per-course
+// bulk actions.
 func (s *Server) handleAdminCertificates(c *fiber.Ctx) error {
-	return s.renderAdminCertificates(c, fiber.StatusOK, emptyForm(nil))
+	q := strings.TrimSpace(c.Query("q"))
+	if q == "" {
+		return s.renderAdminCertificates(c, fiber.StatusOK, emptyForm(nil), nil)
+	}
+	f := emptyForm(map[string]string{"q": q})
+	code, err := certificates.ParseCode(q)
+	if err == nil {
+		return c.Redirect("/admin/certificates/"+code, fiber.StatusSeeOther)
+	}
+	if looksLikeCode(q) {
+		f.Errors["q"] = "This looks like a certificate code with a mistake in it (" + err.Error() + "). Check it against the certificate, or search by the holder's name or email."
+		return s.renderAdminCertificates(c, fiber.StatusUnprocessableEntity, f, nil)
+	}
+	found, holders, err := s.certificatesOfHolders(c.UserContext(), q)
+	if err != nil {
+		return err
+	}
+	return s.renderAdminCertificates(c, fiber.StatusOK, f, &adminCertificatesPage{Query: q, Holders: holders, Found: found})
 }
 
-func (s *Server) renderAdminCertificates(c *fiber.Ctx, status int, f *formState) error {
+// certificatesOfHolders finds the people a search names (an email
+// address: its account, through the claim on it; otherwise the index of
+// names and emails the users page searches) and reads each one's
+// certificates from their enrolments: point reads, never a search of the
+// certificates.
+func (s *Server) certificatesOfHolders(ctx context.Context, q string) ([]holderCertificates, int, error) {
+	var users []auth.User
+	total := 0
+	if strings.Contains(q, "@") {
+		u, err := s.auth.UserByEmail(ctx, q)
+		switch {
+		case errs.Is(err, errs.ENOTFOUND):
+		case err != nil:
+			return nil, 0, err
+		default:
+			users, total = []auth.User{*u}, 1
+		}
+	} else {
+		var err error
+		if users, total, err = s.auth.ListUsers(ctx, auth.UserQuery{Search: q, Limit: holdersShown}); err != nil {
+			return nil, 0, err
+		}
+	}
+	out := make([]holderCertificates, 0, len(users))
+	for _, u := range users {
+		certs, err := s.certs.ForUser(ctx, u.ID)
+		if err != nil {
+			return nil, 0, err
+		}
+		h := holderCertificates{User: u}
+		for _, cert := range certs {
+			h.Certificates = append(h.Certificates, userCertificate{Certificate: cert, State: certificates.StateOf(&cert, s.now())})
+		}
+		out = append(out, h)
+	}
+	return out, total, nil
+}
+
+// looksLikeCode reports whether a search is shaped like a certificate
+// code (letters and at least one digit, 12 to 15 of them, perhaps with
+// dashes) rather than a name.
+func looksLikeCode(q string) bool {
+	n, digits := 0, 0
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			n++
+			digits++
+		case r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z':
+			n++
+		case r == '-' || r == ' ':
+		default:
+			return false
+		}
+	}
+	return digits > 0 && n >= 12 && n <= 15
+}
+
+// renderAdminCertificates renders the page; search, when set, holds a
+// search's results.
+func (s *Server) renderAdminCertificates(c *fiber.Ctx, status int, f *formState, search *adminCertificatesPage) error {
 	ctx := c.UserContext()
 	p := &adminCertificatesPage{basePage: basePage{Title: "Certificates"}, Form: f, Courses: s.learn.Catalogue.All(), Counts: map[string]int{}}
+	if search != nil {
+		p.Query, p.Holders, p.Found = search.Query, search.Holders, search.Found
+	}
 	for _, course := range p.Courses {
 		n, err := s.certs.CountForCourse(ctx, course.Slug)
 		if err != nil {
@@ -44,15 +143,20 @@ func (s *Server) renderAdminCertificates(c *fiber.Ctx, status int, f *formState)
 	return s.render(c, status, "admin_certificates", p)
 }
 
-// handleAdminCertificateFind handles POST /admin/certificates/find.
+// handleAdminCertificateFind handles POST /admin/certificates/find (the
+// form before searches were by GET): a code goes to its certificate;
+// anything else is searched as a holder's name or email.
 func (s *Server) handleAdminCertificateFind(c *fiber.Ctx) error {
-	f := newForm(c, "code")
-	code, err := certificates.ParseCode(f.Get("code"))
-	if err != nil {
-		f.Errors["code"] = "Enter a certificate code, like K7QX-M2PA-HW9D-R3 (" + err.Error() + ")"
-		return s.renderAdminCertificates(c, fiber.StatusUnprocessableEntity, f)
+	q := strings.TrimSpace(c.FormValue("q"))
+	if q == "" {
+		q = strings.TrimSpace(c.FormValue("code"))
 	}
-	return c.Redirect("/admin/certificates/"+code, fiber.StatusSeeOther)
+	if q == "" {
+		f := emptyForm(nil)
+		f.Errors["q"] = "Enter a certificate code, like K7QX-M2PA-HW9D-R3, or the holder's name or email address"
+		return s.renderAdminCertificates(c, fiber.StatusUnprocessableEntity, f, nil)
+	}
+	return c.Redirect("/admin/certificates?q="+url.QueryEscape(q), fiber.StatusSeeOther)
 }
 
 // adminCertificatePage is the page struct for GET /admin/certificates/:code.
@@ -113,7 +217,7 @@ func (s *Server) handleAdminBulkReissue(c *fiber.Ctx) error {
 	j, err := s.certs.StartBulkReissue(s.ctx, c.Params("slug"), f.Get("reason"), viewerOf(c).user)
 	if err != nil {
 		if f.absorb(err) {
-			return s.renderAdminCertificates(c, statusFor(err), f)
+			return s.renderAdminCertificates(c, statusFor(err), f, nil)
 		}
 		return err
 	}

@@ -7,7 +7,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/certificates"
+	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/errs"
+	"github.com/family-advocacy/lms/internal/learning"
 )
 
 const usersPerPage = 25
@@ -87,21 +90,44 @@ func (s *Server) orgNames(c *fiber.Ctx) (map[string]string, error) {
 	return m, nil
 }
 
-// adminUserPage is the page struct for GET /admin/users/:id.
+// adminUserPage is the page struct for GET /admin/users/:id: what a
+// support call needs about a person, and what can be done for them.
 type adminUserPage struct {
 	basePage
-	Account *auth.User
-	Orgs    []auth.Organisation
-	Roles   []auth.Role
-	Form    *formState
+	Account  *auth.User
+	Self     bool // the viewer's own account
+	OrgName  string
+	Orgs     []auth.Organisation
+	Roles    []auth.Role
+	Form     *formState // roles and organisation
+	Reset2FA *formState // the reason for resetting two-factor
+	// Invitation, for an account an administrator added.
+	Invitation      auth.InvitationState
+	InvitedBy       string // who sent the newest link
+	SignIns         *auth.SignIns
+	InProgress      []learning.Progress
+	Completed       []learning.Progress
+	Certificates    []userCertificate
+	Advocate        *compliance.Advocate // their compliance record, if they are an advocate with one
+	AdvocateMissing bool                 // the Advocate role without a compliance record
+}
+
+// userCertificate is one of a person's certificates and its state.
+type userCertificate struct {
+	certificates.Certificate
+	State certificates.State
 }
 
 // handleAdminUser handles GET /admin/users/:id.
 func (s *Server) handleAdminUser(c *fiber.Ctx) error {
-	return s.renderAdminUser(c, fiber.StatusOK, nil)
+	return s.renderAdminUser(c, fiber.StatusOK, nil, nil)
 }
 
-func (s *Server) renderAdminUser(c *fiber.Ctx, status int, f *formState) error {
+// renderAdminUser renders the person's page; f and reset are the forms
+// sent back with problems (nil: fresh ones). Everything on it is a point
+// read or a read of the person's own lists (sessions, enrolments by
+// course, certificates from them).
+func (s *Server) renderAdminUser(c *fiber.Ctx, status int, f, reset *formState) error {
 	ctx := c.UserContext()
 	u, err := s.auth.User(ctx, c.Params("id"))
 	if err != nil {
@@ -114,7 +140,47 @@ func (s *Server) renderAdminUser(c *fiber.Ctx, status int, f *formState) error {
 	if f == nil {
 		f = emptyForm(map[string]string{"org": u.OrgID})
 	}
-	return s.render(c, status, "admin_user", &adminUserPage{basePage: basePage{Title: u.Name}, Account: u, Orgs: orgs, Roles: auth.AllRoles, Form: f})
+	if reset == nil {
+		reset = emptyForm(nil)
+	}
+	p := &adminUserPage{basePage: basePage{Title: u.Name}, Account: u, Self: u.ID == viewerOf(c).ID, Orgs: orgs, Roles: auth.AllRoles, Form: f, Reset2FA: reset,
+		Invitation: u.InvitationState(s.now())}
+	for _, o := range orgs {
+		if o.ID == u.OrgID {
+			p.OrgName = o.Name
+		}
+	}
+	if u.Invitation != nil && u.Invitation.ByID != "" {
+		if by, err := s.auth.User(ctx, u.Invitation.ByID); err == nil {
+			p.InvitedBy = by.Name
+		}
+	}
+	if p.SignIns, err = s.auth.SignInsOf(ctx, u.ID); err != nil {
+		return err
+	}
+	if p.InProgress, p.Completed, _, err = s.learn.MyLearning(ctx, u.ID); err != nil {
+		return err
+	}
+	certs, err := s.certs.ForUser(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, cert := range certs {
+		p.Certificates = append(p.Certificates, userCertificate{Certificate: cert, State: certificates.StateOf(&cert, s.now())})
+	}
+	if u.HasRole(auth.RoleAdvocate) && s.comply != nil {
+		a, err := s.comply.Get(ctx, viewerOf(c).user, u.ID)
+		switch {
+		case err == nil:
+			p.Advocate = a
+		case errs.Is(err, errs.ENOTFOUND):
+			p.AdvocateMissing = true
+		case errs.Is(err, errs.EFORBIDDEN): // their own record: seen on My compliance
+		default:
+			return err
+		}
+	}
+	return s.render(c, status, "admin_user", p)
 }
 
 // handleAdminUserUpdate handles POST /admin/users/:id: roles and organisation.
@@ -127,7 +193,7 @@ func (s *Server) handleAdminUserUpdate(c *fiber.Ctx) error {
 	}
 	if err := s.auth.SetRolesAndOrg(c.UserContext(), id, roles, f.Get("org")); err != nil {
 		if f.absorb(err) {
-			return s.renderAdminUser(c, statusFor(err), f)
+			return s.renderAdminUser(c, statusFor(err), f, nil)
 		}
 		return err
 	}

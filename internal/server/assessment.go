@@ -34,6 +34,31 @@ type assessmentPage struct {
 	Error     string
 	PassMark  int
 	Remaining int // attempts left, -1 for unlimited
+	// Revise lists the lessons the last failed attempt's wrong answers
+	// point to, while the learner waits or before they try again.
+	Revise []revisionLesson
+}
+
+// revisionLesson is a lesson to read again before the next attempt.
+type revisionLesson struct {
+	Name, Title string
+	Questions   int // questions answered wrongly that it covers
+}
+
+// revisionOf lists the lessons a result's wrong answers point to, once
+// each, in course order.
+func revisionOf(c *courses.Course, r courses.Result) []revisionLesson {
+	count := map[string]int{}
+	for _, w := range r.Wrong {
+		count[w.Lesson]++
+	}
+	var out []revisionLesson
+	for _, l := range c.Lessons {
+		if n := count[l.Name]; n > 0 {
+			out = append(out, revisionLesson{Name: l.Name, Title: l.Title, Questions: n})
+		}
+	}
+	return out
 }
 
 func (s *Server) paperView(course *courses.Course, a *learning.Attempt, chosen courses.Answers) []paperQuestion {
@@ -73,6 +98,9 @@ func (s *Server) renderAssessment(c *fiber.Ctx, status int, chosen courses.Answe
 	p := &assessmentPage{basePage: basePage{Title: "Assessment: " + st.Course.Title}, State: st, Error: problem, PassMark: st.Course.Assessment.PassMarkPercent, Remaining: -1}
 	if m := st.Course.Assessment.MaxAttempts; m > 0 {
 		p.Remaining = max(m-st.Used, 0)
+	}
+	if st.Last != nil && !st.Last.Result.Passed && st.Enrolment.Completion == nil {
+		p.Revise = revisionOf(st.Course, st.Last.Result)
 	}
 	if st.Open != nil {
 		p.Questions = s.paperView(st.Course, st.Open, chosen)
@@ -148,6 +176,12 @@ type resultPage struct {
 	Wrong      []wrongView
 	Completed  bool
 	CertCode   string // the certificate, when issued
+	// Attempts is where the learner stands now; Latest says whether this
+	// result is of their latest attempt (only then does the page say when
+	// the next one opens).
+	Attempts learning.Attempts
+	Latest   bool
+	Revise   []revisionLesson // lessons to read again, after a fail
 }
 
 type wrongView struct {
@@ -171,10 +205,15 @@ func (s *Server) handleAttemptResult(c *fiber.Ctx) error {
 		return err
 	}
 	p := &resultPage{basePage: basePage{Title: "Your result"}, Course: course, Submission: sub}
-	if sub.Result.Passed {
-		if e, err := s.learn.Enrolment(c.UserContext(), viewerOf(c).ID, slug); err == nil && len(e.CertificateCodes) > 0 {
+	if e, err := s.learn.Enrolment(c.UserContext(), viewerOf(c).ID, slug); err == nil {
+		p.Attempts = learning.AttemptsOf(course, e, s.now())
+		p.Latest = p.Attempts.Last.No == sub.No
+		if sub.Result.Passed && len(e.CertificateCodes) > 0 {
 			p.CertCode = e.CertificateCodes[len(e.CertificateCodes)-1]
 		}
+	}
+	if !sub.Result.Passed {
+		p.Revise = revisionOf(course, sub.Result)
 	}
 	for _, w := range sub.Result.Wrong {
 		wv := wrongView{WrongAnswer: w}

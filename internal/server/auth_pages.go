@@ -22,10 +22,14 @@ type registerPage struct {
 		Value auth.JobRole
 		Label string
 	}
-	NoOrg  string // the value of "My organisation is not listed"
+	NoOrg  string // the value of "I do not work for an organisation"
 	Verify bool   // the address is confirmed before enrolling
 	Closed bool   // invite mode: staff create accounts
 }
+
+// UnlistedOrg is the value of "My organisation is not listed" (its name
+// is typed in org_name).
+func (p *registerPage) UnlistedOrg() string { return auth.UnlistedOrganisation }
 
 // selfRegistration reports whether people may create their own accounts
 // (LMS_REGISTRATION is not invite).
@@ -56,11 +60,15 @@ func (s *Server) renderRegister(c *fiber.Ctx, status int, f *formState) error {
 // handleRegister handles POST /register (refused in invite mode). The new
 // account is in no organisation: the one chosen gets a request to join.
 func (s *Server) handleRegister(c *fiber.Ctx) error {
-	f := newForm(c, "name", "email", "password", "org", "job_role")
+	f := newForm(c, "name", "email", "password", "org", "org_name", "job_role")
 	ctx := c.UserContext()
+	org, orgName, err := s.listedByName(ctx, f.Get("org"), f.Get("org_name"))
+	if err != nil {
+		return err
+	}
 	u, err := s.auth.Register(ctx, auth.Registration{
 		Name: f.Get("name"), Email: f.Get("email"), Password: f.Get("password"),
-		OrgID: f.Get("org"), JobRole: auth.JobRole(f.Get("job_role")), From: s.clientIP(c),
+		OrgID: org, OrgName: orgName, JobRole: auth.JobRole(f.Get("job_role")), From: s.clientIP(c),
 	})
 	if err != nil {
 		if s.selfRegistration() && f.absorb(err) {
@@ -82,6 +90,9 @@ func (s *Server) handleRegister(c *fiber.Ctx) error {
 		if o, err := s.auth.Organisation(ctx, u.JoinRequest.OrgID); err == nil {
 			text += " We have asked " + o.Name + " to confirm that you work with them, and will tell you when they have."
 		}
+	}
+	if u.UnlistedOrg != "" {
+		text += " You told us you work for “" + u.UnlistedOrg + "”, which is not on our list yet: once it is, we will ask it to confirm that you work with them."
 	}
 	return s.redirectWith(c, "/", flash{Kind: "success", Text: text})
 }

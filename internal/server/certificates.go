@@ -18,6 +18,7 @@ type certView struct {
 	State      certificates.State
 	RenewSoon  bool
 	NameDiffer bool
+	Share      *shareLinks // a valid certificate's links for sharing (certificates_share.go)
 }
 
 // myCertificatesPage is the page struct for GET /my/certificates.
@@ -40,6 +41,9 @@ func (s *Server) handleMyCertificates(c *fiber.Ctx) error {
 		cv := certView{Certificate: cert, State: certificates.StateOf(&cert, now), NameDiffer: cert.Name != v.Name}
 		if cert.ExpiresAt != nil && cv.State == certificates.StateValid && cert.ExpiresAt.Sub(now) <= renewWindow {
 			cv.RenewSoon = true
+		}
+		if cv.State == certificates.StateValid {
+			cv.Share = shareOf(&cert, s.cfg.BaseURL, s.cfg.OrgName)
 		}
 		p.Certificates = append(p.Certificates, cv)
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"regexp"
-	"slices"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -69,38 +69,6 @@ func (s *Server) renderLessons(cat *learning.Catalogue) (map[string]*lessonStati
 	return out, nil
 }
 
-// audienceOption is one choice of the catalogue filter.
-type audienceOption struct {
-	Value, Label string
-	Selected     bool
-}
-
-// cataloguePage is the page struct for GET /courses.
-type cataloguePage struct {
-	basePage
-	Courses   []*courses.Course
-	Audiences []audienceOption
-	Audience  string
-}
-
-// handleCatalogue handles GET /courses?audience=.
-func (s *Server) handleCatalogue(c *fiber.Ctx) error {
-	aud := c.Query("audience")
-	if aud != "" && !slices.Contains(courses.Audiences, aud) {
-		aud = ""
-	}
-	p := &cataloguePage{basePage: basePage{Title: "Courses"}, Audience: aud}
-	for _, a := range courses.Audiences {
-		p.Audiences = append(p.Audiences, audienceOption{Value: a, Label: courses.AudienceLabel(a), Selected: a == aud})
-	}
-	for _, x := range s.learn.Catalogue.All() {
-		if x.ForAudience(aud) {
-			p.Courses = append(p.Courses, x)
-		}
-	}
-	return s.render(c, fiber.StatusOK, "catalogue", p)
-}
-
 // coursePage is the page struct for GET /courses/:slug.
 type coursePage struct {
 	basePage
@@ -108,6 +76,18 @@ type coursePage struct {
 	Enrolled   bool
 	Progress   learning.Progress
 	Principles []string
+	// Attempts is where an enrolled learner stands with the assessment;
+	// after a fail, Revise lists the lessons to read again (also marked
+	// in the lesson list through ReviseSet) and LastResult links to it.
+	Attempts   learning.Attempts
+	Revise     []revisionLesson
+	ReviseSet  map[string]int
+	LastResult string
+}
+
+// Rules states the course's attempt rules, for anyone reading the course page.
+func (p *coursePage) Rules() learning.Attempts {
+	return learning.Attempts{Max: p.Course.Assessment.MaxAttempts, WaitHours: p.Course.Assessment.RetryAfterHours}
 }
 
 // handleCourse handles GET /courses/:slug.
@@ -125,8 +105,24 @@ func (s *Server) handleCourse(c *fiber.Ctx) error {
 		switch {
 		case err == nil:
 			p.Enrolled, p.Progress = true, learning.ProgressOf(course, e)
+			p.Attempts = learning.AttemptsOf(course, e, s.now())
 		case !errs.Is(err, errs.ENOTFOUND):
 			return err
+		}
+	}
+	if p.Attempts.FailedLast() {
+		// One point read: the last attempt's wrong answers name the lessons.
+		sub, err := s.learn.Submission(c.UserContext(), viewerOf(c).ID, course.Slug, p.Attempts.Last.No)
+		if err != nil && !errs.Is(err, errs.ENOTFOUND) {
+			return err
+		}
+		if sub != nil {
+			p.Revise = revisionOf(course, sub.Result)
+			p.ReviseSet = map[string]int{}
+			for _, r := range p.Revise {
+				p.ReviseSet[r.Name] = r.Questions
+			}
+			p.LastResult = "/courses/" + course.Slug + "/assessment/" + strconv.Itoa(sub.No) + "/result"
 		}
 	}
 	return s.render(c, fiber.StatusOK, "course", p)
@@ -244,6 +240,9 @@ type myLearningPage struct {
 	InProgress []learning.Progress
 	Completed  []learning.Progress
 	CPDHours   float64
+	// Attempts is where the learner stands with each in-progress course's
+	// assessment, by course slug.
+	Attempts map[string]learning.Attempts
 }
 
 // handleMyLearning handles GET /my/learning.
@@ -252,5 +251,10 @@ func (s *Server) handleMyLearning(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "my_learning", &myLearningPage{basePage: basePage{Title: "My learning"}, InProgress: inProg, Completed: done, CPDHours: hours})
+	p := &myLearningPage{basePage: basePage{Title: "My learning"}, InProgress: inProg, Completed: done, CPDHours: hours, Attempts: map[string]learning.Attempts{}}
+	now := s.now()
+	for _, x := range inProg {
+		p.Attempts[x.Course.Slug] = learning.AttemptsOf(x.Course, x.Enrolment, now)
+	}
+	return s.render(c, fiber.StatusOK, "my_learning", p)
 }

@@ -17,11 +17,6 @@ import (
 	"github.com/family-advocacy/lms/content"
 )
 
-// homePage is the page struct for GET /.
-type homePage struct {
-	basePage
-}
-
 // contentPage is a public page rendered from content/pages/*.md.
 type contentPage struct {
 	basePage
@@ -97,11 +92,6 @@ func splitFrontMatter(b []byte, meta any) ([]byte, error) {
 		return nil, fmt.Errorf("front matter: %w", err)
 	}
 	return b[4+end+5:], nil
-}
-
-// handleHome handles GET /.
-func (s *Server) handleHome(c *fiber.Ctx) error {
-	return s.render(c, fiber.StatusOK, "home", &homePage{basePage{Title: "Home"}})
 }
 
 // handleContentPage handles GET /pages/:slug.

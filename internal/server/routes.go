@@ -138,6 +138,24 @@ func (s *Server) routeTable() []route {
 		// Administration
 		{"GET", "/admin", admin, s.handleAdminHome},
 		{"GET", "/admin/users", admin, s.handleAdminUsers},
+		// People (issue 17): added one at a time or from a CSV file (a dry
+		// run first, which writes nothing), each invited to choose a
+		// password; a person's page's support actions. Before /:id, which
+		// would take "new" and "upload" for IDs. Every action is audited.
+		{"GET", "/admin/users/new", admin, s.handleNewPersonForm},
+		{"POST", "/admin/users", admin, s.handleNewPerson},
+		{"GET", "/admin/users/upload", admin, s.handleUploadForm},
+		{"GET", "/admin/users/upload/template.csv", admin, s.handleUploadTemplate},
+		{"POST", "/admin/users/upload", admin, s.handleUploadCheck},           // the dry run: writes nothing
+		{"POST", "/admin/users/upload/confirm", admin, s.handleUploadConfirm}, // idempotent: carries on where it stopped
+		{"POST", "/admin/users/:id/invitation/resend", admin, s.handleInvitationResend},
+		{"POST", "/admin/users/:id/invitation/revoke", admin, s.handleInvitationRevoke},
+		{"POST", "/admin/users/:id/password-reset", admin, s.handleSendPasswordReset},
+		{"POST", "/admin/users/:id/two-factor/reset", admin, s.handleResetTwoFactor}, // with a reason; not one's own
+		{"POST", "/admin/users/:id/sign-out", admin, s.handleSignOutEverywhere},
+		{"POST", "/admin/users/:id/compliance", admin, s.handleStartCompliance},
+		{"GET", "/invitation", anyone, s.handleInvitationForm}, // needs the emailed link
+		{"POST", "/invitation", anyone, s.handleInvitationAccept},
 		{"GET", "/admin/users/:id", admin, s.handleAdminUser},
 		{"POST", "/admin/users/:id", admin, s.handleAdminUserUpdate},
 		{"POST", "/admin/users/:id/disable", admin, s.handleAdminUserDisable},
@@ -148,6 +166,8 @@ func (s *Server) routeTable() []route {
 		{"POST", "/admin/retention", admin, s.handleRetentionRun},
 		{"GET", "/admin/organisations", admin, s.handleAdminOrgs},
 		{"POST", "/admin/organisations", admin, s.handleAdminOrgCreate},
+		{"GET", "/admin/organisations/unlisted", admin, s.handleUnlistedOrgs},         // names typed at registration, with counts
+		{"POST", "/admin/organisations/unlisted/merge", admin, s.handleUnlistedMerge}, // into a partner organisation: requests to join; audited, resumable
 		{"GET", "/admin/certificates", admin, s.handleAdminCertificates},
 		{"POST", "/admin/certificates/find", admin, s.handleAdminCertificateFind},
 		{"GET", "/admin/certificates/:code", admin, s.handleAdminCertificate},

@@ -70,7 +70,7 @@ var Holdings = []Holding{
 	{Collection: colRateLimits, None: "request counters, one field per hashed key (a keyed hash of a network or email address), deleted within two hours"},
 	{Collection: colLeases, None: "which app instance runs a scheduled job"},
 	{Collection: "meta", None: "the database's own settings"},
-	{Collection: colLists, None: "the lists that find records without searching: rows of record IDs, and of names and emails kept in step with the accounts they come from (erasure anonymises the account, which rewrites its rows, and removes its rows from the list of people who acted in the audit trail)"},
+	{Collection: colLists, None: "the lists that find records without searching: rows of record IDs, and of names and emails kept in step with the accounts they come from, and the organisation names people typed at registration with their account IDs (erasure anonymises the account, which rewrites its rows, and removes its rows from the list of people who acted in the audit trail)"},
 }
 
 func init() {

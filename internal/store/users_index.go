@@ -96,7 +96,7 @@ func (db *DB) indexUser(ctx context.Context, u *auth.User) error {
 			return err
 		}
 	}
-	return nil
+	return db.indexUnlisted(ctx, u) // the organisation typed at registration (unlisted.go)
 }
 
 // unindexUser removes the rows of old that now differs from u (after the
@@ -127,7 +127,7 @@ func (db *DB) unindexUser(ctx context.Context, old, u *auth.User) error {
 			}
 		}
 	}
-	return nil
+	return db.unindexUnlisted(ctx, old, u)
 }
 
 // listUsers answers the admin's list of people: a page in name order of
