@@ -24,6 +24,10 @@ var actionLabels = map[string]string{
 	"dbs.status_check":            "Update Service status check recorded",
 	"dbs.decision":                "DBS decision recorded",
 	"dbs.reveal_number":           "DBS certificate number revealed",
+	"dbs.consent":                 "Consent to Update Service status checks recorded",
+	"dbs.consent_withdrawn":       "Consent to Update Service status checks withdrawn",
+	"dbs.reveal_dob":              "Date of birth revealed",
+	"dbs.status_review":           "Decision on a status check recorded",
 	"dbs.scan_deleted":            "DBS certificate scan deleted",
 	"dbs.notes_deleted":           "DBS decision notes deleted",
 	"reference.create":            "Reference recorded",
@@ -50,6 +54,7 @@ var actionLabels = map[string]string{
 	"user.password_reset_sent":    "Password reset link sent",
 	"user.two_factor_reset":       "Two-factor authentication reset",
 	"user.sign_out_everywhere":    "Signed out everywhere",
+	"org.merge_unlisted":          "Unlisted organisation merged into a partner organisation",
 	"rights.create":               "Data-rights request logged",
 	"rights.status":               "Data-rights request moved on",
 }
@@ -81,7 +86,7 @@ var fields = []struct{ Key, Label string }{
 	// DBS checks.
 	{"level", "Level"}, {"workforce", "Workforce"}, {"barred_lists", "Barred lists"}, {"role_eligible", "Role eligibility"},
 	{"issue_date", "Issue date"}, {"update_service", "On the Update Service"}, {"result", "Result"},
-	{"decision", "Decision"}, {"notes_changed", "Notes changed"}, {"scan", "Certificate scan kept"},
+	{"decision", "Decision"}, {"notes_changed", "Notes changed"}, {"how", "How consent was given"}, {"scan", "Certificate scan kept"},
 	// References, CPD and supervisions.
 	{"referee", "Referee"}, {"organisation", "Organisation"}, {"outcome", "Outcome"}, {"received_at", "Date received"},
 	{"title", "Title"}, {"type", "Type"}, {"kind", "Kind"}, {"supervisor", "Supervisor"}, {"date", "Date"},
