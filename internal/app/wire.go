@@ -16,6 +16,7 @@ import (
 	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/config"
+	"github.com/family-advocacy/lms/internal/dbsupdate"
 	"github.com/family-advocacy/lms/internal/handover"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/lifecycle"
@@ -75,8 +76,12 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 		return nil, err
 	}
 	sealed := blob.NewSealed(bs, box.Files()) // DBS scans, CPD evidence and data downloads are encrypted at rest
+	checker, err := statusChecker(cfg)
+	if err != nil {
+		return nil, err
+	}
 	svc.Comply = compliance.NewService(db, compliance.Deps{Policy: policy, Blobs: sealed, Box: box, Audit: al, Auth: svc.Auth, Learning: db,
-		Catalogue: cat, Now: clock, Log: log})
+		Catalogue: cat, Now: clock, Log: log, StatusChecker: checker})
 	if svc.Comply.Fonts, err = reportFonts(); err != nil {
 		return nil, err
 	}
@@ -93,6 +98,24 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 	svc.HandOver = &handover.Service{Certs: svc.Certs, Comply: svc.Comply, Marks: db, Now: clock, Log: log}
 	svc.Remind = reminders.NewService(db, reminders.Deps{Comply: svc.Comply, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Owner: owner, Log: log, Courses: cat.All(), ContentOwner: cfg.ContentOwner})
 	return svc, nil
+}
+
+// statusChecker returns the DBS Update Service client, or nil when
+// LMS_DBS_UPDATE_URL is not set.
+func statusChecker(cfg config.Config) (compliance.StatusChecker, error) {
+	if cfg.DBSUpdateURL == "" {
+		return nil, nil
+	}
+	fore, sur, _ := cfg.DBSCheckerName()
+	org := cfg.DBSOrgName
+	if org == "" {
+		org = cfg.OrgName
+	}
+	c, err := dbsupdate.New(dbsupdate.Config{BaseURL: cfg.DBSUpdateURL, OrganisationName: org, CheckerForename: fore, CheckerSurname: sur})
+	if err != nil {
+		return nil, fmt.Errorf("LMS_DBS_UPDATE_URL: %w", err)
+	}
+	return c, nil
 }
 
 // instanceID names this process for job leases: host, process and a

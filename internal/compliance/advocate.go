@@ -25,6 +25,10 @@ var (
 	Workforces = []string{"child", "adult", "child-and-adult", "other"}
 	// Status check results of the DBS Update Service.
 	CheckResults = []string{"no-new-information", "new-information", "no-match"}
+	// Decisions on a status check that found new information or no match.
+	StatusDecisions = []string{"new-check-requested", "reviewed-clear"}
+	// How consent to status checks was given.
+	ConsentWays = []string{"signed-form", "advocate-in-app"}
 	// Whether the advocate's role is eligible for a barred-list check
 	// (regulated activity), assessed before the check is asked for.
 	RoleEligibility = []string{"eligible", "not-eligible"}
@@ -45,6 +49,16 @@ func Label(v string) string {
 		return "New information"
 	case "no-match":
 		return "No match"
+	case CouldNotCheck:
+		return "Could not check"
+	case "new-check-requested":
+		return "New DBS check requested"
+	case "reviewed-clear":
+		return "Reviewed and clear"
+	case "signed-form":
+		return "Signed consent form"
+	case "advocate-in-app":
+		return "The advocate's own confirmation in the app"
 	case "clear-after-risk-assessment":
 		return "Clear after risk assessment"
 	case "not-suitable":
@@ -128,23 +142,67 @@ type DBSCheck struct {
 	OriginalSeenAt    *time.Time    `bson:"original_seen_at,omitempty"`
 	UpdateService     bool          `bson:"update_service"`
 	StatusChecks      []StatusCheck `bson:"status_checks"`
-	Decision          string        `bson:"decision"`
-	DecisionAt        *time.Time    `bson:"decision_at,omitempty"`
-	DecisionNotes     string        `bson:"decision_notes"` // sealed
-	ScanKey           string        `bson:"scan_key,omitempty"`
-	ScanSealed        bool          `bson:"scan_sealed,omitempty"` // the scan is encrypted (not a plain one from before files were)
-	ScanDeleteAfter   *time.Time    `bson:"scan_delete_after,omitempty"`
-	ScanDeletedAt     *time.Time    `bson:"scan_deleted_at,omitempty"`
-	RecordedBy        string        `bson:"recorded_by"`
-	RecordedAt        time.Time     `bson:"recorded_at"`
+	// Consent to the app's own Update Service status checks, and what the
+	// checks send besides the certificate number (both sealed): the
+	// holder's date of birth (YYYY-MM-DD) and current surname.
+	Consent     *UpdateConsent `bson:"consent,omitempty"`
+	DateOfBirth string         `bson:"date_of_birth,omitempty"`
+	Surname     string         `bson:"surname,omitempty"`
+	// AutoDay is the London date of the last automatic status check begun:
+	// claimed before the check is sent, so no day sees two.
+	AutoDay         string     `bson:"auto_day,omitempty"`
+	Decision        string     `bson:"decision"`
+	DecisionAt      *time.Time `bson:"decision_at,omitempty"`
+	DecisionNotes   string     `bson:"decision_notes"` // sealed
+	ScanKey         string     `bson:"scan_key,omitempty"`
+	ScanSealed      bool       `bson:"scan_sealed,omitempty"` // the scan is encrypted (not a plain one from before files were)
+	ScanDeleteAfter *time.Time `bson:"scan_delete_after,omitempty"`
+	ScanDeletedAt   *time.Time `bson:"scan_deleted_at,omitempty"`
+	RecordedBy      string     `bson:"recorded_by"`
+	RecordedAt      time.Time  `bson:"recorded_at"`
 }
 
-// StatusCheck is one Update Service status check.
+// StatusCheck is one Update Service status check: typed in by a manager
+// who ran it on the DBS website, or run by the app (Auto). Checks that
+// could not be made on consecutive days are one entry, from Date to Until.
 type StatusCheck struct {
 	Date      time.Time `bson:"date"`
-	Result    string    `bson:"result"`
+	Result    string    `bson:"result"` // CheckResults, or CouldNotCheck
 	CheckedBy string    `bson:"checked_by"`
+	Auto      bool      `bson:"auto,omitempty"`
+	// Status is the DBS service's own answer (e.g. BLANK_NO_NEW_INFO).
+	Status string `bson:"status,omitempty"`
+	// Reason says why a check could not be made; Until and Days are the
+	// last attempt of a run of failures and the days it spans.
+	Reason string        `bson:"reason,omitempty"`
+	Until  *time.Time    `bson:"until,omitempty"`
+	Days   int           `bson:"days,omitempty"`
+	Review *StatusReview `bson:"review,omitempty"`
 }
+
+// StatusReview is a manager's decision on a status check that found new
+// information or no match.
+type StatusReview struct {
+	Decision string    `bson:"decision"` // StatusDecisions
+	Reason   string    `bson:"reason"`
+	By       string    `bson:"by"`
+	ByID     string    `bson:"by_id"`
+	At       time.Time `bson:"at"`
+}
+
+// UpdateConsent is an advocate's consent to status checks of their DBS
+// certificate, and its withdrawal.
+type UpdateConsent struct {
+	How          string     `bson:"how"` // ConsentWays
+	At           time.Time  `bson:"at"`
+	RecordedBy   string     `bson:"recorded_by"`
+	RecordedByID string     `bson:"recorded_by_id"`
+	WithdrawnAt  *time.Time `bson:"withdrawn_at,omitempty"`
+	WithdrawnBy  string     `bson:"withdrawn_by,omitempty"`
+}
+
+// Given reports whether consent is on record and not withdrawn.
+func (c *UpdateConsent) Given() bool { return c != nil && c.WithdrawnAt == nil }
 
 // Reference is one reference taken up before contracting.
 type Reference struct {

@@ -26,6 +26,10 @@ type Row struct {
 	CPDMonths  []float64             `bson:"cpd_months"` // hours in each of the last 12 months, oldest first
 	Updated    time.Time             `bson:"updated_at"`
 	Computed   time.Time             `bson:"computed_at"` // when the states were computed
+	// LastStatusCheck is the latest Update Service status check of the
+	// latest DBS check; NextAutoCheck when the app checks it next.
+	LastStatusCheck *StatusSummary `bson:"last_status_check,omitempty"`
+	NextAutoCheck   *time.Time     `bson:"next_auto_check,omitempty"`
 }
 
 // Rollup is one organisation's dashboard rows, kept in one document so the
@@ -94,7 +98,8 @@ func (s *Service) rollup(ctx context.Context, a *Advocate) error {
 func (s *Service) RowOf(a *Advocate) Row {
 	r := Row{ID: a.ID, Name: a.Name, Status: a.Status, ManagerID: a.ManagerID, Profession: a.Profession, Overall: a.Snapshot.Overall, Cleared: a.Snapshot.Cleared,
 		States: map[string]State{}, Due: map[string]*time.Time{}, NextDue: a.Snapshot.NextDue, Updated: a.Updated, Computed: a.Snapshot.ComputedAt,
-		CPDMonths: make([]float64, 12)}
+		CPDMonths: make([]float64, 12), LastStatusCheck: StatusSummaryOf(a)}
+	_, r.NextAutoCheck = s.Policy.NextAutoCheck(a)
 	for _, q := range a.Snapshot.Requirements {
 		r.States[q.Key], r.Due[q.Key] = q.State, q.Due
 	}

@@ -197,15 +197,19 @@ func evalDBS(p *Policy, a *Advocate, now time.Time) Requirement {
 	due := addMonths(c.IssueDate, p.DBS.RecheckMonths)
 	reason := fmt.Sprintf("Enhanced check issued %s; recheck due by %s", fmtDate(c.IssueDate), fmtDate(due))
 	if c.UpdateService {
-		var last *StatusCheck
-		for i := range c.StatusChecks {
-			if last == nil || c.StatusChecks[i].Date.After(last.Date) {
-				last = &c.StatusChecks[i]
-			}
-		}
-		if last != nil && last.Result != "no-new-information" {
+		// Checks that could not be made change nothing: the requirement
+		// keeps its state until its due date.
+		last := c.LastStatus()
+		switch {
+		case last.NeedsAction():
 			r.State, r.Due = Overdue, ptr(last.Date)
-			r.Reason = fmt.Sprintf("Update Service status check on %s: %s – a new check is needed", fmtDate(last.Date), strings.ToLower(Label(last.Result)))
+			r.Reason = fmt.Sprintf("Action needed: the Update Service status check on %s found %s; record a decision (a new DBS check requested, or reviewed and clear)",
+				fmtDate(last.Date), statusFinding(last.Result))
+			return r
+		case last != nil && !last.Clean() && last.Review.Decision == "new-check-requested":
+			r.State, r.Due = Overdue, ptr(last.Date)
+			r.Reason = fmt.Sprintf("A new DBS check was requested on %s after the status check found %s; record it when it comes",
+				fmtDate(last.Review.At), statusFinding(last.Result))
 			return r
 		}
 		base := c.IssueDate
@@ -222,6 +226,14 @@ func evalDBS(p *Policy, a *Advocate, now time.Time) Requirement {
 		r.Reason = "Recheck was due by " + fmtDate(due)
 	}
 	return r
+}
+
+// statusFinding says what a status check that was not clean found.
+func statusFinding(result string) string {
+	if result == "no-match" {
+		return "no match for the certificate's details"
+	}
+	return "new information"
 }
 
 func workforceCovers(have, want string) bool {

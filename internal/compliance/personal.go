@@ -103,7 +103,16 @@ func (s *Service) redactAdvocate(a *Advocate, redact func(string) string) bool {
 		text(&d.OriginalSeenBy)
 		text(&d.RecordedBy)
 		for j := range d.StatusChecks {
-			text(&d.StatusChecks[j].CheckedBy)
+			sc := &d.StatusChecks[j]
+			text(&sc.CheckedBy)
+			if sc.Review != nil {
+				text(&sc.Review.By)
+				sealed(&sc.Review.Reason, "dbs-status-review", reviewKey(d, sc))
+			}
+		}
+		if d.Consent != nil {
+			text(&d.Consent.RecordedBy)
+			text(&d.Consent.WithdrawnBy)
 		}
 		sealed(&d.DecisionNotes, "dbs-notes", d.ID)
 	}

@@ -43,6 +43,10 @@ type Policy struct {
 		Workforce                string   `yaml:"workforce"`
 		RecheckMonths            int      `yaml:"recheck_months"`
 		UpdateServiceCheckMonths int      `yaml:"update_service_check_months"`
+		// AutomaticCheckDays is how often the app itself checks a
+		// consenting advocate's certificate on the Update Service (when
+		// LMS_DBS_UPDATE_URL is set): 1 to 365 days, 30 when not given.
+		AutomaticCheckDays int `yaml:"automatic_check_days"`
 	} `yaml:"dbs"`
 	References struct {
 		Required int `yaml:"required"`
@@ -71,6 +75,14 @@ type CPDRule struct {
 type MandatoryCourse struct {
 	Course          string `yaml:"course"`
 	RecertifyMonths int    `yaml:"recertify_months"`
+}
+
+// AutoCheckDays is how many days apart the app's own status checks are.
+func (p *Policy) AutoCheckDays() int {
+	if p.DBS.AutomaticCheckDays == 0 {
+		return 30
+	}
+	return p.DBS.AutomaticCheckDays
 }
 
 // DueSoon returns the general "due soon" window.
@@ -106,6 +118,9 @@ func ParsePolicy(data []byte, courseExists func(string) bool) (*Policy, error) {
 	}
 	if p.DBS.UpdateServiceCheckMonths < 1 {
 		add("dbs.update_service_check_months must be at least 1")
+	}
+	if p.DBS.AutomaticCheckDays < 0 || p.DBS.AutomaticCheckDays > 365 {
+		add("dbs.automatic_check_days must be between 1 and 365 (at least once a year)")
 	}
 	if p.References.Required < 0 {
 		add("references.required cannot be negative")

@@ -455,6 +455,33 @@ func (s *Service) OrganisationReport(orgName string, d *Dashboard, now time.Time
 	if len(d.Rows) == 0 {
 		r.paragraph("No advocates.", 9, false)
 	}
+
+	// Update Service status checks whose last result was not a clean pass.
+	var unclean []Row
+	for _, row := range d.Rows {
+		if sc := row.LastStatusCheck; sc != nil && !sc.Clean() {
+			unclean = append(unclean, row)
+		}
+	}
+	if len(unclean) > 0 {
+		r.pdf.SetY(r.pdf.GetY() + 3)
+		r.heading("DBS status checks that were not a clean pass")
+		r.paragraph("The last Update Service status check of each advocate below found new information or no match, or could not be made.", 8, false)
+		dw := r.dateWidth(8.5)
+		t := r.table(8.5, pdfColumn{"Advocate", 60}, pdfColumn{"Checked", dw}, pdfColumn{"By", 30}, pdfColumn{"Result", r.width - 90 - dw})
+		for _, row := range unclean {
+			sc := row.LastStatusCheck
+			by := "A manager"
+			if sc.Auto {
+				by = "Automatic check"
+			}
+			result := sc.Words
+			if sc.Action {
+				result = "Action needed: " + result
+			}
+			t.row(pdfCell{Text: []string{row.Name}, Bold: true}, plain(dateText(&sc.At)), plain(by), plain(result))
+		}
+	}
 	return r.output()
 }
 
@@ -536,7 +563,11 @@ func (s *Service) AdvocateReport(orgName string, a *Advocate, now time.Time) ([]
 					decision = append(decision, dateText(c.DecisionAt))
 				}
 			}
-			t.row(plain(dateText(&c.IssueDate)), plain(Label(c.Level)), plain(Label(c.Workforce)), plain(lists), plain(yesNo(c.UpdateService)), plain(decision...))
+			update := []string{yesNo(c.UpdateService)}
+			if e := c.LastEntry(); e != nil {
+				update = append(update, "Last status check "+dateText(&e.Date)+": "+e.Words())
+			}
+			t.row(plain(dateText(&c.IssueDate)), plain(Label(c.Level)), plain(Label(c.Workforce)), plain(lists), plain(update...), plain(decision...))
 		}
 	}
 

@@ -70,6 +70,9 @@ type Deps struct {
 	Now       func() time.Time
 	Log       *slog.Logger
 	Fonts     ReportFonts
+	// StatusChecker runs Update Service status checks (nil: the app does
+	// not check; managers record the checks they make by hand).
+	StatusChecker StatusChecker
 }
 
 // Service manages advocates' compliance records. Its store stays inside:

@@ -54,6 +54,11 @@ type Config struct {
 	OrgName             string // LMS_ORG_NAME: the organisation named on certificates
 	ContentOwner        string // LMS_CONTENT_OWNER: email told when a course's review falls due, unless the course names its owner
 
+	// DBS Update Service status checks run by the app (with consent).
+	DBSUpdateURL string // LMS_DBS_UPDATE_URL: the status-check interface; empty = the app does not check (managers record checks made by hand)
+	DBSChecker   string // LMS_DBS_CHECKER: the named person the checks are made as, "Forename Surname" (required with the URL)
+	DBSOrgName   string // LMS_DBS_ORGANISATION: the organisation named in the checks (default LMS_ORG_NAME)
+
 	// Retention (see the privacy notice, content/pages/privacy.md).
 	ErasureCertificates     string // LMS_ERASURE_CERTIFICATES: keep-status (default) or delete
 	RetainEndedAdvocateMths int    // LMS_RETAIN_ENDED_ADVOCATE_MONTHS: compliance records after the contract ends (default 72)
@@ -138,6 +143,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	env("LMS_CERTIFICATE_DELIVERY", &c.CertificateDelivery)
 	env("LMS_ORG_NAME", &c.OrgName)
 	env("LMS_CONTENT_OWNER", &c.ContentOwner)
+	env("LMS_DBS_UPDATE_URL", &c.DBSUpdateURL)
+	env("LMS_DBS_CHECKER", &c.DBSChecker)
+	env("LMS_DBS_ORGANISATION", &c.DBSOrgName)
 	env("LMS_ERASURE_CERTIFICATES", &c.ErasureCertificates)
 	envInt := func(name string, dst *int) {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
@@ -201,6 +209,14 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("LMS_CONTENT_OWNER=%q is not an email address", c.ContentOwner))
 		}
 	}
+	if c.DBSUpdateURL != "" {
+		if u, err := url.Parse(c.DBSUpdateURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("LMS_DBS_UPDATE_URL=%q is not an http(s) URL", c.DBSUpdateURL))
+		}
+		if _, _, ok := c.DBSCheckerName(); !ok {
+			errs = append(errs, errors.New("LMS_DBS_UPDATE_URL is set, so LMS_DBS_CHECKER must name the person checking, as \"Forename Surname\""))
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -261,4 +277,14 @@ func RedactURI(raw string) string {
 		}
 	}
 	return u.String()
+}
+
+// DBSCheckerName splits LMS_DBS_CHECKER into forename and surname (the
+// last word).
+func (c *Config) DBSCheckerName() (forename, surname string, ok bool) {
+	f := strings.Fields(c.DBSChecker)
+	if len(f) < 2 {
+		return "", "", false
+	}
+	return strings.Join(f[:len(f)-1], " "), f[len(f)-1], true
 }

@@ -139,6 +139,9 @@ func (s *Service) Run(ctx context.Context) (int, error) {
 	}
 	sort.Slice(rollups, func(i, j int) bool { return rollups[i].OrgID < rollups[j].OrgID })
 	for _, ru := range rollups {
+		if err := r.statusChecks(ru); err != nil {
+			return r.queued, err
+		}
 		if err := r.organisation(ru); err != nil {
 			return r.queued, err
 		}
@@ -368,16 +371,9 @@ func (r *run) requirement(a *compliance.Advocate, q compliance.Requirement) erro
 		email:   notify.Email{Paragraphs: []string{fmt.Sprintf("Your %s was due on %s. Your manager has been told.", lower(label), dateText(*q.Due))}}}); err != nil {
 		return err
 	}
-	managers := []string{a.ManagerID}
-	if a.ManagerID == "" || r.user(a.ManagerID) == nil {
-		ms, err := r.Comply.Managers(r.ctx, a.OrgID)
-		if err != nil {
-			return err
-		}
-		managers = managers[:0]
-		for _, m := range ms {
-			managers = append(managers, m.ID)
-		}
+	managers, err := r.managersOf(a)
+	if err != nil {
+		return err
 	}
 	for _, mid := range managers {
 		if err := r.send(note{id: messageID(mid, a.ID, item, due, st), to: r.user(mid), about: []string{a.ID}, kind: "escalation", link: "/manage/advocates/" + a.ID,

@@ -32,10 +32,16 @@ type world struct {
 	clock   *testenv.Clock
 	org     *auth.Organisation
 	manager *auth.User
+	dbsURL  string // the DBS Update Service the instances check (none: no checks)
 }
 
-func newWorld(t *testing.T) *world {
-	w := &world{t: t, env: testenv.New(t), smtp: testenv.StartSMTP(t), clock: testenv.NewClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)), key: make([]byte, 32)}
+func newWorld(t *testing.T) *world { return newWorldChecking(t, "") }
+
+// newWorldChecking is newWorld with automatic DBS status checks against
+// the service at dbsURL.
+func newWorldChecking(t *testing.T, dbsURL string) *world {
+	w := &world{t: t, env: testenv.New(t), smtp: testenv.StartSMTP(t), clock: testenv.NewClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)), key: make([]byte, 32),
+		dbsURL: dbsURL}
 	_, _ = rand.Read(w.key)
 	w.svc = w.instance()
 	ctx := context.Background()
@@ -58,6 +64,9 @@ func (w *world) instance() *app.Services {
 	cfg.SMTPFrom = "Family Advocacy Learning <no-reply@lms.example>"
 	cfg.CoursesDir = "../../courses/testdata"
 	cfg.CompliancePolicy = "../compliance/testdata/sample-policy.yaml"
+	if w.dbsURL != "" {
+		cfg.DBSUpdateURL, cfg.DBSChecker = w.dbsURL, "Maya Manager"
+	}
 	cat, err := app.LoadCatalogue(cfg.CoursesDir)
 	if err != nil {
 		w.t.Fatal(err)

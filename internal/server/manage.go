@@ -73,6 +73,8 @@ type ragCell struct {
 	Label string // the requirement
 	State compliance.State
 	Due   string // "3 Mar 2027"
+	Note  string // the DBS cell: the last Update Service status check
+	Alert bool   // the note needs a manager
 }
 
 // shortLabels head the dashboard's requirement columns.
@@ -140,6 +142,18 @@ func (s *Server) dashRowOf(r compliance.Row) dashRow {
 		cell := ragCell{Label: compliance.RequirementLabels[k], State: r.States[k]}
 		if due := r.Due[k]; due != nil {
 			cell.Due = dayText(*due)
+		}
+		if sc := r.LastStatusCheck; k == compliance.ReqDBS && sc != nil {
+			// The last Update Service status check, short: the cell is narrow.
+			short := sc.Short
+			if short == "" {
+				short = sc.Words
+			}
+			on := strings.TrimSuffix(dayText(sc.At), " "+strconv.Itoa(sc.At.In(compliance.London).Year()))
+			cell.Note = fmt.Sprintf("Checked %s: %s", on, strings.ToLower(short))
+			if sc.Action {
+				cell.Note, cell.Alert = fmt.Sprintf("Action needed: %s (checked %s)", strings.ToLower(short), on), true
+			}
 		}
 		d.Cells = append(d.Cells, cell)
 	}
@@ -251,13 +265,16 @@ type policyPage struct {
 	Professions []struct{ Value, Label, Body string }
 	Titles      map[string]string
 	Back        string // where the page was reached from: the dashboard or the advocate's own page
+	// StatusChecksOn says whether this installation runs DBS Update
+	// Service status checks itself (LMS_DBS_UPDATE_URL is set).
+	StatusChecksOn bool
 }
 
 // handlePolicy handles GET /manage/policy and, for advocates,
 // /my/compliance/policy: the compliance policy, read-only.
 func (s *Server) handlePolicy(c *fiber.Ctx) error {
 	p := &policyPage{basePage: basePage{Title: "Compliance policy"}, Policy: s.comply.Policy, Professions: compliance.Professions, Titles: map[string]string{},
-		Back: "/manage"}
+		Back: "/manage", StatusChecksOn: s.comply.StatusChecker != nil}
 	if strings.HasPrefix(c.Path(), "/my/") {
 		p.Back = "/my/compliance"
 	}

@@ -44,6 +44,56 @@ type advocatePage struct {
 	History      []eventView // managers only: the record's audit events, newest first
 	HistoryOlder string      // the next page of them
 	HistoryPaged bool        // this is not the newest page
+	// LatestDBS is the ID of the DBS check the requirement is judged on
+	// (its status checks and consent are shown); StatusChecksOn says
+	// whether this installation runs status checks itself.
+	LatestDBS      string
+	StatusChecksOn bool
+}
+
+// statusView is the "Status checks by the app" part of a DBS check.
+type statusView struct {
+	P    *advocatePage
+	D    *compliance.DBSCheck
+	On   bool
+	Next *time.Time
+	Last *compliance.StatusSummary
+}
+
+// ConsentLabel is the consent checkbox's words: the advocate's own
+// agreement, or the manager's statement that the signed form is held.
+func (v statusView) ConsentLabel() string {
+	if v.P.Self {
+		return "I agree that the organisation checks my DBS certificate on the Update Service, as often as its policy says, until I withdraw my consent"
+	}
+	return "I hold " + v.P.A.Name + "'s signed consent to status checks on the Update Service"
+}
+
+// StatusView returns the status-check part of the latest DBS check.
+func (p *advocatePage) StatusView(d compliance.DBSCheck) statusView {
+	v := statusView{P: p, D: &d, On: p.StatusChecksOn}
+	for i := range p.A.DBS {
+		if p.A.DBS[i].ID == d.ID {
+			v.D = &p.A.DBS[i]
+		}
+	}
+	if _, next := p.Policy.NextAutoCheck(p.A); next != nil && v.On {
+		v.Next = next
+	}
+	if v.D.ID == p.LatestDBS {
+		v.Last = compliance.StatusSummaryOf(p.A)
+	}
+	return v
+}
+
+// ReviewNote returns the reason a manager gave for a decision on a status
+// check (managers only).
+func (p *advocatePage) ReviewNote(checkID string, at time.Time) string {
+	return p.Notes[reviewNoteKey(checkID, at)]
+}
+
+func reviewNoteKey(checkID string, at time.Time) string {
+	return "review-" + checkID + "-" + at.In(compliance.London).Format(time.DateOnly)
 }
 
 // HistoryTable is the record's history for the auditEvents partial.
@@ -74,7 +124,7 @@ var requirementSection = map[string]string{compliance.ReqDBS: "dbs", compliance.
 func sectionOf(form string) string {
 	kind, _, _ := strings.Cut(form, "-")
 	switch kind {
-	case "status", "decision", "dbs":
+	case "status", "decision", "dbs", "consent", "review", "checknow":
 		return "dbs"
 	case "outcome", "reference":
 		return "references"
@@ -127,8 +177,12 @@ func (s *Server) advocatePage(c *fiber.Ctx, a *compliance.Advocate, self bool) (
 	p := &advocatePage{basePage: basePage{Title: a.Name}, A: a, Self: self, Forms: map[string]*formState{}, Revealed: map[string]string{}, Notes: map[string]string{},
 		Professions: compliance.Professions, Statuses: compliance.AdvocateStatuses, Courses: s.learn.Catalogue.All(), Policy: s.comply.Policy,
 		Lists: map[string][]string{"levels": compliance.DBSLevels, "workforces": compliance.Workforces, "results": compliance.CheckResults,
-			"decisions": compliance.Decisions, "eligibility": compliance.RoleEligibility, "outcomes": compliance.Outcomes, "cpdtypes": compliance.CPDTypes}}
+			"decisions": compliance.Decisions, "statusdecisions": compliance.StatusDecisions, "eligibility": compliance.RoleEligibility, "outcomes": compliance.Outcomes, "cpdtypes": compliance.CPDTypes}}
 	p.Base = "/manage/advocates/" + a.ID
+	p.StatusChecksOn = s.comply.StatusChecker != nil
+	if d := a.LatestDBS(); d != nil {
+		p.LatestDBS = d.ID
+	}
 	// Newest first, whatever order they were recorded in (a copy: the
 	// evidence links use the entry's ID, not its place).
 	a.CPD = slices.Clone(a.CPD)
@@ -171,7 +225,13 @@ func (s *Server) advocatePage(c *fiber.Ctx, a *compliance.Advocate, self bool) (
 				p.ManagerName = m.Name
 			}
 		}
-		for _, d := range a.DBS {
+		for i := range a.DBS {
+			d := &a.DBS[i]
+			for j := range d.StatusChecks {
+				if sc := &d.StatusChecks[j]; sc.Review != nil {
+					p.Notes[reviewNoteKey(d.ID, sc.Date)] = s.comply.ReviewReason(a, d, sc)
+				}
+			}
 			p.Notes[d.ID] = s.comply.Notes(a, "dbs-notes", d.ID, d.DecisionNotes)
 			p.Forms["decision-"+d.ID] = emptyForm(map[string]string{"decision": d.Decision}) // the decision form shows the current one
 		}
@@ -184,7 +244,10 @@ func (s *Server) advocatePage(c *fiber.Ctx, a *compliance.Advocate, self bool) (
 		// Showing decrypted notes is a view of a sensitive field: audited.
 		var shown []string
 		for id, n := range p.Notes {
-			if n != "" {
+			if rest, ok := strings.CutPrefix(id, "review-"); ok {
+				id = rest[:len(rest)-len("-2006-01-02")] // a status review's reason: its DBS check
+			}
+			if n != "" && !slices.Contains(shown, id) {
 				shown = append(shown, id)
 			}
 		}

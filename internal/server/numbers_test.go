@@ -91,7 +91,7 @@ func TestEveryNumberAndDateFieldSaysWhatIsWrongBesideIt(t *testing.T) {
 		{"NewAdvocateContractYearZero", "/manage/advocates", with(with(with(profile, "name", "Ann"), "email", "ann@example.org"), "contract_start", "0000-01-01"), false,
 			"f-contract_start", "too far in the past"},
 		{"StatusCheckNotADay", adv + "/dbs/" + a.DBS[0].ID + "/status-check", map[string]string{"check_date": "2026-13-01", "result": "no-change"}, false,
-			"f-check_date", "must be a real date"},
+			"f-check-date-" + a.DBS[0].ID, "must be a real date"},
 		{"ReferenceRequestedNotADay", adv + "/references", map[string]string{"referee": "Ruth", "relationship": "Former manager", "contact": "x@example.org",
 			"requested_at": "2026-04-31"}, false, "f-requested_at", "must be a real date"},
 		{"OutcomeReceivedNaN", adv + "/references/" + a.References[0].ID + "/outcome", map[string]string{"received_at": "NaN", "outcome": "satisfactory"}, false,

@@ -80,6 +80,11 @@ func (s *Server) routeTable() []route {
 		{"POST", "/manage/advocates/:id/dbs/:check/status-check", manager, s.handleAddStatusCheck},
 		{"POST", "/manage/advocates/:id/dbs/:check/reveal", manager, s.handleRevealDBS}, // audited
 		{"POST", "/manage/advocates/:id/dbs/:check/decision", manager, s.handleDecideDBS},
+		{"POST", "/manage/advocates/:id/dbs/:check/consent", manager, s.handleStatusConsent},            // a signed form; audited
+		{"POST", "/manage/advocates/:id/dbs/:check/consent/withdraw", manager, s.handleWithdrawConsent}, // audited
+		{"POST", "/manage/advocates/:id/dbs/:check/dob", manager, s.handleRevealDOB},                    // audited
+		{"POST", "/manage/advocates/:id/dbs/:check/check-now", manager, s.handleCheckNow},               // rate-limited; audited
+		{"POST", "/manage/advocates/:id/dbs/:check/review", manager, s.handleStatusReview},              // audited
 		{"POST", "/manage/advocates/:id/references", manager, s.handleAddReference},
 		{"POST", "/manage/advocates/:id/references/:ref/verify", manager, s.handleVerifyReference},
 		{"POST", "/manage/advocates/:id/references/:ref/outcome", manager, s.handleReferenceOutcome},
@@ -95,6 +100,8 @@ func (s *Server) routeTable() []route {
 		{"POST", "/manage/join-requests/:id/decline", manager, s.handleJoinDecline},
 		{"GET", "/my/compliance", advocate, s.handleMyCompliance},
 		{"POST", "/my/compliance/cpd", advocate, s.handleAddCPD},
+		{"POST", "/my/compliance/dbs/:check/consent", advocate, s.handleStatusConsent},            // their own consent; audited
+		{"POST", "/my/compliance/dbs/:check/consent/withdraw", advocate, s.handleWithdrawConsent}, // audited
 		{"GET", "/my/compliance/cpd.csv", advocate, s.handleCPDCSV},
 		{"GET", "/my/compliance/policy", advocate, s.handlePolicy},
 		{"GET", "/my/compliance/cpd/:entry/evidence/:n", advocate, s.handleEvidence},
