@@ -73,13 +73,19 @@ func (s *Server) handleCheckNow(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	words := "done"
+	words, kind := "done", "success"
 	if d := a.LatestDBS(); d != nil {
 		if e := d.LastEntry(); e != nil {
 			words = e.Words()
+			switch {
+			case e.NeedsAction():
+				kind = "error" // the record needs a decision: said in the notice below too
+			case e.Result == compliance.CouldNotCheck:
+				kind = "warning"
+			}
 		}
 	}
-	return s.redirectWith(c, "/manage/advocates/"+id+"#dbs", flash{Kind: "success", Text: "Status check: " + words + ".", Section: "dbs"})
+	return s.redirectWith(c, "/manage/advocates/"+id+"#dbs", flash{Kind: kind, Text: "Status check: " + words + ".", Section: "dbs"})
 }
 
 func (s *Server) checkNow(c *fiber.Ctx, actor *auth.User, id string) (*compliance.Advocate, error) {
