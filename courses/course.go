@@ -63,6 +63,7 @@ type Course struct {
 	ReviewDue         string // YYYY-MM-DD: next review; empty: 12 months after ReviewedOn (see ReviewDueDate)
 	Owner             string // email address told when the review falls due
 	ValidForMonths    int    // 0: certificates never expire
+	FollowUpDays      int    // days after completion the "has it changed how you work?" follow-up is sent; 0: 90
 	Principles        []int
 	Outcomes          []string
 	References        []Reference

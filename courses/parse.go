@@ -215,7 +215,7 @@ func parseCourse(file string, data []byte, c *Course) []Problem {
 	}
 	vals, ps := checkKeys(file, root, "slug", "title", "summary", "audiences", "recommended_for_all", "level",
 		"estimated_minutes", "cpd_hours", "version", "valid_for_months", "principles", "outcomes", "references",
-		"reviewed_by", "reviewed_on", "review_due", "owner")
+		"reviewed_by", "reviewed_on", "review_due", "owner", "follow_up_days")
 	probs = append(probs, ps...)
 	for _, key := range []string{"slug", "title", "summary", "audiences", "level", "estimated_minutes", "cpd_hours", "version", "valid_for_months", "principles", "outcomes", "references"} {
 		if _, ok := vals[key]; !ok {
@@ -234,6 +234,7 @@ func parseCourse(file string, data []byte, c *Course) []Problem {
 		c.Version = n.Value // an unquoted date is a YAML timestamp; keep its text
 	}
 	probs = append(probs, decodeField(file, vals, "valid_for_months", &c.ValidForMonths)...)
+	probs = append(probs, decodeField(file, vals, "follow_up_days", &c.FollowUpDays)...)
 	probs = append(probs, decodeField(file, vals, "principles", &c.Principles)...)
 	probs = append(probs, decodeField(file, vals, "outcomes", &c.Outcomes)...)
 	if n, ok := vals["references"]; ok {

@@ -74,6 +74,9 @@ func checkCourseFields(file string, vals map[string]*yaml.Node, c *Course) []Pro
 	if c.ValidForMonths < 0 || c.ValidForMonths > 120 {
 		add("valid_for_months", "valid_for_months must be between 0 (no expiry) and 120")
 	}
+	if c.FollowUpDays < 0 || c.FollowUpDays > 730 {
+		add("follow_up_days", "follow_up_days must be between 1 and 730 (or left out: 90 days after completion)")
+	}
 	if _, ok := vals["principles"]; ok && len(c.Principles) == 0 {
 		add("principles", "name at least one of the seven principles (1-7) the course serves")
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/family-advocacy/lms/internal/app"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/compliance"
+	"github.com/family-advocacy/lms/internal/impact"
 	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/store"
 )
@@ -114,7 +115,8 @@ type generator struct {
 	staffBox map[string]*staffInbox // managers' and admins' notifications
 	advs     []*compliance.Advocate
 	rollup   compliance.Rollup
-	laterRev []laterRevision // first revisions of reissued certificates
+	laterRev []laterRevision                  // first revisions of reissued certificates
+	evals    map[string]map[string]impact.Row // course evaluations, by shard document and pseudonym
 
 	docs, messages, events int
 	flushing               chan error // the FlushDocs in flight, if any
@@ -131,7 +133,7 @@ type courseVersion struct {
 func newGenerator(n int, svc *app.Services, db *store.DB, anchor time.Time) (*generator, error) {
 	g := &generator{n: n, anchor: anchor, svc: svc, db: db, ld: db.NewLoader(), catalog: svc.Learn.Catalogue.All(),
 		hash: auth.HashPassword("scale bench password"), versions: map[string][]courseVersion{}, managers: map[string][]*auth.User{},
-		staffBox: map[string]*staffInbox{}, started: time.Now(),
+		staffBox: map[string]*staffInbox{}, started: time.Now(), evals: map[string]map[string]impact.Row{},
 		meta: &scaleMeta{Version: scaleVersion, Learners: n, Anchor: anchor}}
 	if len(g.catalog) == 0 {
 		return nil, fmt.Errorf("the course catalogue is empty")
@@ -210,6 +212,12 @@ func (g *generator) run(ctx context.Context) error {
 	if err := g.db.PutRollup(ctx, &g.rollup); err != nil {
 		return fmt.Errorf("dashboard rollup: %w", err)
 	}
+	for id, rows := range g.evals {
+		if err := g.db.PutEvaluationDoc(ctx, id, rows); err != nil {
+			return fmt.Errorf("evaluations: %w", err)
+		}
+	}
+	g.evals = nil
 	return g.writeLaterRevisions(ctx)
 }
 

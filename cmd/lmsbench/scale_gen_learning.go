@@ -260,6 +260,7 @@ func (g *generator) enrolment(ctx context.Context, rng *rand.Rand, u *auth.User,
 		return nil, nil, err
 	}
 	g.docs++
+	g.evaluation(rng, u, c, e)
 	return e, cert, nil
 }
 

@@ -84,6 +84,17 @@ func (s *scaleBench) pageKinds(p *scalePeople) ([]pageKind, error) {
 		get("admin_retention", "/admin/retention", p.admin),
 		get("admin_user", "/admin/users/"+m.ExportUser, p.admin),
 		get("admin_erase_plan", "/admin/users/"+m.EraseUser+"/erase", p.admin),
+		get("admin_rights", "/admin/rights", p.admin),
+		get("admin_unlisted", "/admin/organisations/unlisted", p.admin),
+		get("admin_content_review", "/admin/content-review", p.admin),
+		get("lapsing", "/manage/lapsing?within=90", p.manager),
+		get("training", "/manage/training", p.manager),
+		get("join_requests", "/manage/join-requests", p.manager),
+		// The impact report reads 12 months x 16 shard documents of the
+		// course's evaluations, whatever the number of learners.
+		get("impact_report", "/manage/impact?course="+q(c.Slug), p.admin),
+		get("impact_report_org", "/manage/impact?course="+q(c.Slug)+"&org="+q(m.PartnerOrg), p.admin),
+		get("impact_report_manager", "/manage/impact?course="+q(c.Slug), p.manager),
 	}, nil
 }
 

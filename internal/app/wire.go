@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/family-advocacy/lms/internal/config"
 	"github.com/family-advocacy/lms/internal/dbsupdate"
 	"github.com/family-advocacy/lms/internal/handover"
+	"github.com/family-advocacy/lms/internal/impact"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/lifecycle"
 	"github.com/family-advocacy/lms/internal/notify"
@@ -39,6 +41,7 @@ type Services struct {
 	Comply *compliance.Service
 	Remind *reminders.Service
 	Rights *privacy.Service
+	Impact *impact.Service
 	// HandOver turns a completion into its certificate and CPD entry.
 	HandOver *handover.Service
 }
@@ -68,6 +71,8 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 		Learn: learning.NewService(db, cat, clock, log),
 		Audit: al,
 	}
+	svc.Impact = &impact.Service{Store: db, Box: box, Courses: cat.Get, Now: clock}
+	svc.Learn.Observer = svc.Impact
 	if bs == nil {
 		return svc, nil
 	}
@@ -94,9 +99,10 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 	owner := instanceID()
 	svc.Rights = &privacy.Service{DB: db, Blobs: sealed, Audit: al, Auth: svc.Auth, Learn: svc.Learn, Certs: svc.Certs, Comply: svc.Comply, Mail: mail,
 		Now: clock, Log: log, BaseURL: cfg.BaseURL, Owner: owner, ErasureCertificates: cfg.ErasureCertificates,
-		RetainEndedAdvocate: cfg.RetainEndedAdvocateMths, RetainOutbox: cfg.RetainOutboxDays}
-	svc.HandOver = &handover.Service{Certs: svc.Certs, Comply: svc.Comply, Marks: db, Now: clock, Log: log}
-	svc.Remind = reminders.NewService(db, reminders.Deps{Comply: svc.Comply, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Owner: owner, Log: log, Courses: cat.All(), ContentOwner: cfg.ContentOwner})
+		RetainEndedAdvocate: cfg.RetainEndedAdvocateMths, RetainOutbox: cfg.RetainOutboxDays, Impact: svc.Impact}
+	svc.HandOver = &handover.Service{Certs: svc.Certs, Comply: svc.Comply, Marks: db, Impact: svc.Impact, Now: clock, Log: log}
+	svc.Remind = reminders.NewService(db, reminders.Deps{Comply: svc.Comply, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Owner: owner, Log: log, Courses: cat.All(), ContentOwner: cfg.ContentOwner,
+		Impact: svc.Impact, Learn: svc.Learn, UnsubscribeURL: unsubscribeURL(cfg.BaseURL, box)})
 	return svc, nil
 }
 
@@ -179,6 +185,7 @@ func Wire(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Sto
 		Inbox:      db,
 		Rights:     svc.Rights,
 		Remind:     svc.Remind,
+		Impact:     svc.Impact,
 		Key:        key,
 		Background: bg,
 	})
@@ -223,4 +230,12 @@ func reportFonts() (compliance.ReportFonts, error) {
 	}
 	bold, err := fs.ReadFile(web.Static, "static/fonts/DejaVuSans-Bold.ttf")
 	return compliance.ReportFonts{Regular: reg, Bold: bold}, err
+}
+
+// unsubscribeURL gives a person's one-click link that turns their
+// optional emails off (see server.handleUnsubscribe).
+func unsubscribeURL(base string, box *secrets.Box) func(userID string) string {
+	return func(userID string) string {
+		return base + "/unsubscribe?u=" + url.QueryEscape(userID) + "&t=" + server.UnsubscribeToken(box, userID)
+	}
 }

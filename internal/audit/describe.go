@@ -57,6 +57,7 @@ var actionLabels = map[string]string{
 	"org.merge_unlisted":          "Unlisted organisation merged into a partner organisation",
 	"rights.create":               "Data-rights request logged",
 	"rights.status":               "Data-rights request moved on",
+	"impact.comment_published":    "A course evaluation comment marked publishable (or unmarked)",
 }
 
 // ActionLabel returns the words for an action, e.g. "Certificate revoked"

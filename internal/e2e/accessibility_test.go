@@ -52,7 +52,8 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 	b.Follow("#submit-answers")
 	b.MustContain("main h1", "You passed")
 	b.CheckAccessibility() // the result
-	check("/courses/sample-course/print", "/my/learning", "/my/certificates", "/account", "/notifications", "/my/compliance")
+	check("/courses/sample-course/print", "/my/learning", "/my/certificates", "/account", "/notifications", "/my/compliance",
+		"/my/evaluation/sample-course/before", "/my/evaluation/sample-course/after", "/my/evaluation/sample-course/follow-up")
 	check("/account/export") // nothing asked for yet
 	b.Follow(`form[action="/account/export"] button`)
 	b.CheckAccessibility() // being prepared (or, on a fast machine, ready)
@@ -88,10 +89,10 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 	b.CheckAccessibility()
 	advocatePage := b.Path()
 	check("/manage/lapsing?within=30", "/manage/lapsing?within=90&requirement=supervision", "/manage?filter=attention", "/manage?filter=due30&status=active",
-		"/notifications", "/manage/training")
+		"/notifications", "/manage/training", "/manage/impact?course=sample-course")
 	// The manager's pages on a phone, where tables become cards.
 	b.Viewport(390, 844)
-	check("/manage", "/manage/lapsing?within=30", advocatePage, "/notifications", "/manage/training")
+	check("/manage", "/manage/lapsing?within=30", advocatePage, "/notifications", "/manage/training", "/manage/impact?course=sample-course")
 	b.Viewport(1280, 900)
 	b.Follow(`.signout button`)
 
@@ -103,7 +104,7 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 	check("/admin", "/admin/users", "/admin/organisations", "/admin/certificates", "/admin/audit", "/admin/outbox", "/admin/retention",
 		"/admin/courses/sample-course/completions")
 	b.MustContain("#completions", "Amira Advocate") // who passed the course above
-	check("/admin/content-review")
+	check("/admin/content-review", "/manage/impact?course=sample-course")
 	// The data-rights queue: the form with its problems, a request.
 	check("/admin/rights", "/admin/rights/new")
 	b.Follow(`form[action="/admin/rights"] button`) // nothing filled in
@@ -125,5 +126,5 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 	// On a phone, where wide tables scroll or stack and the navigation wraps.
 	b.Viewport(390, 844)
 	check("/", "/courses/sample-course", "/admin/users", "/admin/audit", "/admin/courses/sample-course/completions", "/admin/content-review", "/account",
-		"/admin/rights", "/admin/rights/new", rightsRequest)
+		"/admin/rights", "/admin/rights/new", rightsRequest, "/manage/impact?course=sample-course")
 }

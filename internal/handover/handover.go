@@ -25,11 +25,19 @@ type Marks interface {
 	ClearPending(ctx context.Context, enrolmentID, marker string) error
 }
 
+// Completions is told of each pass once handed over (package impact).
+type Completions interface {
+	Completed(ctx context.Context, e *learning.Enrolment) error
+}
+
 // Service hands completions over.
 type Service struct {
 	Certs  *certificates.Service
 	Comply *compliance.Service
 	Marks  Marks
+	// Impact records the pass in the course's evaluation and schedules
+	// its follow-up (nil: nothing to record).
+	Impact Completions
 	Now    func() time.Time
 	Log    *slog.Logger
 }
@@ -67,6 +75,16 @@ func (s *Service) handOver(ctx context.Context, e *learning.Enrolment) error {
 			return fmt.Errorf("handover: CPD marker: %w", err)
 		}
 	}
+	if slices.Contains(e.Pending, learning.PendingImpact) {
+		if s.Impact != nil {
+			if err := s.Impact.Completed(ctx, e); err != nil {
+				return fmt.Errorf("handover: evaluation: %w", err)
+			}
+		}
+		if err := s.Marks.ClearPending(ctx, e.ID, learning.PendingImpact); err != nil {
+			return fmt.Errorf("handover: evaluation marker: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -75,7 +93,7 @@ func (s *Service) handOver(ctx context.Context, e *learning.Enrolment) error {
 // than Grace to their requests. It returns how many it handed over.
 func (s *Service) Reconcile(ctx context.Context) (int, error) {
 	done := map[string]bool{}
-	for _, marker := range []string{learning.PendingCertificate, learning.PendingCPD} {
+	for _, marker := range learning.PendingMarkers {
 		pending, err := s.Marks.PendingEnrolments(ctx, marker, s.Now(), 500)
 		if err != nil {
 			return len(done), err

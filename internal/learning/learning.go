@@ -25,7 +25,11 @@ import (
 const (
 	PendingCertificate = "certificate"
 	PendingCPD         = "cpd"
+	PendingImpact      = "impact" // the pass joins the course's evaluation, and its follow-up is scheduled
 )
+
+// PendingMarkers lists every hand-over marker.
+var PendingMarkers = []string{PendingCertificate, PendingCPD, PendingImpact}
 
 // Enrolment is a learner's progress in one course.
 type Enrolment struct {

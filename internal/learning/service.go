@@ -24,7 +24,18 @@ type Service struct {
 	Now       func() time.Time
 	Log       *slog.Logger
 
+	// Observer, when set, is told of lessons completed and attempts
+	// submitted, for the course's evaluation (package impact). Its errors
+	// are logged: they never stand between a learner and their result.
+	Observer Observer
+
 	cache enrolmentCache
+}
+
+// Observer is told of a learner's progress.
+type Observer interface {
+	Progress(ctx context.Context, e *Enrolment, lessons int) error
+	Attempted(ctx context.Context, e *Enrolment, n int, answers courses.Answers, passed bool) error
 }
 
 // NewService returns the service on st.
@@ -125,6 +136,11 @@ func (s *Service) CompleteLesson(ctx context.Context, userID, slug, lesson strin
 		}
 		e.Lessons[lesson] = now
 		e.LastLesson = lesson
+		if s.Observer != nil {
+			if err := s.Observer.Progress(ctx, e, len(e.Lessons)); err != nil {
+				s.Log.Warn("learning: evaluation progress", "enrolment", e.ID, "err", err)
+			}
+		}
 	}
 	s.cache.put(e.clone(), s.Now())
 	return ProgressOf(c, e), nil
@@ -302,7 +318,14 @@ func (s *Service) record(ctx context.Context, e *Enrolment, sub *Submission) err
 			version = c.Version
 		}
 		comp = &Completion{At: sub.At, CourseVersion: version, CourseTitle: c.Title, Percent: sub.Result.Percent, CPDHours: c.CPDHours, Attempt: sub.No}
-		pending = []string{PendingCertificate, PendingCPD}
+		pending = PendingMarkers
+	}
+	// Told before the result is recorded: a crash between the two is
+	// repeated by Reconcile, and telling twice is harmless.
+	if s.Observer != nil {
+		if err := s.Observer.Attempted(ctx, e, sub.No, sub.Answers, sub.Result.Passed); err != nil {
+			s.Log.Warn("learning: evaluation attempt", "enrolment", e.ID, "err", err)
+		}
 	}
 	s.cache.drop(e.ID)
 	return s.store.RecordResult(ctx, e.ID, sum, comp, pending, s.Now().UTC())

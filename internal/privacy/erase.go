@@ -179,6 +179,16 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 		plan.add(thing{"their certificate", "their %d certificates"}, "kept without their name, so that the code still verifies the course and dates", len(p.Certificates))
 	}
 	steps.do(func() error { return s.Certs.DeleteJobs(ctx, p.Docs["jobs"]) })
+	// Their course evaluations are found from their enrolments, so they go
+	// first.
+	if s.Impact != nil {
+		answers, err := s.Impact.PersonAnswers(ctx, p.Enrolments)
+		if err != nil {
+			return nil, err
+		}
+		plan.add(thing{"their answers to a course's evaluation", "their answers to %d courses' evaluations"}, "deleted", len(answers))
+		steps.do(func() error { return s.Impact.ErasePerson(ctx, p.Enrolments) })
+	}
 	steps.do(func() error { return s.Learn.ErasePerson(ctx, p.Enrolments, p.Docs["attempts"], p.Docs["submissions"]) })
 	steps.do(func() error {
 		if p.Advocate == nil {

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -126,6 +127,25 @@ func (s *Service) writeExport(ctx context.Context, pd *store.PersonData, baseURL
 		}
 		if _, err := io.WriteString(f, end); err != nil {
 			return err
+		}
+	}
+	// Course evaluations are kept under a pseudonym, not the person's ID:
+	// found from their enrolments, with their free text decrypted.
+	if s.Impact != nil {
+		answers, err := s.Impact.PersonAnswers(ctx, pd.Enrolments)
+		if err != nil {
+			return err
+		}
+		if len(answers) > 0 {
+			f, err := hdr("data/course_evaluations.json")
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(f)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(answers); err != nil {
+				return err
+			}
 		}
 	}
 	for _, fl := range pd.Files {

@@ -25,6 +25,7 @@ import (
 	"github.com/family-advocacy/lms/internal/blob"
 	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/compliance"
+	"github.com/family-advocacy/lms/internal/impact"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/store"
@@ -46,6 +47,7 @@ type Service struct {
 	Certs  *certificates.Service
 	Comply *compliance.Service
 	Mail   *notify.Mailer
+	Impact *impact.Service // a learner's course evaluations, kept under a pseudonym (nil: none)
 	Now    func() time.Time
 	Log    *slog.Logger
 

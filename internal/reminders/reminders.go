@@ -24,6 +24,7 @@ import (
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/compliance"
+	"github.com/family-advocacy/lms/internal/impact"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
 )
@@ -64,6 +65,13 @@ type Deps struct {
 	Courses []*courses.Course
 	// ContentOwner is told about courses that name no owner.
 	ContentOwner string
+	// Impact and Learn, when set, send each completion's follow-up on its
+	// day ("Has this course changed how you work?").
+	Impact *impact.Service
+	Learn  *learning.Service
+	// UnsubscribeURL, when set, gives the one-click link that turns a
+	// person's optional emails off, put in every optional email.
+	UnsubscribeURL func(userID string) string
 }
 
 // Service runs the job. Its store stays inside: other packages use the
@@ -150,6 +158,9 @@ func (s *Service) Run(ctx context.Context) (int, error) {
 		return r.queued, err
 	}
 	if err := r.courseReviews(); err != nil {
+		return r.queued, err
+	}
+	if err := r.followUps(); err != nil {
 		return r.queued, err
 	}
 	return r.queued, ctx.Err()
@@ -261,7 +272,10 @@ func (r *run) send(n note) error {
 		n.email.Items = items
 	}
 	if n.optional {
-		n.email.Footer = "You can turn off optional reminders on your account page: " + r.BaseURL + "/account"
+		n.email.Footer = "You can turn off optional emails like this one on your account page: " + r.BaseURL + "/account"
+		if r.UnsubscribeURL != nil {
+			n.email.Footer += ", or at once with this link: " + r.UnsubscribeURL(n.to.ID)
+		}
 	} else {
 		n.email.Footer = "This reminder is part of the organisation's standards for advocates and cannot be turned off."
 	}

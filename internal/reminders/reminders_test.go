@@ -353,7 +353,7 @@ func TestCertificateRenewalRemindersRespectTheOptOut(t *testing.T) {
 	w.run(w.svc)
 	got := w.smtp.To("lena@example.org")
 	if len(got) != 1 || got[0].Subject != "Your certificate for Sample course for tests expires on 15 January 2027" ||
-		!strings.Contains(got[0].Text, "https://lms.example/courses/sample-course") || !strings.Contains(got[0].Text, "turn off optional reminders") {
+		!strings.Contains(got[0].Text, "https://lms.example/courses/sample-course") || !strings.Contains(got[0].Text, "turn off optional emails") {
 		t.Fatalf("Lena's renewal reminder: %+v", w.subjects("lena@example.org"))
 	}
 	if n := len(w.smtp.To("omar@example.org")); n != 0 {

@@ -181,6 +181,7 @@ type resultPage struct {
 	// the next one opens).
 	Attempts learning.Attempts
 	Latest   bool
+	AskAfter bool             // offer the optional questions after a pass
 	Revise   []revisionLesson // lessons to read again, after a fail
 }
 
@@ -211,6 +212,7 @@ func (s *Server) handleAttemptResult(c *fiber.Ctx) error {
 		if sub.Result.Passed && len(e.CertificateCodes) > 0 {
 			p.CertCode = e.CertificateCodes[len(e.CertificateCodes)-1]
 		}
+		p.AskAfter = sub.Result.Passed && s.askAfter(c, e)
 	}
 	if !sub.Result.Passed {
 		p.Revise = revisionOf(course, sub.Result)

@@ -143,6 +143,11 @@ func (s *Server) handleEnrol(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if s.impact != nil {
+		if err := s.impact.Enrolled(c.UserContext(), e, viewerOf(c).OrgID); err != nil {
+			s.log.Warn("evaluation: enrolment", "enrolment", e.ID, "err", err) // it is written again with the first answer
+		}
+	}
 	course, _ := s.learn.Catalogue.Get(slug)
 	p := learning.ProgressOf(course, e)
 	return s.redirectWith(c, "/courses/"+slug+"/lessons/"+p.NextLesson, flash{Kind: "success", Text: "You are enrolled. Work through the lessons in order; your place is saved as you go."})
@@ -155,6 +160,7 @@ type lessonPage struct {
 	Progress    learning.Progress
 	Done        bool
 	ButtonLabel string
+	AskBefore   bool // offer the optional confidence rating (first lesson, not answered)
 }
 
 // ProgressHTML renders the lesson page's progress bar (in Go: see NavHTML).
@@ -176,6 +182,7 @@ func (s *Server) handleLesson(c *fiber.Ctx) error {
 	_, i, _ := course.Lesson(lesson.Name)
 	p := &lessonPage{basePage: basePage{Title: lesson.Title}, Static: s.lessonHTML[slug+"/"+lesson.Name], Progress: prog}
 	_, p.Done = prog.Enrolment.Lessons[lesson.Name]
+	p.AskBefore = s.askBefore(c, prog)
 	last := i+1 == len(course.Lessons)
 	switch {
 	case p.Done && last:

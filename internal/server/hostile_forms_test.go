@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"math/rand/v2"
 	"net/http"
@@ -38,6 +39,7 @@ var formless = map[string]bool{
 var linkForms = map[string][]string{
 	"/password/reset":  {"token", "password"},
 	"/account/confirm": {"token"},
+	"/unsubscribe":     {"u", "t"},
 }
 
 // TestHostileValuesInEveryFormNeverGive5xx posts random and hostile values
@@ -115,6 +117,18 @@ func TestHostileValuesInEveryFormNeverGive5xx(t *testing.T) {
 			c.post("/courses/sample-course/lessons/"+l+"/complete", nil)
 		}
 		c.post("/courses/sample-course/assessment/start", nil)
+	}
+	// The admin passes and says what they will do differently: the forms
+	// after a pass, of the follow-up and of publishing a comment show.
+	{
+		c := newClient("admin")
+		n, qs := w.paper(c)
+		if resp, _ := c.post(fmt.Sprintf("/courses/sample-course/assessment/%d", n), answers(qs, true)); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("the admin's pass: %d", resp.StatusCode)
+		}
+		if resp, _ := c.post("/my/evaluation/sample-course/after", url.Values{"helpful": {"4"}, "different": {"Listen first."}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("the admin's answers: %d", resp.StatusCode)
+		}
 	}
 
 	// The forms: those on every page each persona can open.

@@ -234,7 +234,7 @@ func TestCompletionSurvivesACrashBeforeItIsRecorded(t *testing.T) {
 		t.Fatalf("reconcile: fixed %d, %v", fixed, err)
 	}
 	e, _ = w.env.DB.Enrolment(ctx, learning.EnrolmentID(w.users["learner"].ID, "sample-course"))
-	if e.Completion == nil || e.Completion.CourseVersion != "2026-11-01" || e.Completion.Percent != 100 || strings.Join(e.Pending, ",") != "certificate,cpd" || e.OpenAttempt != 0 {
+	if e.Completion == nil || e.Completion.CourseVersion != "2026-11-01" || e.Completion.Percent != 100 || strings.Join(e.Pending, ",") != "certificate,cpd,impact" || e.OpenAttempt != 0 {
 		t.Fatalf("after reconcile: %+v pending %v open %d", e.Completion, e.Pending, e.OpenAttempt)
 	}
 	if again, _ := w.svc.Learn.Reconcile(ctx); again != 0 {

@@ -49,11 +49,19 @@ func (s *Server) routeTable() []route {
 		{"POST", "/courses/:slug/assessment/:no", signedIn, s.handleAttemptSubmit}, // own attempts only
 		{"GET", "/courses/:slug/assessment/:no/result", signedIn, s.handleAttemptResult},
 		{"GET", "/my/learning", signedIn, s.handleMyLearning},
+		{"GET", "/my/evaluation/:slug/before", signedIn, s.handleEvaluationForm("before")}, // own enrolment only
+		{"POST", "/my/evaluation/:slug/before", signedIn, s.handleEvaluation("before")},    // asked once
+		{"GET", "/my/evaluation/:slug/after", signedIn, s.handleEvaluationForm("after")},   // after their pass
+		{"POST", "/my/evaluation/:slug/after", signedIn, s.handleEvaluation("after")},
+		{"GET", "/my/evaluation/:slug/follow-up", signedIn, s.handleEvaluationForm("follow-up")},
+		{"POST", "/my/evaluation/:slug/follow-up", signedIn, s.handleEvaluation("follow-up")},
 
 		// Certificates
 		{"GET", "/my/certificates", signedIn, s.handleMyCertificates},
 		{"POST", "/my/certificates/:code/reissue-request", signedIn, s.handleReissueRequest}, // own certificates only
 		{"GET", "/certificates/:code/download", signedIn, s.handleCertificateDownload},       // learner, their manager, admins
+		{"GET", "/unsubscribe", anyone, s.handleUnsubscribeForm},                             // the signed link in optional emails
+		{"POST", "/unsubscribe", anyone, s.handleUnsubscribe},
 		{"GET", "/verify", anyone, s.handleVerifyForm},
 		{"POST", "/verify", anyone, s.handleVerifyCode},
 		{"POST", "/verify/file", anyone, s.handleVerifyFile},   // rate-limited
@@ -68,6 +76,10 @@ func (s *Server) routeTable() []route {
 		{"GET", "/manage/training", manager, s.handleTraining},         // the manager's own organisation's people (admins: ?org=)
 		{"GET", "/manage/training.csv", manager, s.handleTrainingCSV},  // the same, every person
 		{"GET", "/manage/report.pdf", manager, s.handleOrgReportPDF},
+		{"GET", "/manage/impact", manager, s.handleImpact},               // a manager's own organisation; admins any
+		{"GET", "/manage/impact.csv", manager, s.handleImpactCSV},        // anonymous rows
+		{"GET", "/manage/impact.pdf", manager, s.handleImpactPDF},        // published comments only
+		{"POST", "/admin/impact/comments", admin, s.handleImpactComment}, // audited
 		{"GET", "/manage/policy", manager, s.handlePolicy},
 		{"GET", "/manage/advocates/new", manager, s.handleNewAdvocateForm},
 		{"POST", "/manage/advocates", manager, s.handleCreateAdvocate},

@@ -21,6 +21,7 @@ import (
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/config"
 	"github.com/family-advocacy/lms/internal/handover"
+	"github.com/family-advocacy/lms/internal/impact"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/lifecycle"
 	"github.com/family-advocacy/lms/internal/notify"
@@ -53,6 +54,8 @@ type Deps struct {
 	Rights   *privacy.Service
 	// Remind sends a manager's "remind now" (nil: the action is refused).
 	Remind *reminders.Service
+	// Impact keeps course evaluations (nil: none are asked).
+	Impact *impact.Service
 	Key    []byte // secret key, for CSRF tokens
 	// Background owns work that outlives a request (a streamed ZIP); nil
 	// in tests.
@@ -89,6 +92,7 @@ type Server struct {
 	inbox      InboxStore
 	rights     *privacy.Service
 	remind     *reminders.Service
+	impact     *impact.Service
 	sessions   *sessionCache
 	csrfKey    []byte
 	hasGET     map[string]bool // registered GET paths, to hide links to pages not built yet
@@ -98,7 +102,7 @@ type Server struct {
 // so a broken one fails here, at start-up.
 func New(d Deps) (*Server, error) {
 	s := &Server{ctx: d.Background.Context(), cfg: d.Config, log: d.Logger, now: d.Clock, checks: d.Checks,
-		auth: d.Auth, learn: d.Learn, certs: d.Certs, audit: d.Audit, comply: d.Comply, handover: d.HandOver, outbox: d.Outbox, inbox: d.Inbox, rights: d.Rights, remind: d.Remind, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
+		auth: d.Auth, learn: d.Learn, certs: d.Certs, audit: d.Audit, comply: d.Comply, handover: d.HandOver, outbox: d.Outbox, inbox: d.Inbox, rights: d.Rights, remind: d.Remind, impact: d.Impact, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
 	m := hmac.New(sha256.New, d.Key)
 	m.Write([]byte("lms csrf v1"))
 	s.csrfKey = m.Sum(nil)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/compliance"
+	"github.com/family-advocacy/lms/internal/impact"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/privacy"
@@ -121,6 +123,20 @@ func samplePages() map[string]page {
 		"admin_outbox": &outboxPage{Messages: []notify.Message{{ID: "m1", To: "a@b.org", Subject: "Hi", Created: now}}, Pager: pager{Page: 1, PerPage: 25, Total: 1}},
 		"notifications": &notificationsPage{Inbox: &notify.Inbox{Items: []notify.Notification{{ID: "n1", At: now, Subject: "Reminder", Text: "Due soon", Link: "/my/compliance"}, {ID: "n2", At: now, Subject: "Old", ReadAt: &now},
 			{ID: "n3", At: now, Subject: "Weekly summary", Text: "2 items", Link: "/manage?filter=attention", Items: []notify.Item{{Text: "Amira: DBS check overdue", Detail: "since 3 March", Link: "/manage/advocates/a1#dbs"}}, More: 4}}}},
+		"evaluation":  &evaluationPage{Kind: "after", Course: course, Form: withErrors("helpful"), Scale: confidenceScale, Continue: "/my/certificates"},
+		"unsubscribe": &unsubscribePage{UserID: "u1", Token: "t"},
+		"impact": func() *impactPage {
+			rows := map[string]impact.Row{}
+			for i := range 6 {
+				rows[fmt.Sprintf("p%d", i)] = impact.Row{Enrolled: now, Attempts: 1, Passed: dp(now), Before: &impact.Ratings{At: now, Confidence: []int{2, 3}},
+					After: &impact.After{Ratings: impact.Ratings{At: now, Confidence: []int{4, 4}}, Helpful: 5, Relevant: 4, Recommend: "yes", Different: "sealed"},
+					First: &impact.First{Answers: map[string][]int{"s1": {1}}}}
+			}
+			r := impact.Compute(course, impact.Month(now), impact.Month(now), "", map[string]map[string]impact.Row{"sample-course/2026-11/0": rows}, true,
+				func(_, _, _, v string) string { return "I will listen first." })
+			return &impactPage{Courses: []*courses.Course{course}, Course: "sample-course", From: r.From, To: r.To, Admin: true, Report: r, OrgName: "All organisations",
+				Confidence: impact.ConfidenceChart(r), Trend: impact.TrendChart(r), Query: "?course=sample-course", Form: emptyForm(nil)}
+		}(),
 		"lapsing": &lapsingPage{Items: []lapseView{{Lapse: compliance.Lapse{AdvocateID: "a1", Name: "Amira", Key: "dbs", State: compliance.DueSoon, Due: now, DaysLeft: 3, Cleared: true}, Label: "DBS check", DueText: "3 March 2027", InDays: "in 3 days", Manager: "Sam"}},
 			Total: 1, Within: 30, Windows: []int{7, 30, 60, 90}, Requirements: compliance.RequirementKeys, Labels: compliance.RequirementLabels, Managers: []auth.User{*sampleUser}, Pager: pager{Page: 1, PerPage: 25, Total: 1}, Back: "/manage/lapsing"},
 		"admin_erase": &erasePage{Account: sampleUser, Plan: &privacy.Plan{Steps: []privacy.Step{{What: "Their 2 sign-in sessions will be deleted.", Count: 2}}}, Policy: "keep-status", Form: withErrors("confirm_email")},

@@ -61,7 +61,7 @@ func (db *DB) DeleteEnrolment(ctx context.Context, e *learning.Enrolment) error 
 			return err
 		}
 	}
-	for _, marker := range []string{learning.PendingCertificate, learning.PendingCPD} {
+	for _, marker := range learning.PendingMarkers {
 		if err := db.DoneWork(ctx, handoverQueue(marker), e.ID); err != nil {
 			return err
 		}

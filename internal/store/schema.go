@@ -19,7 +19,7 @@ var Collections = []string{
 	colEnrolments, colAttempts, colSubmissions,
 	colCertificates, colCertClaims, colCertRevs, colCertHashes, colJobs, colRateLimits,
 	colAudit, colAdvocates, colRollups, colTrends, colDBSScans, colNotifications, colLeases, "meta",
-	colLists, colExports, colRights,
+	colLists, colExports, colRights, colEvaluations, colFollowUpsDue,
 }
 
 func init() {

@@ -33,7 +33,7 @@ const (
 )
 
 // queues lists every work queue.
-var queues = []string{QueueSubmissions, handoverQueue(learning.PendingCertificate), handoverQueue(learning.PendingCPD),
+var queues = []string{QueueSubmissions, handoverQueue(learning.PendingCertificate), handoverQueue(learning.PendingCPD), handoverQueue(learning.PendingImpact),
 	QueueCertificates, QueueJobs, QueueMail, QueueReissue, QueueExports, QueueCompliance}
 
 func workCollection(queue string) string { return "work_" + queue }
