@@ -44,6 +44,9 @@ type Store interface {
 	Enrolment(ctx context.Context, id string) (*learning.Enrolment, error)
 	User(ctx context.Context, id string) (*auth.User, error)
 	AddNotification(ctx context.Context, userID string, n notify.Notification) (bool, error)
+	// RoleMembers lists the accounts with a role (a bounded list: the
+	// administrators are told of course reviews no one else owns).
+	RoleMembers(ctx context.Context, role auth.Role) ([]auth.User, error)
 }
 
 // Deps are what a Service uses besides its store.

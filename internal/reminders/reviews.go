@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/civil"
 	"github.com/family-advocacy/lms/internal/notify"
 )
@@ -18,15 +19,31 @@ const ReviewNoticeDays = 30
 // new review date gets its own reminder.
 func (r *run) courseReviews() error {
 	today := civil.Of(r.now)
+	var admins []string // told when a course names no owner and LMS_CONTENT_OWNER is empty
 	for _, c := range r.Courses {
 		due := c.ReviewDueDate()
 		in := c.ReviewDueIn(today)
-		owner := c.Owner
-		if owner == "" {
-			owner = r.ContentOwner
-		}
-		if owner == "" || due.IsZero() || in > ReviewNoticeDays {
+		if due.IsZero() || in > ReviewNoticeDays {
 			continue
+		}
+		owners := []string{c.Owner}
+		if c.Owner == "" {
+			owners = []string{r.ContentOwner}
+		}
+		if owners[0] == "" {
+			if admins == nil {
+				us, err := r.store.RoleMembers(r.ctx, auth.RoleAdmin)
+				if err != nil {
+					return err
+				}
+				admins = []string{}
+				for _, u := range us {
+					if !u.Disabled && u.Email != "" {
+						admins = append(admins, u.Email)
+					}
+				}
+			}
+			owners = admins
 		}
 		when := fmt.Sprintf("falls due on %s, in %s", due.Format("2 January 2006"), plural(in, "day"))
 		if in < 0 {
@@ -47,14 +64,20 @@ func (r *run) courseReviews() error {
 		}
 		text, html := notify.Compose(notify.Email{Greeting: "Hello,", Paragraphs: paras,
 			Action: &notify.Action{Label: "Open the content review page", URL: r.BaseURL + "/admin/content-review"},
-			Footer: "You receive this as the owner of the course's content (its course.yaml, or LMS_CONTENT_OWNER)."})
-		fresh, err := r.Mail.Send(r.ctx, notify.Message{ID: messageID("course-review", c.Slug, due.Format(time.DateOnly)), To: owner,
-			Kind: "course-review", Subject: "Course review due: " + c.Title, Text: text, HTML: html})
-		if err != nil {
-			return err
-		}
-		if fresh {
-			r.queued++
+			Footer: "You receive this as the owner of the course's content (its course.yaml, or LMS_CONTENT_OWNER; when neither names anyone, every administrator is told)."})
+		for _, owner := range owners {
+			id := messageID("course-review", c.Slug, due.Format(time.DateOnly))
+			if owner != c.Owner && owner != r.ContentOwner {
+				id = messageID("course-review", c.Slug, due.Format(time.DateOnly), owner) // one per administrator
+			}
+			fresh, err := r.Mail.Send(r.ctx, notify.Message{ID: id, To: owner,
+				Kind: "course-review", Subject: "Course review due: " + c.Title, Text: text, HTML: html})
+			if err != nil {
+				return err
+			}
+			if fresh {
+				r.queued++
+			}
 		}
 	}
 	return nil

@@ -79,3 +79,46 @@ func TestACourseDueForReviewIsListedAndItsOwnerToldOnce(t *testing.T) {
 		t.Fatalf("the overdue course is not shown overdue:\n%.3000s", page)
 	}
 }
+
+// TestACourseWithNoOwnerTellsTheAdministrators: with no owner in the
+// course and no LMS_CONTENT_OWNER, each administrator is told once.
+func TestACourseWithNoOwnerTellsTheAdministrators(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(sampleDir)); err != nil {
+		t.Fatal(err)
+	}
+	course := filepath.Join(dir, "sample-course", "course.yaml")
+	b, _ := os.ReadFile(course)
+	b = append(b, "reviewed_by: Fay Lawyer (solicitor)\nreviewed_on: 2025-10-01\nreview_due: 2026-12-01\n"...)
+	if err := os.WriteFile(course, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, dir)
+	ctx := context.Background()
+	for range 2 {
+		if _, err := w.svc.Remind.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := w.users["admin"]
+	msgs, _, err := w.env.DB.Messages(ctx, admin.Email, 0, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range msgs {
+		if m.Subject == "Course review due: Sample course for tests" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the administrator got %d review reminders, want 1", n)
+	}
+	if msgs, _, _ := w.env.DB.Messages(ctx, w.users["manager"].Email, 0, 50); len(msgs) != 0 {
+		for _, m := range msgs {
+			if strings.HasPrefix(m.Subject, "Course review due") {
+				t.Fatal("a manager who is not an administrator was told of the review")
+			}
+		}
+	}
+}
