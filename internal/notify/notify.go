@@ -52,6 +52,9 @@ type Message struct {
 	// invitation or other one-time link). Its bodies are kept encrypted in the outbox,
 	// opened only to deliver it, and never shown to staff (see Redacted).
 	Secret bool `bson:"secret,omitempty"`
+	// Calendar, when set, is an iCalendar invitation (METHOD:REQUEST or
+	// CANCEL) sent with the message as invite.ics.
+	Calendar string `bson:"calendar,omitempty"`
 
 	Status   string    `bson:"status"`
 	Attempts int       `bson:"attempts"`

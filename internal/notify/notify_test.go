@@ -232,3 +232,32 @@ func TestNotificationSetItemsKeepsTheFirstAndCountsTheRest(t *testing.T) {
 		t.Fatalf("got %+v, want no items", n)
 	}
 }
+
+// TestACalendarInvitationTravelsAsAnAttachment: a message with an
+// iCalendar invitation arrives with it as invite.ics, typed text/calendar
+// with its method.
+func TestACalendarInvitationTravelsAsAnAttachment(t *testing.T) {
+	e := testenv.New(t)
+	srv := testenv.StartSMTP(t)
+	sender, err := notify.ParseSMTPURL(srv.URL, "Family Advocacy Learning <no-reply@lms.example>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testenv.NewClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
+	m := notify.NewMailer(e.DB, sender, c.Now, testenv.Logger(t))
+	ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:CANCEL\r\nBEGIN:VEVENT\r\nUID:s1@live.lms\r\nSEQUENCE:3\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	if _, err := m.Send(context.Background(), notify.Message{ID: "live-1", To: "ann@example.org", Subject: "Cancelled", Text: "Your place is cancelled.", Kind: "live-cancelled", Calendar: ics}); err != nil {
+		t.Fatal(err)
+	}
+	m.Wait()
+	got := srv.To("ann@example.org")
+	if len(got) != 1 {
+		t.Fatalf("%d messages", len(got))
+	}
+	raw := string(got[0].Raw)
+	for _, want := range []string{"text/calendar", "method=CANCEL", `filename="invite.ics"`} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("the message lacks %q:\n%s", want, raw)
+		}
+	}
+}

@@ -141,5 +141,15 @@ func (s *SMTP) compose(m *Message) (*mail.Msg, error) {
 	if m.HTML != "" {
 		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
 	}
+	if m.Calendar != "" {
+		method := "REQUEST"
+		if strings.Contains(m.Calendar, "METHOD:CANCEL") {
+			method = "CANCEL"
+		}
+		if err := msg.AttachReader("invite.ics", strings.NewReader(m.Calendar),
+			mail.WithFileContentType(mail.ContentType("text/calendar; charset=UTF-8; method="+method))); err != nil {
+			return nil, fmt.Errorf("invitation: %w", err)
+		}
+	}
 	return msg, nil
 }

@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/family-advocacy/lms/internal/errs"
+	"github.com/family-advocacy/lms/internal/live"
+)
+
+// Live training: one document per session, holding the session and its
+// bookings as one opaque value (a webinar's hundreds of bookings as fields
+// would cost the embedded database the square of their number on every
+// read), changed by versioned read-modify-write: on the embedded database
+// under the write lock, so a booking sees every other one before it. Two
+// lists find sessions without a scan:
+//
+//	live@start           sessions by start time: the upcoming list, the
+//	                     hourly pass over offers waiting for an answer
+//	live@person/<user>   the sessions a person booked or waits for
+const colLive = "live_sessions"
+
+type liveDoc struct {
+	ID    string    `bson:"_id"`
+	Start time.Time `bson:"start"`
+	Blob  []byte    `bson:"b"`
+}
+
+func (d *liveDoc) session() (*live.Session, error) {
+	var s live.Session
+	if err := bson.Unmarshal(d.Blob, &s); err != nil {
+		return nil, fmt.Errorf("store: live session %s: %w", d.ID, err)
+	}
+	if s.Bookings == nil {
+		s.Bookings = map[string]*live.Booking{}
+	}
+	return &s, nil
+}
+
+func (d *liveDoc) set(s *live.Session) error {
+	b, err := bson.Marshal(s)
+	if err != nil {
+		return err
+	}
+	d.ID, d.Start, d.Blob = s.ID, s.Start, b
+	return nil
+}
+
+var liveStartSpec = listSpec{prefix: 7, uncounted: true} // a bucket per month of starts
+
+func (db *DB) liveStart() list { return db.list("live@start", liveStartSpec) }
+func (db *DB) livePerson(userID string) list {
+	return db.list("live@person/"+userID, listSpec{uncounted: true})
+}
+
+func liveSort(s *live.Session) string {
+	return s.Start.UTC().Format("2006-01-02T15:04:05Z") + "/" + s.ID
+}
+
+// InsertLiveSession stores a new session and lists it by its start.
+func (db *DB) InsertLiveSession(ctx context.Context, s *live.Session) error {
+	if err := db.liveStart().Add(ctx, s.ID, liveSort(s), bson.D{}); err != nil { // listed first: a listed session not stored yet is skipped
+		return fmt.Errorf("store: list live session: %w", err)
+	}
+	_, err := updateVersioned(ctx, db, colLive, s.ID, "live session", true, func(d *liveDoc, exists bool) error {
+		if exists {
+			return errs.E(errs.ECONFLICT, "session exists")
+		}
+		return d.set(s)
+	})
+	return err
+}
+
+// LiveSession returns a session.
+func (db *DB) LiveSession(ctx context.Context, id string) (*live.Session, error) {
+	d, err := findByID[versioned[liveDoc]](ctx, db.coll(colLive), id, "live session")
+	if err != nil {
+		return nil, errs.Wrap(errs.ENOTFOUND, err, "We could not find that session.")
+	}
+	return d.Doc.session()
+}
+
+// UpdateLiveSession applies fn to a session in one versioned write.
+func (db *DB) UpdateLiveSession(ctx context.Context, id string, fn func(s *live.Session) error) (*live.Session, error) {
+	var out *live.Session
+	_, err := updateVersioned(ctx, db, colLive, id, "live session", false, func(d *liveDoc, exists bool) error {
+		s, err := d.session()
+		if err != nil {
+			return err
+		}
+		if err := fn(s); err != nil {
+			if errors.Is(err, live.ErrNoChange) {
+				out = s
+				return errNoChange
+			}
+			return err
+		}
+		out = s
+		return d.set(s)
+	})
+	if errors.Is(err, errNoChange) {
+		err = nil
+	}
+	if err != nil {
+		if errs.CodeOf(err) == errs.ENOTFOUND {
+			return nil, errs.E(errs.ENOTFOUND, "We could not find that session.")
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpcomingLiveSessions returns up to limit sessions starting at or after
+// from, soonest first.
+func (db *DB) UpcomingLiveSessions(ctx context.Context, from time.Time, limit int) ([]*live.Session, error) {
+	var rows []Row
+	err := db.liveStart().Scan(ctx, from.UTC().Format("2006-01-02T15:04:05Z"), func(r Row) (bool, error) {
+		rows = append(rows, r)
+		return len(rows) < limit, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.liveSessions(ctx, rows)
+}
+
+func (db *DB) liveSessions(ctx context.Context, rows []Row) ([]*live.Session, error) {
+	docs, err := readRows[versioned[liveDoc]](ctx, db, colLive, rows)
+	if err != nil {
+		return nil, err
+	}
+	var out []*live.Session
+	for _, d := range docs {
+		if d == nil {
+			continue
+		}
+		s, err := d.Doc.session()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// ListPersonLiveSession lists a session among a person's (harmless to
+// repeat).
+func (db *DB) ListPersonLiveSession(ctx context.Context, userID string, s *live.Session) error {
+	return db.livePerson(userID).Add(ctx, s.ID, liveSort(s), bson.D{})
+}
+
+// PersonLiveSessions returns the sessions a person booked or waits for,
+// soonest first.
+func (db *DB) PersonLiveSessions(ctx context.Context, userID string) ([]*live.Session, error) {
+	var rows []Row
+	if err := db.livePerson(userID).Scan(ctx, "", func(r Row) (bool, error) { rows = append(rows, r); return true, nil }); err != nil {
+		return nil, err
+	}
+	return db.liveSessions(ctx, rows)
+}
