@@ -386,6 +386,15 @@ func reminderLoop(ctx context.Context, svc *Services, log *slog.Logger) {
 		} else if res.Ran {
 			log.Info("reminder job done", "queued", res.Queued)
 		}
+		// Offers of a live session's place that lapsed go to the next
+		// person waiting (idempotent: any instance, any hour).
+		if svc.Live != nil {
+			if n, err := svc.Live.Lapse(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("live training: lapsed offers", "err", err)
+			} else if n > 0 {
+				log.Info("live training: lapsed offers passed on", "n", n)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/family-advocacy/lms/internal/impact"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/lifecycle"
+	"github.com/family-advocacy/lms/internal/live"
 	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/privacy"
 	"github.com/family-advocacy/lms/internal/reminders"
@@ -42,6 +44,7 @@ type Services struct {
 	Remind *reminders.Service
 	Rights *privacy.Service
 	Impact *impact.Service
+	Live   *live.Service
 	// HandOver turns a completion into its certificate and CPD entry.
 	HandOver *handover.Service
 }
@@ -97,9 +100,10 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 	svc.Certs = certificates.NewService(db, certificates.Deps{Blobs: bs, Accounts: db, Enrolments: db, Catalogue: cat, Renderer: r,
 		Audit: al, Now: clock, Log: log, BaseURL: cfg.BaseURL, OrgName: cfg.OrgName, Box: box, Background: bg})
 	owner := instanceID()
+	svc.Live = &live.Service{Store: db, Box: box, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, From: organiserAddress(cfg), Log: log}
 	svc.Rights = &privacy.Service{DB: db, Blobs: sealed, Audit: al, Auth: svc.Auth, Learn: svc.Learn, Certs: svc.Certs, Comply: svc.Comply, Mail: mail,
 		Now: clock, Log: log, BaseURL: cfg.BaseURL, Owner: owner, ErasureCertificates: cfg.ErasureCertificates,
-		RetainEndedAdvocate: cfg.RetainEndedAdvocateMths, RetainOutbox: cfg.RetainOutboxDays, Impact: svc.Impact}
+		RetainEndedAdvocate: cfg.RetainEndedAdvocateMths, RetainOutbox: cfg.RetainOutboxDays, Impact: svc.Impact, Live: svc.Live}
 	svc.HandOver = &handover.Service{Certs: svc.Certs, Comply: svc.Comply, Marks: db, Impact: svc.Impact, Now: clock, Log: log}
 	svc.Remind = reminders.NewService(db, reminders.Deps{Comply: svc.Comply, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, Owner: owner, Log: log, Courses: cat.All(), ContentOwner: cfg.ContentOwner,
 		Impact: svc.Impact, Learn: svc.Learn, UnsubscribeURL: unsubscribeURL(cfg.BaseURL, box)})
@@ -186,6 +190,7 @@ func Wire(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *blob.Sto
 		Rights:     svc.Rights,
 		Remind:     svc.Remind,
 		Impact:     svc.Impact,
+		Live:       svc.Live,
 		Key:        key,
 		Background: bg,
 	})
@@ -238,4 +243,14 @@ func unsubscribeURL(base string, box *secrets.Box) func(userID string) string {
 	return func(userID string) string {
 		return base + "/unsubscribe?u=" + url.QueryEscape(userID) + "&t=" + server.UnsubscribeToken(box, userID)
 	}
+}
+
+// organiserAddress is the address invitations name as their organiser:
+// the sender's, or none when emails are only recorded.
+func organiserAddress(cfg config.Config) string {
+	from := cfg.SMTPFrom
+	if i := strings.LastIndex(from, "<"); i >= 0 {
+		from = strings.TrimSuffix(from[i+1:], ">")
+	}
+	return strings.TrimSpace(from)
 }

@@ -21,16 +21,18 @@ const (
 	RoleAdvocate Role = "advocate"
 	RoleManager  Role = "manager"
 	RoleAdmin    Role = "admin"
+	RoleTrainer  Role = "trainer"
 )
 
 // AllRoles lists the roles in display order.
-var AllRoles = []Role{RoleLearner, RoleAdvocate, RoleManager, RoleAdmin}
+var AllRoles = []Role{RoleLearner, RoleAdvocate, RoleManager, RoleTrainer, RoleAdmin}
 
 // roleWords are each role's name and what it lets a person do.
 var roleWords = map[Role][2]string{
 	RoleLearner:  {"Learner", "takes courses and downloads certificates"},
 	RoleAdvocate: {"Advocate", "has a compliance record: DBS, references, CPD, supervision, training"},
 	RoleManager:  {"Manager", "keeps the advocates' compliance records of their organisation"},
+	RoleTrainer:  {"Trainer", "runs live training: sets up sessions, sees who booked with their access and dietary needs, takes the register"},
 	RoleAdmin:    {"Administrator", "manages people, organisations, certificates and the audit log"},
 }
 
@@ -138,7 +140,9 @@ type Erasure struct {
 func (u *User) HasRole(r Role) bool { return slices.Contains(u.Roles, r) }
 
 // NeedsTwoFactor reports whether the user's roles require two-factor authentication.
-func (u *User) NeedsTwoFactor() bool { return u.HasRole(RoleManager) || u.HasRole(RoleAdmin) }
+func (u *User) NeedsTwoFactor() bool {
+	return u.HasRole(RoleManager) || u.HasRole(RoleAdmin) || u.HasRole(RoleTrainer)
+}
 
 // OrgKind distinguishes the advocacy service itself from partner agencies.
 type OrgKind string

@@ -32,10 +32,18 @@ type Store interface {
 	// UpcomingLiveSessions returns sessions starting at or after from,
 	// soonest first.
 	UpcomingLiveSessions(ctx context.Context, from time.Time, limit int) ([]*Session, error)
+	CourseLiveSessions(ctx context.Context, course string, from time.Time, limit int) ([]*Session, error)
 	// ListPersonLiveSession remembers that a person booked (or waits for)
 	// a session; PersonLiveSessions returns those, soonest first.
 	ListPersonLiveSession(ctx context.Context, userID string, s *Session) error
 	PersonLiveSessions(ctx context.Context, userID string) ([]*Session, error)
+	// LiveFeedGeneration and BumpLiveFeed keep the generation of a
+	// person's calendar feed link (a reset revokes the old one).
+	LiveFeedGeneration(ctx context.Context, userID string) (int, error)
+	BumpLiveFeed(ctx context.Context, userID string) error
+	// ForgetPersonLiveSession and DeleteLiveFeed are erasure's.
+	ForgetPersonLiveSession(ctx context.Context, userID string, s *Session) error
+	DeleteLiveFeed(ctx context.Context, userID string) error
 }
 
 // Service runs live training.
@@ -161,7 +169,7 @@ func newID() string {
 // Create adds a session (a new event when eventID is empty).
 func (s *Service) Create(ctx context.Context, actor *auth.User, eventID string, f SessionForm) (*Session, error) {
 	if !canRun(actor) {
-		return nil, errs.E(errs.EFORBIDDEN, "Only administrators set up live training.")
+		return nil, errs.E(errs.EFORBIDDEN, "Only trainers and administrators set up live training.")
 	}
 	ses, err := f.check(s.Now().UTC())
 	if err != nil {
@@ -178,9 +186,10 @@ func (s *Service) Create(ctx context.Context, actor *auth.User, eventID string, 
 	return ses, nil
 }
 
-// canRun says who runs sessions: administrators (a trainer role comes
-// with the register).
-func canRun(u *auth.User) bool { return u != nil && u.HasRole(auth.RoleAdmin) }
+// canRun says who runs sessions: trainers and administrators.
+func canRun(u *auth.User) bool {
+	return u != nil && (u.HasRole(auth.RoleAdmin) || u.HasRole(auth.RoleTrainer))
+}
 
 // BookForm is what a person adds to a booking.
 type BookForm struct{ Access, Dietary string }
@@ -204,6 +213,15 @@ func (s *Service) Book(ctx context.Context, actor, who *auth.User, id string, f 
 		return "", fe.Err()
 	}
 	now := s.Now().UTC()
+	cur, err := s.Store.LiveSession(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	// Listed first, so the data download and erasure find the booking
+	// even if the process stops between the two writes.
+	if err := s.Store.ListPersonLiveSession(ctx, who.ID, cur); err != nil {
+		return "", err
+	}
 	var status string
 	ses, err := s.Store.UpdateLiveSession(ctx, id, func(ses *Session) error {
 		if !ses.Open(now) {
@@ -223,9 +241,6 @@ func (s *Service) Book(ctx context.Context, actor, who *auth.User, id string, f 
 	})
 	if err != nil {
 		return "", err
-	}
-	if err := s.Store.ListPersonLiveSession(ctx, who.ID, ses); err != nil {
-		return status, err
 	}
 	return status, s.tell(ctx, ses, ses.Bookings[who.ID], status)
 }
@@ -339,6 +354,11 @@ func (s *Service) Upcoming(ctx context.Context, limit int) ([]*Session, error) {
 	return s.Store.UpcomingLiveSessions(ctx, s.Now().UTC(), limit)
 }
 
+// ForCourse lists up to limit sessions of a course to come.
+func (s *Service) ForCourse(ctx context.Context, course string, limit int) ([]*Session, error) {
+	return s.Store.CourseLiveSessions(ctx, course, s.Now().UTC(), limit)
+}
+
 // Mine lists the sessions a person booked or waits for.
 func (s *Service) Mine(ctx context.Context, userID string) ([]*Session, error) {
 	return s.Store.PersonLiveSessions(ctx, userID)
@@ -372,4 +392,37 @@ func (s *Service) open(session, user, kind, v string) string {
 // the old link.
 func (s *Service) FeedToken(userID string, generation int) string {
 	return s.Box.Hash("live-feed:"+strconv.Itoa(generation), userID)[:32]
+}
+
+// ErasePerson takes a person's bookings off the sessions named (a place
+// they held goes to the next person waiting, who is told), then out of
+// their lists, and forgets their calendar feed. Repeating it is harmless.
+func (s *Service) ErasePerson(ctx context.Context, userID string, sessionIDs []string) error {
+	now := s.Now().UTC()
+	for _, id := range sessionIDs {
+		var offered []*Booking
+		ses, err := s.Store.UpdateLiveSession(ctx, id, func(ses *Session) error {
+			if ses.Bookings[userID] == nil {
+				return ErrNoChange
+			}
+			offered = ses.cancel(userID, now)
+			delete(ses.Bookings, userID)
+			return nil
+		})
+		if errs.Is(err, errs.ENOTFOUND) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, b := range offered {
+			if err := s.tell(ctx, ses, b, Offered); err != nil {
+				return err
+			}
+		}
+		if err := s.Store.ForgetPersonLiveSession(ctx, userID, ses); err != nil {
+			return err
+		}
+	}
+	return s.Store.DeleteLiveFeed(ctx, userID)
 }

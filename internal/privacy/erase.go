@@ -78,6 +78,8 @@ var recordWords = map[string]thing{
 	"outbox":                {"the copy of an email sent to them", "the copies of %d emails sent to them"},
 	"notifications":         {"their list of notifications", "their %d lists of notifications"},
 	"enrolments":            {"their course enrolment, with its progress,", "their %d course enrolments, with their progress,"},
+	"live_sessions":         {"their booking of a live training session", "their bookings of %d live training sessions"},
+	"live_feeds":            {"the link of their live training calendar", "the links of %d live training calendars"},
 	"attempts":              {"their assessment attempt", "their %d assessment attempts"},
 	"submissions":           {"their answers to an assessment", "their answers to %d assessments"},
 	"certificates":          {"their certificate", "their %d certificates"},
@@ -190,6 +192,13 @@ func (s *Service) Erase(ctx context.Context, actor *auth.User, userID string, dr
 		steps.do(func() error { return s.Impact.ErasePerson(ctx, p.Enrolments) })
 	}
 	steps.do(func() error { return s.Learn.ErasePerson(ctx, p.Enrolments, p.Docs["attempts"], p.Docs["submissions"]) })
+	// Their live bookings: a place they held goes to the next person waiting.
+	steps.do(func() error {
+		if s.Live == nil {
+			return nil
+		}
+		return s.Live.ErasePerson(ctx, u.ID, p.Docs["live_sessions"])
+	})
 	steps.do(func() error {
 		if p.Advocate == nil {
 			return nil

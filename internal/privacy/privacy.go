@@ -27,6 +27,7 @@ import (
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/impact"
 	"github.com/family-advocacy/lms/internal/learning"
+	"github.com/family-advocacy/lms/internal/live"
 	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/store"
 )
@@ -48,6 +49,7 @@ type Service struct {
 	Comply *compliance.Service
 	Mail   *notify.Mailer
 	Impact *impact.Service // a learner's course evaluations, kept under a pseudonym (nil: none)
+	Live   *live.Service   // their bookings of live training (nil: none)
 	Now    func() time.Time
 	Log    *slog.Logger
 

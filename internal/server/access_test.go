@@ -231,6 +231,10 @@ func expectation(who, persona string) string {
 		if has("admin") {
 			return "allowed"
 		}
+	case "trainer":
+		if has("trainer") || has("admin") {
+			return "allowed"
+		}
 	}
 	return "forbidden"
 }

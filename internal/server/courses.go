@@ -73,6 +73,7 @@ func (s *Server) renderLessons(cat *learning.Catalogue) (map[string]*lessonStati
 type coursePage struct {
 	basePage
 	Course     *courses.Course
+	Live       []liveRow // live sessions of the course to come
 	Enrolled   bool
 	Progress   learning.Progress
 	Principles []string
@@ -97,6 +98,17 @@ func (s *Server) handleCourse(c *fiber.Ctx) error {
 		return err
 	}
 	p := &coursePage{basePage: basePage{Title: course.Title}, Course: course}
+	if s.live != nil {
+		sessions, err := s.live.ForCourse(c.UserContext(), course.Slug, 5)
+		if err != nil {
+			return err
+		}
+		for _, ses := range sessions {
+			if ses.Cancelled == nil {
+				p.Live = append(p.Live, s.liveRow(ses, viewerOf(c)))
+			}
+		}
+	}
 	for _, n := range course.Principles {
 		p.Principles = append(p.Principles, courses.Principles[n])
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/family-advocacy/lms/internal/audit"
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/errs"
+	"github.com/family-advocacy/lms/internal/live"
 	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/privacy"
 	"github.com/family-advocacy/lms/internal/store"
@@ -96,12 +97,44 @@ func (w *world) fullPerson(name, email string) *person {
 		Subject: "Overdue: " + name + "'s DBS check", Text: name + " (" + email + ") has not had a DBS check.", HTML: "<p>" + html.EscapeString(name) + " is overdue.</p>"}); err != nil {
 		w.t.Fatal(err)
 	}
+	// A place on a live session others book too, with access needs, and a
+	// calendar feed link made anew.
+	ses := w.sharedLiveSession()
+	if resp, body := c.post("/live/"+ses+"/book", url.Values{"access": {"A ramp for " + name}}); resp.StatusCode != http.StatusSeeOther {
+		w.t.Fatalf("live booking: %d %.300s", resp.StatusCode, body)
+	}
+	if resp, _ := c.post("/my/live/feed/reset", nil); resp.StatusCode != http.StatusSeeOther {
+		w.t.Fatalf("feed reset: %d", resp.StatusCode)
+	}
 	certs, err := w.svc.Certs.ForUser(ctx, p.id)
 	if err != nil || len(certs) != 1 {
 		w.t.Fatalf("certificates: %d, %v", len(certs), err)
 	}
 	p.codes = []string{certs[0].Code}
 	return p
+}
+
+// sharedLiveSession returns the world's live session, setting it up the
+// first time.
+func (w *world) sharedLiveSession() string {
+	w.t.Helper()
+	ctx := context.Background()
+	up, err := w.svc.Live.Upcoming(ctx, 10)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, s := range up {
+		if s.Title == "Shared live session" {
+			return s.ID
+		}
+	}
+	day := w.clock().AddDate(0, 0, 20).Format(time.DateOnly)
+	s, err := w.svc.Live.Create(ctx, w.users["admin"], "", live.SessionForm{Title: "Shared live session", Date: day, StartTime: "09:30", EndTime: "12:30",
+		Mode: live.InPerson, Venue: "Hall", Capacity: "20"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return s.ID
 }
 
 func unzip(t *testing.T, b []byte) map[string][]byte {
@@ -158,6 +191,8 @@ func (w *world) held(p *person) map[string]int {
 			bson.D{{Key: "target", Value: bson.D{{Key: "$in", Value: bson.A{"user:" + uid, "advocate:" + uid}}}}}}}},
 		"advocates":          {{Key: "_id", Value: uid}},
 		"compliance_rollups": nil, // rows are one value per organisation: see below
+		"live_sessions":      nil, // bookings are one value per session: see below
+		"live_feeds":         {{Key: "_id", Value: uid}},
 		"dbs_scans":          {{Key: "advocate_id", Value: uid}},
 		"exports":            {{Key: "user_id", Value: uid}},
 		"rights_requests":    {{Key: "user_id", Value: uid}},
@@ -170,6 +205,18 @@ func (w *world) held(p *person) map[string]int {
 		f, ok := filters[h.Collection]
 		if !ok {
 			w.t.Fatalf("the test does not know how to search %s for a person's records: add it to held", h.Collection)
+		}
+		if h.Collection == "live_sessions" {
+			up, err := w.svc.Live.Upcoming(ctx, 100)
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			for _, s := range up {
+				if s.Bookings[uid] != nil {
+					out[h.Collection]++
+				}
+			}
+			continue
 		}
 		if h.Collection == "compliance_rollups" {
 			// Every organisation's dashboard, decoded: how many hold a row

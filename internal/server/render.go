@@ -168,7 +168,7 @@ var footerLinks = []link{
 
 // navFor returns the main navigation for a viewer, marking the current section.
 func (s *Server) navFor(v *viewer, current string) []link {
-	nav := []link{{Href: "/courses", Label: "Courses"}}
+	nav := []link{{Href: "/courses", Label: "Courses"}, {Href: "/live", Label: "Live training"}}
 	if v == nil || v.MustSetup2FA {
 		if v == nil {
 			nav = append(nav, link{Href: "/login", Label: "Sign in"})
@@ -183,6 +183,9 @@ func (s *Server) navFor(v *viewer, current string) []link {
 		}
 		if v.HasRole("manager") || v.HasRole("admin") {
 			nav = append(nav, link{Href: "/manage", Label: "Advocates"})
+		}
+		if v.HasRole("trainer") && !v.HasRole("admin") {
+			nav = append(nav, link{Href: "/trainer/live", Label: "Run training"})
 		}
 		if v.HasRole("admin") {
 			nav = append(nav, link{Href: "/admin", Label: "Admin"})

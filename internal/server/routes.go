@@ -11,10 +11,11 @@ const (
 	advocate               // accounts with the advocate role
 	manager                // managers (their own organisation) and admins
 	admin                  // administrators only
+	trainer                // trainers and admins: live training
 )
 
 func (a access) String() string {
-	return [...]string{"anyone", "signed-in", "advocate", "manager", "admin"}[a]
+	return [...]string{"anyone", "signed-in", "advocate", "manager", "admin", "trainer"}[a]
 }
 
 // route is one entry of the route table.
@@ -55,6 +56,21 @@ func (s *Server) routeTable() []route {
 		{"POST", "/my/evaluation/:slug/after", signedIn, s.handleEvaluation("after")},
 		{"GET", "/my/evaluation/:slug/follow-up", signedIn, s.handleEvaluationForm("follow-up")},
 		{"POST", "/my/evaluation/:slug/follow-up", signedIn, s.handleEvaluation("follow-up")},
+
+		// Live training
+		{"GET", "/live", anyone, s.handleLive},
+		{"GET", "/live/feed/:user/:token", anyone, s.handleLiveFeed}, // the token is the key; revocable
+		{"GET", "/live/:id", anyone, s.handleLiveSession},
+		{"POST", "/live/:id/book", signedIn, s.handleLiveBook},       // for themselves, or a manager for their own people
+		{"POST", "/live/:id/cancel", signedIn, s.handleLiveCancel},   // their own booking
+		{"POST", "/live/:id/confirm", signedIn, s.handleLiveConfirm}, // an offer made to them
+		{"GET", "/live/:id/invite.ics", signedIn, s.handleLiveInvite},
+		{"GET", "/my/live", signedIn, s.handleMyLive},
+		{"POST", "/my/live/feed/reset", signedIn, s.handleMyLiveFeedReset},
+		{"GET", "/trainer/live", trainer, s.handleTrainerLive},
+		{"GET", "/trainer/live/new", trainer, s.handleLiveNewForm},
+		{"POST", "/trainer/live/new", trainer, s.handleLiveNew},
+		{"GET", "/trainer/live/:id", trainer, s.handleTrainerSession}, // access and dietary needs: trainers only
 
 		// Certificates
 		{"GET", "/my/certificates", signedIn, s.handleMyCertificates},

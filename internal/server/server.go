@@ -24,6 +24,7 @@ import (
 	"github.com/family-advocacy/lms/internal/impact"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/lifecycle"
+	"github.com/family-advocacy/lms/internal/live"
 	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/privacy"
 	"github.com/family-advocacy/lms/internal/reminders"
@@ -56,7 +57,9 @@ type Deps struct {
 	Remind *reminders.Service
 	// Impact keeps course evaluations (nil: none are asked).
 	Impact *impact.Service
-	Key    []byte // secret key, for CSRF tokens
+	// Live runs live training sessions (nil: none are offered).
+	Live *live.Service
+	Key  []byte // secret key, for CSRF tokens
 	// Background owns work that outlives a request (a streamed ZIP); nil
 	// in tests.
 	Background *lifecycle.Group
@@ -93,6 +96,7 @@ type Server struct {
 	rights     *privacy.Service
 	remind     *reminders.Service
 	impact     *impact.Service
+	live       *live.Service
 	sessions   *sessionCache
 	csrfKey    []byte
 	hasGET     map[string]bool // registered GET paths, to hide links to pages not built yet
@@ -102,7 +106,7 @@ type Server struct {
 // so a broken one fails here, at start-up.
 func New(d Deps) (*Server, error) {
 	s := &Server{ctx: d.Background.Context(), cfg: d.Config, log: d.Logger, now: d.Clock, checks: d.Checks,
-		auth: d.Auth, learn: d.Learn, certs: d.Certs, audit: d.Audit, comply: d.Comply, handover: d.HandOver, outbox: d.Outbox, inbox: d.Inbox, rights: d.Rights, remind: d.Remind, impact: d.Impact, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
+		auth: d.Auth, learn: d.Learn, certs: d.Certs, audit: d.Audit, comply: d.Comply, handover: d.HandOver, outbox: d.Outbox, inbox: d.Inbox, rights: d.Rights, remind: d.Remind, impact: d.Impact, live: d.Live, sessions: &sessionCache{m: map[string]cachedSession{}}, hasGET: map[string]bool{}}
 	m := hmac.New(sha256.New, d.Key)
 	m.Write([]byte("lms csrf v1"))
 	s.csrfKey = m.Sum(nil)

@@ -14,6 +14,7 @@ import (
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/impact"
 	"github.com/family-advocacy/lms/internal/learning"
+	"github.com/family-advocacy/lms/internal/live"
 	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/privacy"
 )
@@ -22,6 +23,14 @@ var (
 	now        = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	sampleUser = &auth.User{ID: "u1", Name: "Zoë Łukasiewicz-Ørsted", Email: "zoe@example.org", OrgID: "o1", Roles: []auth.Role{auth.RoleLearner, auth.RoleAdmin}, Created: now, TOTPEnabled: true}
 )
+
+// sampleLiveRow is a session two weeks on, with the viewer's status.
+func sampleLiveRow(now time.Time, mine string) liveRow {
+	s := &live.Session{ID: "s1", Title: "Care proceedings: a day for advocates", Start: now.AddDate(0, 0, 14), End: now.AddDate(0, 0, 14).Add(6 * time.Hour),
+		Mode: live.InPerson, Venue: "Friends Meeting House", Address: "Manchester", Access: "Step-free", Capacity: 20, CPDHours: 5, Certificate: true, CancelHours: 24,
+		Bookings: map[string]*live.Booking{"u2": {UserID: "u2", Status: live.Waiting, At: now}}}
+	return liveRow{Session: s, When: live.When(s), Where: live.Where(s), Left: s.Left(), Mine: mine}
+}
 
 // withErrors returns a form with a problem on each named field.
 func withErrors(fields ...string) *formState {
@@ -125,6 +134,14 @@ func samplePages() map[string]page {
 			{ID: "n3", At: now, Subject: "Weekly summary", Text: "2 items", Link: "/manage?filter=attention", Items: []notify.Item{{Text: "Amira: DBS check overdue", Detail: "since 3 March", Link: "/manage/advocates/a1#dbs"}}, More: 4}}}},
 		"evaluation":  &evaluationPage{Kind: "after", Course: course, Form: withErrors("helpful"), Scale: confidenceScale, Continue: "/my/certificates"},
 		"unsubscribe": &unsubscribePage{UserID: "u1", Token: "t"},
+		"live":        &livePage{Rows: []liveRow{sampleLiveRow(now, "booked")}, Audiences: []audienceOption{{Value: "advocate", Label: "Advocates"}}, Months: []option{{Value: "2026-12", Label: "December 2026"}}},
+		"live_session": &liveSessionPage{Row: sampleLiveRow(now, "offered"), Booking: &live.Booking{UserID: "u1", Name: "Zoë", Status: live.Offered, Until: dp(now)},
+			Form: withErrors("access"), Cancel: true, Manager: true},
+		"my_live":          &myLivePage{Rows: []liveRow{sampleLiveRow(now, "waiting")}, FeedURL: "http://lms.test/live/feed/u1/t.ics"},
+		"trainer_live":     &trainerLivePage{Rows: []liveRow{sampleLiveRow(now, "")}},
+		"trainer_live_new": &liveNewPage{Form: withErrors("title", "mode"), Courses: []option{{Value: "sample-course", Label: "Sample"}}, Modes: []option{{Value: "in-person", Label: "In person"}}},
+		"trainer_session": &trainerSessionPage{Row: sampleLiveRow(now, ""), Booked: []liveBookingRow{{Booking: &live.Booking{Name: "Ann", At: now, By: "Max"}, AccessNeeds: "Step-free", DietaryNeeds: "Vegan"}},
+			Offered: []liveBookingRow{{Booking: &live.Booking{Name: "Bob", Until: dp(now)}}}, Waiting: []liveBookingRow{{Booking: &live.Booking{Name: "Cat", At: now}}}},
 		"impact": func() *impactPage {
 			rows := map[string]impact.Row{}
 			for i := range 6 {

@@ -261,6 +261,8 @@ func allowed(who access, v *viewer) bool {
 		return v.HasRole("manager") || v.HasRole("admin")
 	case admin:
 		return v.HasRole("admin")
+	case trainer:
+		return v.HasRole("trainer") || v.HasRole("admin")
 	}
 	return false
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/family-advocacy/lms/internal/errs"
 	"github.com/family-advocacy/lms/internal/live"
@@ -53,6 +54,9 @@ func (d *liveDoc) set(s *live.Session) error {
 var liveStartSpec = listSpec{prefix: 7, uncounted: true} // a bucket per month of starts
 
 func (db *DB) liveStart() list { return db.list("live@start", liveStartSpec) }
+func (db *DB) liveCourse(slug string) list {
+	return db.list("live@course/"+slug, listSpec{uncounted: true})
+}
 func (db *DB) livePerson(userID string) list {
 	return db.list("live@person/"+userID, listSpec{uncounted: true})
 }
@@ -65,6 +69,11 @@ func liveSort(s *live.Session) string {
 func (db *DB) InsertLiveSession(ctx context.Context, s *live.Session) error {
 	if err := db.liveStart().Add(ctx, s.ID, liveSort(s), bson.D{}); err != nil { // listed first: a listed session not stored yet is skipped
 		return fmt.Errorf("store: list live session: %w", err)
+	}
+	if s.Course != "" {
+		if err := db.liveCourse(s.Course).Add(ctx, s.ID, liveSort(s), bson.D{}); err != nil {
+			return fmt.Errorf("store: list live session: %w", err)
+		}
 	}
 	_, err := updateVersioned(ctx, db, colLive, s.ID, "live session", true, func(d *liveDoc, exists bool) error {
 		if exists {
@@ -117,8 +126,18 @@ func (db *DB) UpdateLiveSession(ctx context.Context, id string, fn func(s *live.
 // UpcomingLiveSessions returns up to limit sessions starting at or after
 // from, soonest first.
 func (db *DB) UpcomingLiveSessions(ctx context.Context, from time.Time, limit int) ([]*live.Session, error) {
+	return db.upcoming(ctx, db.liveStart(), from, limit)
+}
+
+// CourseLiveSessions returns up to limit sessions of a course starting at
+// or after from, soonest first.
+func (db *DB) CourseLiveSessions(ctx context.Context, course string, from time.Time, limit int) ([]*live.Session, error) {
+	return db.upcoming(ctx, db.liveCourse(course), from, limit)
+}
+
+func (db *DB) upcoming(ctx context.Context, l list, from time.Time, limit int) ([]*live.Session, error) {
 	var rows []Row
-	err := db.liveStart().Scan(ctx, from.UTC().Format("2006-01-02T15:04:05Z"), func(r Row) (bool, error) {
+	err := l.Scan(ctx, from.UTC().Format("2006-01-02T15:04:05Z"), func(r Row) (bool, error) {
 		rows = append(rows, r)
 		return len(rows) < limit, nil
 	})
@@ -147,10 +166,29 @@ func (db *DB) liveSessions(ctx context.Context, rows []Row) ([]*live.Session, er
 	return out, nil
 }
 
-// ListPersonLiveSession lists a session among a person's (harmless to
-// repeat).
+// ListPersonLiveSession lists a session among a person's, in their list
+// of sessions and of records about them (before their booking is
+// written; harmless to repeat).
 func (db *DB) ListPersonLiveSession(ctx context.Context, userID string, s *live.Session) error {
+	if err := db.notePerson(ctx, userID, Ref{Collection: colLive, ID: s.ID}); err != nil {
+		return err
+	}
 	return db.livePerson(userID).Add(ctx, s.ID, liveSort(s), bson.D{})
+}
+
+// ForgetPersonLiveSession takes a session out of a person's lists (their
+// booking was erased).
+func (db *DB) ForgetPersonLiveSession(ctx context.Context, userID string, s *live.Session) error {
+	if err := db.livePerson(userID).Remove(ctx, s.ID, liveSort(s)); err != nil {
+		return err
+	}
+	return db.forgetPerson(ctx, userID, Ref{Collection: colLive, ID: s.ID})
+}
+
+// DeleteLiveFeed forgets a person's calendar feed generation.
+func (db *DB) DeleteLiveFeed(ctx context.Context, userID string) error {
+	_, err := db.coll(colLiveFeeds).DeleteOne(ctx, bson.D{{Key: "_id", Value: userID}})
+	return err
 }
 
 // PersonLiveSessions returns the sessions a person booked or waits for,
@@ -161,4 +199,32 @@ func (db *DB) PersonLiveSessions(ctx context.Context, userID string) ([]*live.Se
 		return nil, err
 	}
 	return db.liveSessions(ctx, rows)
+}
+
+// colLiveFeeds keeps, per person, the generation of their calendar feed
+// link: a reset makes a new one, and the old link stops working.
+const colLiveFeeds = "live_feeds"
+
+type liveFeedDoc struct {
+	UserID     string `bson:"_id"`
+	Generation int    `bson:"generation"`
+}
+
+// LiveFeedGeneration returns a person's feed generation (0: never reset).
+func (db *DB) LiveFeedGeneration(ctx context.Context, userID string) (int, error) {
+	d, err := findByID[liveFeedDoc](ctx, db.coll(colLiveFeeds), userID, "calendar feed")
+	if errs.Is(err, errs.ENOTFOUND) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return d.Generation, nil
+}
+
+// BumpLiveFeed starts a new generation of a person's feed link.
+func (db *DB) BumpLiveFeed(ctx context.Context, userID string) error {
+	_, err := db.coll(colLiveFeeds).UpdateOne(ctx, bson.D{{Key: "_id", Value: userID}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "generation", Value: 1}}}}, options.UpdateOne().SetUpsert(true))
+	return err
 }

@@ -152,7 +152,7 @@ func (db *DB) PersonData(ctx context.Context, userID string, throttleKey func(em
 		return nil, err
 	}
 	steps := []func(context.Context, []Ref) error{g.account, g.signIn, g.messages, g.learning, g.certificates, g.jobs,
-		g.compliance, g.audit, g.exports, g.rights, g.mentions}
+		g.compliance, g.audit, g.exports, g.rights, g.live, g.mentions}
 	for _, step := range steps {
 		if err := step(ctx, refs); err != nil {
 			return nil, fmt.Errorf("store: data about %s: %w", userID, err)
@@ -389,6 +389,19 @@ func (g *gathering) rights(ctx context.Context, refs []Ref) error {
 		}
 	}
 	return nil
+}
+
+// live: the live sessions they booked (person/ rows; their booking of
+// each) and their calendar feed's generation (by their ID).
+func (g *gathering) live(ctx context.Context, refs []Ref) error {
+	for _, r := range refs {
+		if r.Collection == colLive && !r.Mention {
+			if err := g.addIfExists(ctx, colLive, r.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return g.addIfExists(ctx, colLiveFeeds, g.p.UserID)
 }
 
 // exports: their data downloads (their list).

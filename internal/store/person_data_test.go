@@ -14,6 +14,7 @@ import (
 	"github.com/family-advocacy/lms/internal/certificates"
 	"github.com/family-advocacy/lms/internal/compliance"
 	"github.com/family-advocacy/lms/internal/learning"
+	"github.com/family-advocacy/lms/internal/live"
 	"github.com/family-advocacy/lms/internal/notify"
 	"github.com/family-advocacy/lms/internal/store"
 	"github.com/family-advocacy/lms/internal/testenv"
@@ -104,6 +105,13 @@ func somebody(t *testing.T, db *store.DB, id, name, email string, at time.Time) 
 	put("rights_requests", "r-"+id)
 	must(db.InsertDataExport(ctx, &store.DataExport{ID: "x-" + id, UserID: id, Status: store.ExportBuilding, Created: at, Expires: at.Add(time.Hour)}))
 	put("exports", "x-"+id)
+	ses := &live.Session{ID: "live-" + id, Title: "Live", Start: at.AddDate(0, 0, 7), End: at.AddDate(0, 0, 7).Add(time.Hour), Capacity: 5,
+		Bookings: map[string]*live.Booking{id: {UserID: id, Name: name, Email: email, Status: live.Booked, At: at}}}
+	must(db.ListPersonLiveSession(ctx, id, ses))
+	must(db.InsertLiveSession(ctx, ses))
+	put("live_sessions", ses.ID)
+	must(db.BumpLiveFeed(ctx, id))
+	put("live_feeds", id)
 	return want
 }
 

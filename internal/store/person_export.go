@@ -26,7 +26,7 @@ func (db *DB) ExportDoc(ctx context.Context, coll, id, userID string) ([]byte, e
 	}
 	opts := options.FindOne()
 	switch {
-	case coll == colRollups:
+	case coll == colRollups, coll == colLive:
 		// The rows are one value; the person's is picked out below.
 	case len(h.Omit) > 0:
 		proj := bson.D{}
@@ -63,6 +63,26 @@ func (db *DB) ExportDoc(ctx context.Context, coll, id, userID string) ([]byte, e
 			return nil, err
 		}
 		v = bson.D{{Key: "organisation", Value: d.OrgID}, {Key: "row", Value: row}}
+	case colLive:
+		var d versioned[liveDoc]
+		if err := bson.Unmarshal(doc, &d); err != nil {
+			return nil, err
+		}
+		s, err := d.Doc.session()
+		if err != nil {
+			return nil, err
+		}
+		b := s.Bookings[userID]
+		if b == nil {
+			return nil, nil
+		}
+		needs := ""
+		if b.Access != "" || b.Dietary != "" {
+			needs = "You gave access or dietary needs for this session; they are kept encrypted, seen only by the trainer, and deleted 30 days after it."
+		}
+		v = bson.D{{Key: "session", Value: s.Title}, {Key: "start", Value: s.Start}, {Key: "end", Value: s.End}, {Key: "mode", Value: s.Mode},
+			{Key: "venue", Value: s.Venue}, {Key: "status", Value: b.Status}, {Key: "booked_at", Value: b.At}, {Key: "booked_by", Value: b.By},
+			{Key: "needs", Value: needs}}
 	case colAudit:
 		if e, ok := auditForExport(doc, userID); ok {
 			v = e

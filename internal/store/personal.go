@@ -65,6 +65,8 @@ var Holdings = []Holding{
 	{Collection: colDBSScans, Found: "_id: the scan keys on their advocate record's DBS checks"},
 	{Collection: colExports, Found: "the exports@<user> list"},
 	{Collection: colRights, Found: `"rights_requests/<id>" rows of the person/<user> list: data-rights requests about their account (erasure keeps them as the record of what was done, with their name and contact taken out)`},
+	{Collection: colLive, Found: `"live_sessions/<id>" rows of the person/<user> list: the live sessions they booked or wait for (their booking of each only)`},
+	{Collection: colLiveFeeds, Found: "_id: the user's ID (the generation of their calendar feed link)"},
 	{Collection: colEvaluations, None: "course evaluations kept apart from identities: each learner's answers sit under a per-course pseudonym (a keyed hash of their account ID), never their ID, name or email. The store cannot link them to a person; the impact service finds a learner's own from their enrolments, puts them in their data download (course_evaluations.json) and deletes them on erasure"},
 	{Collection: colFollowUpsDue, None: "work in progress: per day, the enrolments whose course follow-up falls due that day; each day's list is deleted two weeks after the day, and an erased learner's entries are taken out"},
 	{Collection: colTrends, None: "each organisation's daily counts of advocates cleared and requirements overdue: numbers, no people"},

@@ -19,7 +19,7 @@ var Collections = []string{
 	colEnrolments, colAttempts, colSubmissions,
 	colCertificates, colCertClaims, colCertRevs, colCertHashes, colJobs, colRateLimits,
 	colAudit, colAdvocates, colRollups, colTrends, colDBSScans, colNotifications, colLeases, "meta",
-	colLists, colExports, colRights, colEvaluations, colFollowUpsDue,
+	colLists, colExports, colRights, colEvaluations, colFollowUpsDue, colLive, colLiveFeeds,
 }
 
 func init() {
