@@ -29,7 +29,7 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 
 	// Signed out.
 	check("/", "/courses", "/courses/sample-course", "/login", "/register", "/password/forgot", "/verify",
-		"/pages/privacy", "/pages/standards", "/no-such-page")
+		"/pages/privacy", "/pages/standards", "/no-such-page", "/live")
 	b.Open("/register")
 	b.Fill("#f-name", "Zoë")
 	b.Fill("#f-password", "short")
@@ -53,7 +53,8 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 	b.MustContain("main h1", "You passed")
 	b.CheckAccessibility() // the result
 	check("/courses/sample-course/print", "/my/learning", "/my/certificates", "/account", "/notifications", "/my/compliance",
-		"/my/evaluation/sample-course/before", "/my/evaluation/sample-course/after", "/my/evaluation/sample-course/follow-up")
+		"/my/evaluation/sample-course/before", "/my/evaluation/sample-course/after", "/my/evaluation/sample-course/follow-up",
+		"/live", "/my/live")
 	check("/account/export") // nothing asked for yet
 	b.Follow(`form[action="/account/export"] button`)
 	b.CheckAccessibility() // being prepared (or, on a fast machine, ready)
@@ -104,7 +105,7 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 	check("/admin", "/admin/users", "/admin/organisations", "/admin/certificates", "/admin/audit", "/admin/outbox", "/admin/retention",
 		"/admin/courses/sample-course/completions")
 	b.MustContain("#completions", "Amira Advocate") // who passed the course above
-	check("/admin/content-review", "/manage/impact?course=sample-course")
+	check("/admin/content-review", "/manage/impact?course=sample-course", "/trainer/live", "/trainer/live/new")
 	// The data-rights queue: the form with its problems, a request.
 	check("/admin/rights", "/admin/rights/new")
 	b.Follow(`form[action="/admin/rights"] button`) // nothing filled in
@@ -126,5 +127,5 @@ func TestAccessibilityOfEveryKindOfPage(t *testing.T) {
 	// On a phone, where wide tables scroll or stack and the navigation wraps.
 	b.Viewport(390, 844)
 	check("/", "/courses/sample-course", "/admin/users", "/admin/audit", "/admin/courses/sample-course/completions", "/admin/content-review", "/account",
-		"/admin/rights", "/admin/rights/new", rightsRequest, "/manage/impact?course=sample-course")
+		"/admin/rights", "/admin/rights/new", rightsRequest, "/manage/impact?course=sample-course", "/trainer/live", "/trainer/live/new")
 }

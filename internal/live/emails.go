@@ -46,7 +46,9 @@ func (s *Service) tell(ctx context.Context, ses *Session, b *Booking, status str
 	var subject string
 	var paras []string
 	calendar := ""
-	key := strconv.Itoa(ses.Sequence)
+	// One email per booking made (a rebooking after a cancellation is a
+	// new one) and per change of the session told.
+	key := b.At.UTC().Format(time.RFC3339Nano) + "/" + strconv.Itoa(ses.Sequence)
 	switch status {
 	case Booked:
 		subject = "Your place: " + ses.Title
@@ -70,7 +72,6 @@ func (s *Service) tell(ctx context.Context, ses *Session, b *Booking, status str
 		subject = "Cancelled: your place on " + ses.Title
 		paras = []string{fmt.Sprintf("Your place on “%s”, %s, is cancelled. The invitation attached removes it from your calendar.", ses.Title, When(ses))}
 		calendar = Invitation(ses, b, s.From, s.BaseURL, s.Now())
-		key = b.At.UTC().Format(time.RFC3339) // one per booking cancelled
 	default:
 		return nil
 	}
