@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/family-advocacy/lms/internal/app"
+	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/store"
 	"github.com/family-advocacy/lms/internal/testenv"
 )
@@ -19,6 +20,17 @@ func signIn(b *testenv.Browser, email, password string) {
 	b.Fill("#f-email", email)
 	b.Fill("#f-password", password)
 	b.Follow(`form[action="/login"] button[type=submit]`)
+}
+
+// signInSettingUp2FA signs a manager or admin in for the first time: the
+// app asks them to set up two-factor authentication, which they do with
+// the key it shows. It returns the key.
+func signInSettingUp2FA(b *testenv.Browser, s *site, email string) string {
+	signIn(b, email, app.DemoPassword)
+	secret := b.Text("#totp-secret")
+	b.Fill("#f-code", auth.CurrentCode(secret, s.Clock.Now()))
+	b.Follow(`form[action="/account/2fa"] button`)
+	return secret
 }
 
 // TestJourneyAccount: register → sign out → sign in → account page →

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/family-advocacy/lms/internal/app"
-	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/testenv"
 )
 
@@ -85,10 +83,7 @@ func TestJourneyCertificate(t *testing.T) {
 	b.MustContain("#verdict", "issued by us and is unaltered")
 
 	// An admin revokes it (setting up two-factor authentication first).
-	signIn(b, "admin@demo.example", app.DemoPassword)
-	secret := b.Text("#totp-secret")
-	b.Fill("#f-code", auth.CurrentCode(secret, s.Clock.Now()))
-	b.Follow(`form[action="/account/2fa"] button`)
+	signInSettingUp2FA(b, s, "admin@demo.example")
 	b.MustContain("main", "recovery codes")
 	b.Open("/admin/certificates/" + code)
 	testenv.Eval[bool](b, `(document.querySelector("#f-reason").value = "not-genuine", true)`)

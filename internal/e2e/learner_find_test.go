@@ -14,7 +14,6 @@ import (
 
 	"github.com/family-advocacy/lms/content"
 	"github.com/family-advocacy/lms/courses"
-	"github.com/family-advocacy/lms/internal/app"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/learning"
 	"github.com/family-advocacy/lms/internal/testenv"
@@ -191,10 +190,7 @@ func TestJourneyLearnerFindsSharesAndRegisters(t *testing.T) {
 	b.Follow(`.signout button`)
 
 	// An admin sees the organisation typed and merges it into the partner.
-	signIn(b, "admin@demo.example", app.DemoPassword)
-	secret := b.Text("#totp-secret")
-	b.Fill("#f-code", auth.CurrentCode(secret, s.Clock.Now()))
-	b.Follow(`form[action="/account/2fa"] button`)
+	signInSettingUp2FA(b, s, "admin@demo.example")
 	b.Open("/admin/organisations")
 	b.Follow("#unlisted-orgs-link")
 	both(b, "admin-unlisted", func() {

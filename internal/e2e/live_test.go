@@ -20,7 +20,6 @@ import (
 	ics "github.com/arran4/golang-ical"
 
 	"github.com/family-advocacy/lms/internal/app"
-	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/civil"
 	"github.com/family-advocacy/lms/internal/testenv"
 )
@@ -228,10 +227,7 @@ func TestJourneyLiveTrainingBooking(t *testing.T) {
 	// The admin signs in (two-factor set-up at first sign-in).
 	ab := testenv.NewBrowser(t, s.URL)
 	ab.Viewport(1280, 900)
-	signIn(ab, "admin@demo.example", app.DemoPassword)
-	secret := ab.Text("#totp-secret")
-	ab.Fill("#f-code", auth.CurrentCode(secret, s.Clock.Now()))
-	ab.Follow(`form[action="/account/2fa"] button`)
+	signInSettingUp2FA(ab, s, "admin@demo.example")
 	ab.Open("/admin")
 	ab.Follow(`main a[href="/trainer/live"]`)
 	ab.MustContain("main h1", "Run live training")

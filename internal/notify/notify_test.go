@@ -15,7 +15,10 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-func TestSMTPDeliveryIsOncePerMessageAndRetriesAfterRefusal(t *testing.T) {
+// smtpMailer is a mailer delivering to a test SMTP server, on an
+// injected clock.
+func smtpMailer(t *testing.T) (*testenv.Env, *testenv.SMTPServer, *testenv.Clock, *notify.Mailer) {
+	t.Helper()
 	e := testenv.New(t)
 	srv := testenv.StartSMTP(t)
 	sender, err := notify.ParseSMTPURL(srv.URL, "Family Advocacy Learning <no-reply@lms.example>")
@@ -24,6 +27,11 @@ func TestSMTPDeliveryIsOncePerMessageAndRetriesAfterRefusal(t *testing.T) {
 	}
 	c := testenv.NewClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	m := notify.NewMailer(e.DB, sender, c.Now, testenv.Logger(t))
+	return e, srv, c, m
+}
+
+func TestSMTPDeliveryIsOncePerMessageAndRetriesAfterRefusal(t *testing.T) {
+	e, srv, c, m := smtpMailer(t)
 	ctx := context.Background()
 	text, html := notify.Compose(notify.Email{Greeting: "Hello Ada,", Paragraphs: []string{"Your DBS check is due <soon>."},
 		Action: &notify.Action{Label: "See your requirements", URL: "https://lms.example/my/compliance"}})
@@ -237,14 +245,7 @@ func TestNotificationSetItemsKeepsTheFirstAndCountsTheRest(t *testing.T) {
 // iCalendar invitation arrives with it as invite.ics, typed text/calendar
 // with its method.
 func TestACalendarInvitationTravelsAsAnAttachment(t *testing.T) {
-	e := testenv.New(t)
-	srv := testenv.StartSMTP(t)
-	sender, err := notify.ParseSMTPURL(srv.URL, "Family Advocacy Learning <no-reply@lms.example>")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := testenv.NewClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
-	m := notify.NewMailer(e.DB, sender, c.Now, testenv.Logger(t))
+	_, srv, _, m := smtpMailer(t)
 	ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:CANCEL\r\nBEGIN:VEVENT\r\nUID:s1@live.lms\r\nSEQUENCE:3\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 	if _, err := m.Send(context.Background(), notify.Message{ID: "live-1", To: "ann@example.org", Subject: "Cancelled", Text: "Your place is cancelled.", Kind: "live-cancelled", Calendar: ics}); err != nil {
 		t.Fatal(err)

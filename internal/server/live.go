@@ -187,10 +187,7 @@ func (s *Server) handleLiveInvite(c *fiber.Ctx) error {
 }
 
 func sendCalendar(c *fiber.Ctx, body, name string) error {
-	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	return c.SendString(body)
+	return sendFile(c, []byte(body), "text/calendar; charset=utf-8", name)
 }
 
 // myLivePage is the page struct for GET /my/live.
