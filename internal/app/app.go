@@ -354,6 +354,7 @@ func (svc *Services) Reconcile(ctx context.Context, log *slog.Logger) error {
 		{"handing completed courses over", "handed completed courses over to certificates and CPD", svc.HandOver.Reconcile},
 		{"reconciling certificates", "finished certificate work left half-done", svc.Certs.Reconcile},
 		{"following up changes to compliance records", "finished changes to compliance records left half-done", svc.Comply.Reconcile},
+		{"handing live training attendance over", "handed attendance at live training over to certificates and CPD", svc.Live.Reconcile},
 		{"delivering queued email", "attempted queued email", svc.Mail.DeliverDue},
 	}
 	var first error
@@ -388,11 +389,17 @@ func reminderLoop(ctx context.Context, svc *Services, log *slog.Logger) {
 		}
 		// Offers of a live session's place that lapsed go to the next
 		// person waiting (idempotent: any instance, any hour).
-		if svc.Live != nil {
-			if n, err := svc.Live.Lapse(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("live training: lapsed offers", "err", err)
+		// Live training (each idempotent: any instance, any hour): offers
+		// of a place that lapsed go to the next person waiting; reminders
+		// due go, once each; needs kept past their time are deleted.
+		for _, job := range []struct {
+			what string
+			run  func(context.Context) (int, error)
+		}{{"lapsed offers passed on", svc.Live.Lapse}, {"reminders sent", svc.Live.Remind}, {"sessions' access and dietary needs deleted", svc.Live.EraseNeeds}} {
+			if n, err := job.run(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("live training: "+job.what+" failed", "err", err)
 			} else if n > 0 {
-				log.Info("live training: lapsed offers passed on", "n", n)
+				log.Info("live training: "+job.what, "count", n)
 			}
 		}
 		select {

@@ -100,7 +100,10 @@ func NewServices(cfg config.Config, cat *learning.Catalogue, db *store.DB, bs *b
 	svc.Certs = certificates.NewService(db, certificates.Deps{Blobs: bs, Accounts: db, Enrolments: db, Catalogue: cat, Renderer: r,
 		Audit: al, Now: clock, Log: log, BaseURL: cfg.BaseURL, OrgName: cfg.OrgName, Box: box, Background: bg})
 	owner := instanceID()
-	svc.Live = &live.Service{Store: db, Box: box, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, From: organiserAddress(cfg), Log: log}
+	attended := handover.Attendance{Certs: svc.Certs, Comply: svc.Comply}
+	svc.Live = &live.Service{Store: db, Box: box, Mail: mail, Now: clock, BaseURL: cfg.BaseURL, From: organiserAddress(cfg), Log: log,
+		Certs: attended, CPD: attended}
+	svc.Certs.LiveCodes = svc.Live.CertificateCodes
 	svc.Rights = &privacy.Service{DB: db, Blobs: sealed, Audit: al, Auth: svc.Auth, Learn: svc.Learn, Certs: svc.Certs, Comply: svc.Comply, Mail: mail,
 		Now: clock, Log: log, BaseURL: cfg.BaseURL, Owner: owner, ErasureCertificates: cfg.ErasureCertificates,
 		RetainEndedAdvocate: cfg.RetainEndedAdvocateMths, RetainOutbox: cfg.RetainOutboxDays, Impact: svc.Impact, Live: svc.Live}

@@ -39,6 +39,7 @@ type Certificate struct {
 	Code          string     `bson:"_id"`
 	ClaimKey      string     `bson:"claim_key"`
 	EnrolmentID   string     `bson:"enrolment_id"`
+	Live          string     `bson:"live,omitempty"` // the live session attended, for a live training certificate
 	UserID        string     `bson:"user_id"`
 	OrgID         string     `bson:"org_id"`
 	Name          string     `bson:"name"`                  // as printed on the current revision

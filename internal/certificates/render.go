@@ -45,6 +45,7 @@ type Document struct {
 	OrgName       string
 	CourseTitle   string
 	CourseVersion string
+	Live          bool // a live session attended, not a course passed
 	Completed     time.Time
 	CPDHours      float64
 	Expires       time.Time // zero: no expiry
@@ -369,6 +370,12 @@ func (r *Renderer) Render(d Document) ([]byte, error) {
 	pdf.SetAutoPageBreak(false, 0)
 
 	details := fmt.Sprintf("Course version %s  ·  Completed on %s  ·  %s CPD hours", d.CourseVersion, londonDate(d.Completed), strconv.FormatFloat(d.CPDHours, 'f', -1, 64))
+	heading, achievement := "Certificate of completion", "has successfully completed the course"
+	if d.Live {
+		heading = "Certificate of attendance"
+		details = fmt.Sprintf("Attended on %s  ·  %s CPD hours", londonDate(d.Completed), strconv.FormatFloat(d.CPDHours, 'f', -1, 64))
+		achievement = "attended the live training"
+	}
 	verifyLine := "Check it is genuine: " + d.VerifyURL
 	w := &writer{r: r, pdf: pdf, added: map[string]bool{}}
 	// Drawn in visual order (right-to-left names reversed and joined); the
@@ -406,13 +413,13 @@ func (r *Renderer) Render(d Document) ([]byte, error) {
 	color(brand)
 	w.centered(pw, 24, org, "B", 14, wide)
 	color(ink)
-	w.centered(pw, 38, "Certificate of completion", "B", 30, wide)
+	w.centered(pw, 38, heading, "B", 30, wide)
 	color(muted)
 	w.centered(pw, 60, "This is to certify that", "", 13, wide)
 	color(ink)
 	w.centered(pw, 72, name, "B", 28, wide)
 	color(muted)
-	w.centered(pw, 93, "has successfully completed the course", "", 13, wide)
+	w.centered(pw, 93, achievement, "", 13, wide)
 	color(brand)
 	y := w.centered(pw, 104, title, "B", 19, wide)
 	color(ink)

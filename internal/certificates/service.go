@@ -40,6 +40,10 @@ type Deps struct {
 	// nil runs them on their own.
 	Background *lifecycle.Group
 
+	// LiveCodes returns the codes of a person's live training certificates
+	// (nil: none).
+	LiveCodes func(ctx context.Context, userID string) ([]string, error)
+
 	// FaultAfterPut, when set (tests only), runs after the PDF is stored and
 	// before the certificate is marked issued; an error stops issuing there,
 	// as a crash would.
@@ -84,13 +88,48 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 	if e.Completion == nil {
 		return nil, errs.E(errs.ECONFLICT, "This course has not been completed yet.")
 	}
-	claim, fresh, err := s.claim(ctx, e.ID+"/"+strconv.Itoa(e.Completion.Attempt))
-	if err != nil {
-		return nil, fmt.Errorf("certificates: claim for %s: %w", e.ID, err)
+	comp := e.Completion
+	done := Completed{Key: e.ID + "/" + strconv.Itoa(comp.Attempt), EnrolmentID: e.ID, UserID: e.UserID, Course: e.Course,
+		Title: comp.CourseTitle, Version: comp.CourseVersion, At: comp.At, CPDHours: comp.CPDHours}
+	if course, err := s.Catalogue.Get(e.Course); err == nil {
+		done.ValidMonths = course.ValidForMonths
 	}
-	cert, err := s.record(ctx, e, claim, fresh)
+	cert, err := s.IssueFor(ctx, done)
 	if err != nil {
-		return nil, fmt.Errorf("certificates: record for %s: %w", e.ID, err)
+		return nil, err
+	}
+	if err := s.Enrolments.AttachCertificate(ctx, e.ID, cert.Code); err != nil {
+		return nil, err
+	}
+	return cert, nil
+}
+
+// Completed is a completion to certify: a course passed (EnrolmentID set)
+// or a live session attended (Live set). Key fixes its one certificate.
+type Completed struct {
+	Key         string
+	EnrolmentID string
+	Live        string // the live session
+	UserID      string
+	Course      string // the course, or for a live session "live/<event>"
+	Title       string
+	Version     string
+	At          time.Time
+	CPDHours    float64
+	ValidMonths int // 0: does not expire
+}
+
+// IssueFor makes sure a completion has its one certificate (claim,
+// record, render, upload, mark issued; see Issue), whatever calls it and
+// however often.
+func (s *Service) IssueFor(ctx context.Context, done Completed) (*Certificate, error) {
+	claim, fresh, err := s.claim(ctx, done.Key)
+	if err != nil {
+		return nil, fmt.Errorf("certificates: claim for %s: %w", done.Key, err)
+	}
+	cert, err := s.record(ctx, done, claim, fresh)
+	if err != nil {
+		return nil, fmt.Errorf("certificates: record for %s: %w", done.Key, err)
 	}
 	if cert.Status != StatusIssued || cert.PendingRevision > 0 {
 		var first *Revision // this call's own first revision, saved with its file's hash
@@ -100,9 +139,6 @@ func (s *Service) Issue(ctx context.Context, enrolmentID string) (*Certificate, 
 		if err := s.finish(ctx, cert, first); err != nil {
 			return nil, fmt.Errorf("certificates: issue %s: %w", cert.Code, err)
 		}
-	}
-	if err := s.Enrolments.AttachCertificate(ctx, e.ID, cert.Code); err != nil {
-		return nil, err
 	}
 	return cert, nil
 }
@@ -121,14 +157,14 @@ func (s *Service) claim(ctx context.Context, key string) (*Claim, bool, error) {
 
 // record returns the certificate of a claim, recording it as claimed if
 // it is not recorded yet (a fresh claim's certificate cannot be).
-func (s *Service) record(ctx context.Context, e *learning.Enrolment, claim *Claim, fresh bool) (*Certificate, error) {
+func (s *Service) record(ctx context.Context, done Completed, claim *Claim, fresh bool) (*Certificate, error) {
 	if !fresh {
 		cert, err := s.store.Certificate(ctx, claim.Code)
 		if !errs.Is(err, errs.ENOTFOUND) {
 			return cert, err
 		}
 	}
-	u, err := s.Accounts.User(ctx, e.UserID)
+	u, err := s.Accounts.User(ctx, done.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +172,7 @@ func (s *Service) record(ctx context.Context, e *learning.Enrolment, claim *Clai
 	if err != nil {
 		return nil, err
 	}
-	cert := s.newCertificate(e, claim, u, qr)
+	cert := s.newCertificate(done, claim, u, qr)
 	if err := s.store.InsertCertificate(ctx, cert); errs.Is(err, errs.ECONFLICT) {
 		return s.store.Certificate(ctx, claim.Code) // a concurrent call recorded it
 	} else if err != nil {
@@ -154,15 +190,14 @@ func ignoreConflict(err error) error {
 	return err
 }
 
-func (s *Service) newCertificate(e *learning.Enrolment, claim *Claim, u *auth.User, qr *QRCode) *Certificate {
-	comp := e.Completion
+func (s *Service) newCertificate(done Completed, claim *Claim, u *auth.User, qr *QRCode) *Certificate {
 	c := &Certificate{
-		Code: claim.Code, ClaimKey: claim.Key, EnrolmentID: e.ID, UserID: e.UserID, OrgID: u.OrgID, Name: u.Name,
-		Course: e.Course, CourseTitle: comp.CourseTitle, CourseVersion: comp.CourseVersion, CompletedAt: comp.At,
-		CPDHours: comp.CPDHours, QR: qr, Status: StatusClaimed, ClaimedAt: claim.At, PendingRevision: 1,
+		Code: claim.Code, ClaimKey: claim.Key, EnrolmentID: done.EnrolmentID, Live: done.Live, UserID: done.UserID, OrgID: u.OrgID, Name: u.Name,
+		Course: done.Course, CourseTitle: done.Title, CourseVersion: done.Version, CompletedAt: done.At,
+		CPDHours: done.CPDHours, QR: qr, Status: StatusClaimed, ClaimedAt: claim.At, PendingRevision: 1,
 	}
-	if course, err := s.Catalogue.Get(e.Course); err == nil && course.ValidForMonths > 0 {
-		exp := civil.AddMonthsTo(comp.At, course.ValidForMonths).UTC() // the month's last day when it is shorter
+	if done.ValidMonths > 0 {
+		exp := civil.AddMonthsTo(done.At, done.ValidMonths).UTC() // the month's last day when it is shorter
 		c.ExpiresAt = &exp
 	}
 	return c
@@ -309,7 +344,7 @@ func (s *Service) erasedMeanwhile(ctx context.Context, code string, n int) error
 }
 
 func (s *Service) document(c *Certificate, rev *Revision) Document {
-	d := Document{Code: c.Code, Name: rev.Name, OrgName: s.OrgName, CourseTitle: c.CourseTitle, CourseVersion: c.CourseVersion,
+	d := Document{Code: c.Code, Name: rev.Name, OrgName: s.OrgName, CourseTitle: c.CourseTitle, CourseVersion: c.CourseVersion, Live: c.Live != "",
 		Completed: c.CompletedAt, CPDHours: c.CPDHours, VerifyURL: s.VerifyURL(c.Code), Issued: rev.IssuedAt, QR: c.QR}
 	if c.ExpiresAt != nil {
 		d.Expires = *c.ExpiresAt
@@ -403,8 +438,9 @@ func (s *Service) MayDownload(ctx context.Context, who *auth.User, c *Certificat
 	return learner.OrgID != "" && learner.OrgID == who.OrgID, nil // in no organisation (yet): no manager's
 }
 
-// ForUser returns a learner's certificates, newest first, with one point
-// read per catalogue course and per certificate.
+// ForUser returns a learner's certificates: per catalogue course newest
+// first, then those of live training; one point read per catalogue course
+// and per certificate.
 func (s *Service) ForUser(ctx context.Context, userID string) ([]Certificate, error) {
 	var out []Certificate
 	for _, course := range s.Catalogue.All() {
@@ -422,6 +458,23 @@ func (s *Service) ForUser(ctx context.Context, userID string) ([]Certificate, er
 			}
 			out = append(out, *c)
 		}
+	}
+	if s.LiveCodes == nil {
+		return out, nil
+	}
+	codes, err := s.LiveCodes(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	for _, code := range codes {
+		c, err := s.store.Certificate(ctx, code)
+		if errs.Is(err, errs.ENOTFOUND) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *c)
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -440,21 +441,40 @@ func (s *Service) RecordCourseCompletion(ctx context.Context, e *learning.Enrolm
 	if e.Completion == nil {
 		return false, nil
 	}
-	entryID := "course:" + e.Course + ":" + strconv.Itoa(e.Completion.Attempt)
-	_, err := s.update(ctx, nil, e.UserID, "", func(a *Advocate) (map[string]any, map[string]any, error) {
-		if a.Training == nil {
-			a.Training = map[string]time.Time{}
+	c := e.Completion
+	return s.recordLearning(ctx, e.UserID, e.Course, CPDEntry{ID: "course:" + e.Course + ":" + strconv.Itoa(c.Attempt), Date: c.At, Title: c.CourseTitle,
+		Type: "course", Hours: c.CPDHours, Learnt: "Completed the course and passed its assessment (" + strconv.Itoa(c.Percent) + "%).",
+		Source: "course:" + e.Course}, map[string]any{"version": c.CourseVersion}, "Course completed in the LMS")
+}
+
+// RecordLiveAttendance is the CPD hand-over from live training: a session
+// attended becomes a CPD entry (once, keyed by the attendance), and, when
+// the session is linked to a course, counts towards that course's
+// mandatory training. It reports whether the person is an advocate.
+func (s *Service) RecordLiveAttendance(ctx context.Context, userID, key, course, title, learnt string, hours float64, at time.Time) (bool, error) {
+	return s.recordLearning(ctx, userID, course, CPDEntry{ID: key, Date: at, Title: title, Type: "course", Hours: hours, Learnt: learnt,
+		Source: key}, nil, "Live training attended")
+}
+
+// recordLearning adds an entry the LMS recorded to an advocate's CPD log
+// (once: an entry with its ID already there is left) and counts it as
+// training in course (if any) at the entry's date.
+func (s *Service) recordLearning(ctx context.Context, userID, course string, entry CPDEntry, extra map[string]any, reason string) (bool, error) {
+	_, err := s.update(ctx, nil, userID, "", func(a *Advocate) (map[string]any, map[string]any, error) {
+		if course != "" {
+			if a.Training == nil {
+				a.Training = map[string]time.Time{}
+			}
+			if entry.Date.After(a.Training[course]) {
+				a.Training[course] = entry.Date
+			}
 		}
-		if e.Completion.At.After(a.Training[e.Course]) {
-			a.Training[e.Course] = e.Completion.At
-		}
-		if !slices.ContainsFunc(a.CPD, func(x CPDEntry) bool { return x.ID == entryID }) {
-			a.CPD = append(a.CPD, CPDEntry{ID: entryID, Date: e.Completion.At, Title: e.Completion.CourseTitle, Type: "course",
-				Hours: e.Completion.CPDHours, Learnt: "Completed the course and passed its assessment (" + strconv.Itoa(e.Completion.Percent) + "%).",
-				Source: "course:" + e.Course, RecordedBy: "Family Advocacy Learning", RecordedAt: s.Now().UTC()})
-			a.Outbox = append(a.Outbox, s.event("system", "Family Advocacy Learning", "cpd.create", a, nil,
-				map[string]any{"entry": entryID, "title": e.Completion.CourseTitle, "hours": e.Completion.CPDHours,
-					"source": "course:" + e.Course, "version": e.Completion.CourseVersion}, "Course completed in the LMS"))
+		if !slices.ContainsFunc(a.CPD, func(x CPDEntry) bool { return x.ID == entry.ID }) {
+			entry.RecordedBy, entry.RecordedAt = "Family Advocacy Learning", s.Now().UTC()
+			a.CPD = append(a.CPD, entry)
+			fields := map[string]any{"entry": entry.ID, "title": entry.Title, "hours": entry.Hours, "source": entry.Source}
+			maps.Copy(fields, extra)
+			a.Outbox = append(a.Outbox, s.event("system", "Family Advocacy Learning", "cpd.create", a, nil, fields, reason))
 		}
 		return nil, nil, nil
 	})

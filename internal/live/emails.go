@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/family-advocacy/lms/internal/civil"
@@ -33,6 +34,13 @@ func Where(s *Session) string {
 	}
 	return w
 }
+
+// What tell says besides a booking's own statuses.
+const (
+	changed          = "changed"           // the session's time or place changed
+	sessionCancelled = "session-cancelled" // the whole session is cancelled
+	remind           = "remind-"           // + a Reminders name
+)
 
 // tell emails a person what just happened to their booking, once per
 // event (the message ID is fixed by session, person, what happened and
@@ -68,11 +76,34 @@ func (s *Service) tell(ctx context.Context, ses *Session, b *Booking, status str
 		subject = "A place is free for you: " + ses.Title
 		paras = []string{fmt.Sprintf("A place has come free on “%s”, %s, and it is yours if you confirm by %s.", ses.Title, When(ses), until),
 			"After that it goes to the next person waiting."}
+	case changed:
+		subject = "Changed: " + ses.Title
+		paras = []string{fmt.Sprintf("“%s” has changed. It is now %s.", ses.Title, When(ses)), Where(ses) + ".",
+			"The invitation attached updates your calendar. If you can no longer come, please cancel on the session's page so that someone waiting can have your place."}
+		if b.Status == Booked {
+			calendar = Invitation(ses, b, s.From, s.BaseURL, s.Now())
+		}
+	case sessionCancelled:
+		subject = "Cancelled: " + ses.Title
+		paras = []string{fmt.Sprintf("We are sorry: “%s”, %s, will not take place.", ses.Title, When(ses)),
+			"The invitation attached removes it from your calendar. Other sessions are on the Live training page."}
+		calendar = Invitation(ses, b, s.From, s.BaseURL, s.Now())
 	case Cancelled:
 		subject = "Cancelled: your place on " + ses.Title
 		paras = []string{fmt.Sprintf("Your place on “%s”, %s, is cancelled. The invitation attached removes it from your calendar.", ses.Title, When(ses))}
 		calendar = Invitation(ses, b, s.From, s.BaseURL, s.Now())
 	default:
+		if r, ok := strings.CutPrefix(status, remind); ok {
+			key = r + "/" + ses.Start.UTC().Format(time.RFC3339)
+			day := "tomorrow"
+			if r != "1d" {
+				day = ses.Start.In(civil.London).Format("Monday 2 January")
+			}
+			subject = "Reminder: " + ses.Title + ", " + day
+			paras = []string{fmt.Sprintf("This is a reminder of your place on “%s”, %s.", ses.Title, When(ses)), Where(ses) + ".",
+				"If you cannot come, please cancel on the session's page so that someone waiting can have your place."}
+			break
+		}
 		return nil
 	}
 	text, html := notify.Compose(notify.Email{Greeting: "Hello " + b.Name + ",", Paragraphs: paras,

@@ -11,6 +11,7 @@ package live
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
 )
@@ -29,6 +30,29 @@ const (
 	Cancelled = "cancelled" // gave up their place or let an offer lapse
 )
 
+// Attendance marks on the register.
+const (
+	Present   = "present"    // attended the whole session: CPD hours and a certificate
+	LeftEarly = "left-early" // attended part: CPD for the minutes attended, no certificate
+	Absent    = "absent"     // booked and did not come: a no-show
+)
+
+// Hand-over steps an attendance mark still needs (Booking.Pending).
+const (
+	PendingCertificate = "certificate"
+	PendingCPD         = "cpd"
+)
+
+// NeedsKeptDays is how long after a session its bookings' access and
+// dietary needs are kept.
+const NeedsKeptDays = 30
+
+// Reminders sent before a session, by name: how long before the start.
+var Reminders = []struct {
+	Name   string
+	Before time.Duration
+}{{"7d", 7 * 24 * time.Hour}, {"1d", 24 * time.Hour}}
+
 // OfferHours is how long a person promoted from the waiting list has to
 // confirm their place.
 const OfferHours = 48
@@ -37,12 +61,14 @@ const OfferHours = 48
 type Session struct {
 	ID          string    `bson:"_id"`
 	EventID     string    `bson:"event_id"`
-	Title       string    `bson:"title"`  // the event's, for lists and emails
+	Title       string    `bson:"title"` // the event's, for lists and emails
+	Description string    `bson:"description,omitempty"`
 	Course      string    `bson:"course"` // the linked course, if any
 	Audiences   []string  `bson:"audiences,omitempty"`
 	CPDHours    float64   `bson:"cpd_hours"`
 	Certificate bool      `bson:"certificate"`
-	Start       time.Time `bson:"start"` // UTC
+	ValidMonths int       `bson:"valid_months,omitempty"` // a certificate's validity (0: does not expire)
+	Start       time.Time `bson:"start"`                  // UTC
 	End         time.Time `bson:"end"`
 	Mode        string    `bson:"mode"`
 	Venue       string    `bson:"venue,omitempty"`
@@ -61,6 +87,12 @@ type Session struct {
 	Cancelled *time.Time          `bson:"cancelled,omitempty"`
 	Bookings  map[string]*Booking `bson:"bookings"` // by user ID
 	Created   time.Time           `bson:"created"`
+	// Reminded records the reminders sent (by Reminders' name) for the
+	// start they were sent for; a change of time sends them again.
+	Reminded map[string]time.Time `bson:"reminded,omitempty"`
+	// NeedsErased is set once the bookings' access and dietary needs were
+	// deleted, NeedsKeptDays after the end.
+	NeedsErased *time.Time `bson:"needs_erased,omitempty"`
 }
 
 // Booking is one person's place (or wait) on a session.
@@ -75,6 +107,17 @@ type Booking struct {
 	By      string     `bson:"by,omitempty"`      // the manager who booked them, if not themselves
 	Access  string     `bson:"access,omitempty"`  // sealed: access needs
 	Dietary string     `bson:"dietary,omitempty"` // sealed: dietary needs
+
+	// The register: Attendance is Present, LeftEarly (Minutes attended)
+	// or Absent, marked by MarkedBy at Marked.
+	Attendance string     `bson:"attendance,omitempty"`
+	Minutes    int        `bson:"minutes,omitempty"`
+	Marked     *time.Time `bson:"marked,omitempty"`
+	MarkedBy   string     `bson:"marked_by,omitempty"`
+	// Pending lists the hand-over still to do for an attendance mark
+	// (PendingCertificate, PendingCPD), set in the same write as the mark.
+	Pending     []string `bson:"pending,omitempty"`
+	Certificate string   `bson:"certificate,omitempty"` // the certificate's code, once issued
 }
 
 // Taken counts the places held: booked, and offered but not yet confirmed.
@@ -205,4 +248,23 @@ func (s *Session) Open(now time.Time) bool {
 // joining link: from an hour before the start until the end.
 func (s *Session) ShowJoinLink(now time.Time) bool {
 	return s.Mode == Online && s.JoinURL != "" && !now.Before(s.Start.Add(-time.Hour)) && now.Before(s.End)
+}
+
+// Credited is the CPD hours an attendance mark earns: the session's hours
+// for Present; for LeftEarly the share of them the minutes attended make
+// of the session's length, rounded down to the quarter hour; none
+// otherwise.
+func (s *Session) Credited(b *Booking) float64 {
+	switch b.Attendance {
+	case Present:
+		return s.CPDHours
+	case LeftEarly:
+		length := s.End.Sub(s.Start).Minutes()
+		if length <= 0 || b.Minutes <= 0 {
+			return 0
+		}
+		h := s.CPDHours * min(1, float64(b.Minutes)/length)
+		return math.Floor(h*4) / 4
+	}
+	return 0
 }

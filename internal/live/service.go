@@ -44,6 +44,19 @@ type Store interface {
 	// ForgetPersonLiveSession and DeleteLiveFeed are erasure's.
 	ForgetPersonLiveSession(ctx context.Context, userID string, s *Session) error
 	DeleteLiveFeed(ctx context.Context, userID string) error
+
+	// RecentLiveSessions returns sessions starting in [from, to), soonest
+	// first; RelistLiveSession moves a session whose start changed in its
+	// lists (and its people's).
+	RecentLiveSessions(ctx context.Context, from, to time.Time, limit int) ([]*Session, error)
+	RelistLiveSession(ctx context.Context, old, s *Session) error
+	// SetLiveNoShow and LiveNoShows keep the sessions a person missed.
+	SetLiveNoShow(ctx context.Context, userID, sessionID string, missed bool) error
+	LiveNoShows(ctx context.Context, userID string) (int, error)
+	// The queue of attendance marks still to hand over.
+	QueueLiveHandOver(ctx context.Context, sessionID, userID string, at time.Time) error
+	DoneLiveHandOver(ctx context.Context, sessionID, userID string) error
+	LiveHandOvers(ctx context.Context, limit int) ([]HandOverItem, error)
 }
 
 // Service runs live training.
@@ -55,13 +68,16 @@ type Service struct {
 	BaseURL string
 	From    string // the organiser address in invitations
 	Log     *slog.Logger
+	// Certs and CPD take an attendance over (nil: nothing to give).
+	Certs Certifier
+	CPD   CPDRecorder
 }
 
 // SessionForm is a new session as typed by an admin or trainer: its date
 // and times are London wall-clock times.
 type SessionForm struct {
 	Title, Description, Course, Audiences string
-	CPDHours, Certificate                 string
+	CPDHours, Certificate, ValidMonths    string
 	Date, StartTime, EndTime              string
 	Mode, Venue, Address, Access, JoinURL string
 	Capacity, ClosesDate, CancelHours     string
@@ -71,11 +87,21 @@ type SessionForm struct {
 // check validates the form into a session.
 func (f SessionForm) check(now time.Time) (*Session, error) {
 	fe := errs.FieldErrors{}
-	s := &Session{Title: strings.TrimSpace(f.Title), Course: strings.TrimSpace(f.Course), Mode: f.Mode, Venue: strings.TrimSpace(f.Venue),
+	s := &Session{Title: strings.TrimSpace(f.Title), Description: strings.TrimSpace(f.Description), Course: strings.TrimSpace(f.Course), Mode: f.Mode, Venue: strings.TrimSpace(f.Venue),
 		Address: strings.TrimSpace(f.Address), Access: strings.TrimSpace(f.Access), JoinURL: strings.TrimSpace(f.JoinURL),
 		Certificate: f.Certificate == "yes", Trainers: f.TrainerIDs, Bookings: map[string]*Booking{}, Created: now}
 	if s.Title == "" || len(s.Title) > 200 {
 		fe["title"] = "Enter a title of up to 200 characters"
+	}
+	if len(s.Description) > 4000 {
+		fe["description"] = "Please keep the description under 4,000 characters"
+	}
+	if f.ValidMonths != "" && s.Certificate {
+		n, err := strconv.Atoi(strings.TrimSpace(f.ValidMonths))
+		if err != nil || n < 0 || n > 120 {
+			fe["valid_months"] = "Enter how many months the certificate is valid for, from 0 (does not expire) to 120"
+		}
+		s.ValidMonths = n
 	}
 	for _, a := range strings.Split(f.Audiences, ",") {
 		if a = strings.TrimSpace(a); a != "" {
@@ -352,6 +378,12 @@ func (s *Service) Session(ctx context.Context, id string) (*Session, error) {
 // Upcoming lists the sessions to come, soonest first.
 func (s *Service) Upcoming(ctx context.Context, limit int) ([]*Session, error) {
 	return s.Store.UpcomingLiveSessions(ctx, s.Now().UTC(), limit)
+}
+
+// Between lists up to 1,000 sessions starting in [from, to), soonest
+// first (the trainers' list and reports).
+func (s *Service) Between(ctx context.Context, from, to time.Time) ([]*Session, error) {
+	return s.Store.RecentLiveSessions(ctx, from, to, 1000)
 }
 
 // ForCourse lists up to limit sessions of a course to come.

@@ -94,6 +94,7 @@ func (s *Server) orgNames(c *fiber.Ctx) (map[string]string, error) {
 // support call needs about a person, and what can be done for them.
 type adminUserPage struct {
 	basePage
+	NoShows  int // live sessions booked and missed
 	Account  *auth.User
 	Self     bool // the viewer's own account
 	OrgName  string
@@ -159,6 +160,9 @@ func (s *Server) renderAdminUser(c *fiber.Ctx, status int, f, reset *formState) 
 		return err
 	}
 	if p.InProgress, p.Completed, _, err = s.learn.MyLearning(ctx, u.ID); err != nil {
+		return err
+	}
+	if p.NoShows, err = s.live.NoShows(ctx, u.ID); err != nil {
 		return err
 	}
 	certs, err := s.certs.ForUser(ctx, u.ID)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/family-advocacy/lms/internal/auth"
+	"github.com/family-advocacy/lms/internal/live"
 	"github.com/family-advocacy/lms/internal/server"
 )
 
@@ -132,11 +133,34 @@ func TestHostileValuesInEveryFormNeverGive5xx(t *testing.T) {
 		}
 	}
 
+	// Live training: a session to come that the learner has booked (its
+	// page, change and cancel forms), and one under way (its register).
+	coming, err := w.svc.Live.Create(ctx, w.users["admin"], "", live.SessionForm{Title: "Hostile session", Date: "2027-06-01", StartTime: "09:30",
+		EndTime: "12:30", Mode: live.InPerson, Venue: "Hall", Capacity: "5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.Live.Book(ctx, w.users["learner"], w.users["learner"], coming.ID, live.BookForm{}); err != nil {
+		t.Fatal(err)
+	}
+	now := w.clock()
+	started := &live.Session{ID: "under-way", EventID: "under-way", Title: "Under way", Start: now.Add(-time.Hour), End: now.Add(2 * time.Hour), Closes: now.Add(-time.Hour),
+		Mode: live.InPerson, Venue: "Hall", Capacity: 5, CPDHours: 3, Certificate: true, Created: now,
+		Bookings: map[string]*live.Booking{w.users["learner"].ID: {UserID: w.users["learner"].ID, Name: "Learner", Email: "learner@example.org", Status: live.Booked, At: now}}}
+	if err := w.env.DB.InsertLiveSession(ctx, started); err != nil {
+		t.Fatal(err)
+	}
+
 	// The forms: those on every page each persona can open.
 	fill := func(path string) string {
 		id := w.users["learner2"].ID
-		if strings.HasPrefix(path, "/manage/advocates/:id") {
+		switch {
+		case strings.HasPrefix(path, "/manage/advocates/:id"):
 			id = p.id
+		case strings.HasPrefix(path, "/trainer/live/:id/register"):
+			id = started.ID
+		case strings.HasPrefix(path, "/live/:id"), strings.HasPrefix(path, "/trainer/live/:id"):
+			id = coming.ID
 		}
 		r := []string{":id", id, "*", "css/site.css", ":hash", "0"}
 		for k, v := range ids {

@@ -24,13 +24,16 @@ type liveRow struct {
 	When, Where string
 	Left        int
 	Mine        string // the viewer's booking status, if any
+	Mark        string // the viewer's attendance, once marked
+	Certificate string // the certificate it earned
+	Credited    float64
 }
 
 func (s *Server) liveRow(ses *live.Session, v *viewer) liveRow {
 	r := liveRow{Session: ses, When: live.When(ses), Where: live.Where(ses), Left: ses.Left()}
 	if v != nil {
 		if b := ses.Bookings[v.ID]; b != nil {
-			r.Mine = b.Status
+			r.Mine, r.Mark, r.Certificate, r.Credited = b.Status, b.Attendance, b.Certificate, ses.Credited(b)
 		}
 	}
 	return r
@@ -255,55 +258,73 @@ func (s *Server) handleLiveFeed(c *fiber.Ctx) error {
 // trainerLivePage is the page struct for GET /trainer/live.
 type trainerLivePage struct {
 	basePage
-	Rows []liveRow
+	Rows []liveRow // to come
+	Past []liveRow // of the last 60 days: their registers
 }
 
 // handleTrainerLive handles GET /trainer/live.
 func (s *Server) handleTrainerLive(c *fiber.Ctx) error {
-	list, err := s.live.Upcoming(c.UserContext(), 500)
+	now := s.now()
+	list, err := s.live.Between(c.UserContext(), now.Add(-60*24*time.Hour), now.AddDate(3, 0, 0))
 	if err != nil {
 		return err
 	}
 	p := &trainerLivePage{basePage: basePage{Title: "Run live training"}}
 	for _, ses := range list {
-		p.Rows = append(p.Rows, s.liveRow(ses, nil))
+		if ses.Start.Before(now) {
+			p.Past = append([]liveRow{s.liveRow(ses, nil)}, p.Past...) // latest first
+		} else {
+			p.Rows = append(p.Rows, s.liveRow(ses, nil))
+		}
 	}
 	return s.render(c, fiber.StatusOK, "trainer_live", p)
 }
 
-var liveFields = []string{"title", "description", "course", "audiences", "cpd_hours", "certificate", "date", "start_time", "end_time",
+var liveFields = []string{"title", "description", "course", "audiences", "cpd_hours", "certificate", "valid_months", "date", "start_time", "end_time",
 	"mode", "venue", "address", "access", "join_url", "capacity", "closes", "cancel_hours"}
 
-// liveNewPage is the page struct for GET/POST /trainer/live/new.
+// liveNewPage is the page struct for GET/POST /trainer/live/new (and, as
+// liveEditPage, a change).
 type liveNewPage struct {
 	basePage
-	Form    *formState
-	Courses []option
-	Modes   []option
+	Form           *formState
+	Courses        []option
+	Modes          []option
+	Action, Submit string
 }
 
-func (s *Server) renderLiveNew(c *fiber.Ctx, status int, f *formState) error {
-	p := &liveNewPage{basePage: basePage{Title: "Set up a live session"}, Form: f,
+func (s *Server) liveFormPage(title string, f *formState) liveNewPage {
+	p := liveNewPage{basePage: basePage{Title: title}, Form: f, Action: "/trainer/live/new", Submit: "Set up the session",
 		Modes: []option{{Value: live.InPerson, Label: "In person"}, {Value: live.Online, Label: "Online"}}}
 	for _, co := range s.learn.Catalogue.All() {
 		p.Courses = append(p.Courses, option{Value: co.Slug, Label: co.Title})
 	}
-	return s.render(c, status, "trainer_live_new", p)
+	return p
+}
+
+func (s *Server) renderLiveNew(c *fiber.Ctx, status int, f *formState) error {
+	p := s.liveFormPage("Set up a live session", f)
+	return s.render(c, status, "trainer_live_new", &p)
 }
 
 // handleLiveNewForm handles GET /trainer/live/new.
 func (s *Server) handleLiveNewForm(c *fiber.Ctx) error {
-	return s.renderLiveNew(c, fiber.StatusOK, emptyForm(map[string]string{"cancel_hours": "24", "certificate": "yes"}))
+	return s.renderLiveNew(c, fiber.StatusOK, emptyForm(map[string]string{"cancel_hours": "24", "certificate": "yes", "valid_months": "0"}))
+}
+
+// sessionForm is the session form as typed.
+func sessionForm(f *formState, trainers []string) live.SessionForm {
+	return live.SessionForm{Title: f.Get("title"), Description: f.Get("description"),
+		Course: f.Get("course"), Audiences: f.Get("audiences"), CPDHours: f.Get("cpd_hours"), Certificate: f.Get("certificate"), ValidMonths: f.Get("valid_months"),
+		Date: f.Get("date"), StartTime: f.Get("start_time"), EndTime: f.Get("end_time"), Mode: f.Get("mode"), Venue: f.Get("venue"),
+		Address: f.Get("address"), Access: f.Get("access"), JoinURL: f.Get("join_url"), Capacity: f.Get("capacity"),
+		ClosesDate: f.Get("closes"), CancelHours: f.Get("cancel_hours"), TrainerIDs: trainers}
 }
 
 // handleLiveNew handles POST /trainer/live/new.
 func (s *Server) handleLiveNew(c *fiber.Ctx) error {
 	f := newForm(c, liveFields...)
-	ses, err := s.live.Create(c.UserContext(), viewerOf(c).user, "", live.SessionForm{Title: f.Get("title"), Description: f.Get("description"),
-		Course: f.Get("course"), Audiences: f.Get("audiences"), CPDHours: f.Get("cpd_hours"), Certificate: f.Get("certificate"),
-		Date: f.Get("date"), StartTime: f.Get("start_time"), EndTime: f.Get("end_time"), Mode: f.Get("mode"), Venue: f.Get("venue"),
-		Address: f.Get("address"), Access: f.Get("access"), JoinURL: f.Get("join_url"), Capacity: f.Get("capacity"),
-		ClosesDate: f.Get("closes"), CancelHours: f.Get("cancel_hours"), TrainerIDs: []string{viewerOf(c).ID}})
+	ses, err := s.live.Create(c.UserContext(), viewerOf(c).user, "", sessionForm(f, []string{viewerOf(c).ID}))
 	if err != nil {
 		if f.absorb(err) {
 			return s.renderLiveNew(c, statusFor(err), f)
@@ -320,6 +341,10 @@ type trainerSessionPage struct {
 	Booked  []liveBookingRow
 	Offered []liveBookingRow
 	Waiting []liveBookingRow
+	Counts  live.Counts
+	// Started: the register is open (and the session can no longer
+	// change); InPerson: it has a sign-in sheet.
+	Started, InPerson bool
 }
 
 // liveBookingRow is a booking as the trainer sees it, with its needs.
@@ -335,7 +360,9 @@ func (s *Server) handleTrainerSession(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := &trainerSessionPage{basePage: basePage{Title: ses.Title}, Row: s.liveRow(ses, nil)}
+	now := s.now()
+	p := &trainerSessionPage{basePage: basePage{Title: ses.Title}, Row: s.liveRow(ses, nil), Counts: ses.Counts(),
+		Started: !now.Before(ses.Start), InPerson: ses.Mode == live.InPerson}
 	rows := func(bs []*live.Booking) []liveBookingRow {
 		var out []liveBookingRow
 		for _, b := range bs {

@@ -70,7 +70,16 @@ func (s *Server) routeTable() []route {
 		{"GET", "/trainer/live", trainer, s.handleTrainerLive},
 		{"GET", "/trainer/live/new", trainer, s.handleLiveNewForm},
 		{"POST", "/trainer/live/new", trainer, s.handleLiveNew},
+		{"GET", "/trainer/live/report", trainer, s.handleLiveReport},
+		{"GET", "/trainer/live/report.csv", trainer, s.handleLiveReportCSV},
 		{"GET", "/trainer/live/:id", trainer, s.handleTrainerSession}, // access and dietary needs: trainers only
+		{"GET", "/trainer/live/:id/register", trainer, s.handleLiveRegister},
+		{"POST", "/trainer/live/:id/register", trainer, s.handleLiveRegisterSave},
+		{"GET", "/trainer/live/:id/edit", trainer, s.handleLiveEditForm},
+		{"POST", "/trainer/live/:id/edit", trainer, s.handleLiveEdit}, // a change of time or place tells everyone booked
+		{"POST", "/trainer/live/:id/cancel-session", trainer, s.handleLiveCancelSession},
+		{"GET", "/trainer/live/:id/bookings.csv", trainer, s.handleLiveBookingsCSV},
+		{"GET", "/trainer/live/:id/sign-in.pdf", trainer, s.handleLiveSignInSheet},
 
 		// Certificates
 		{"GET", "/my/certificates", signedIn, s.handleMyCertificates},

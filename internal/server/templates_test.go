@@ -138,9 +138,14 @@ func samplePages() map[string]page {
 		"live_session": &liveSessionPage{Row: sampleLiveRow(now, "offered"), Booking: &live.Booking{UserID: "u1", Name: "Zoë", Status: live.Offered, Until: dp(now)},
 			Form: withErrors("access"), Cancel: true, Manager: true},
 		"my_live":          &myLivePage{Rows: []liveRow{sampleLiveRow(now, "waiting")}, FeedURL: "http://lms.test/live/feed/u1/t.ics"},
-		"trainer_live":     &trainerLivePage{Rows: []liveRow{sampleLiveRow(now, "")}},
-		"trainer_live_new": &liveNewPage{Form: withErrors("title", "mode"), Courses: []option{{Value: "sample-course", Label: "Sample"}}, Modes: []option{{Value: "in-person", Label: "In person"}}},
-		"trainer_session": &trainerSessionPage{Row: sampleLiveRow(now, ""), Booked: []liveBookingRow{{Booking: &live.Booking{Name: "Ann", At: now, By: "Max"}, AccessNeeds: "Step-free", DietaryNeeds: "Vegan"}},
+		"trainer_live":     &trainerLivePage{Rows: []liveRow{sampleLiveRow(now, "")}, Past: []liveRow{sampleLiveRow(now, "")}},
+		"trainer_live_new": &liveNewPage{Form: withErrors("title", "mode"), Courses: []option{{Value: "sample-course", Label: "Sample"}}, Modes: []option{{Value: "in-person", Label: "In person"}}, Action: "/trainer/live/new", Submit: "Set up"},
+		"trainer_register": &liveRegisterPage{Row: sampleLiveRow(now, ""), Open: true, Form: withErrors("attendance_u1", "minutes_u1"), Rows: []liveRegisterRow{
+			{Booking: &live.Booking{UserID: "u1", Name: "Ann", Status: live.Booked}, Field: "attendance_u1", MinutesField: "minutes_u1", Mark: "left-early", Minutes: "x", NoShows: 2},
+			{Booking: &live.Booking{UserID: "u2", Name: "Bob", Status: live.Booked, Attendance: live.Present, Certificate: "ABCD-1234"}, Field: "attendance_u2", MinutesField: "minutes_u2", Credited: 5}}},
+		"trainer_live_report": &liveReportPage{Form: withErrors("to"), Period: live.Period{From: "2026-01", To: "2026-12", Sessions: 1, Places: 20, Booked: 10, FillRate: 50},
+			Rows: []liveReportRow{{PeriodRow: live.PeriodRow{Session: sampleLiveRow(now, "").Session}, When: "Monday"}}},
+		"trainer_session": &trainerSessionPage{Started: true, InPerson: true, Row: sampleLiveRow(now, ""), Booked: []liveBookingRow{{Booking: &live.Booking{Name: "Ann", At: now, By: "Max"}, AccessNeeds: "Step-free", DietaryNeeds: "Vegan"}},
 			Offered: []liveBookingRow{{Booking: &live.Booking{Name: "Bob", Until: dp(now)}}}, Waiting: []liveBookingRow{{Booking: &live.Booking{Name: "Cat", At: now}}}},
 		"impact": func() *impactPage {
 			rows := map[string]impact.Row{}

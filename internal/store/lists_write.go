@@ -190,6 +190,19 @@ func (l list) Remove(ctx context.Context, key, sort string) error {
 	})
 }
 
+// removeAt takes the row of key listed under sort out of the list (as
+// Remove), but only that row: after Add listed the key under a new sort in
+// the same bucket, it is left.
+func (l list) removeAt(ctx context.Context, key, sort string) error {
+	return l.change(ctx, sort, entrySet, func(rows []storedRow) ([]storedRow, bool) {
+		i := slices.IndexFunc(rows, func(r storedRow) bool { return r.Key == key && r.Sort == sort })
+		if i < 0 {
+			return rows, false
+		}
+		return slices.Delete(rows, i, i+1), true
+	})
+}
+
 // change locks the list, lets fn change the rows of the bucket holding
 // sort (dropping first any a split left outside its range), records its
 // count, and splits it if it has grown too large.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -176,6 +177,35 @@ func (db *DB) ListPersonLiveSession(ctx context.Context, userID string, s *live.
 	return db.livePerson(userID).Add(ctx, s.ID, liveSort(s), bson.D{})
 }
 
+// RelistLiveSession moves a session whose start (or course) changed in
+// its lists and its people's: listed under the new sort first, then taken
+// from under the old, so it is never missing from a list.
+func (db *DB) RelistLiveSession(ctx context.Context, old, s *live.Session) error {
+	lists := []func() list{db.liveStart}
+	for uid := range s.Bookings {
+		lists = append(lists, func() list { return db.livePerson(uid) })
+	}
+	for _, l := range lists {
+		if err := l().Add(ctx, s.ID, liveSort(s), bson.D{}); err != nil {
+			return fmt.Errorf("store: relist live session: %w", err)
+		}
+		if liveSort(old) != liveSort(s) {
+			if err := l().removeAt(ctx, s.ID, liveSort(old)); err != nil {
+				return fmt.Errorf("store: relist live session: %w", err)
+			}
+		}
+	}
+	if old.Course != "" && (old.Course != s.Course || liveSort(old) != liveSort(s)) {
+		if err := db.liveCourse(old.Course).removeAt(ctx, s.ID, liveSort(old)); err != nil {
+			return err
+		}
+	}
+	if s.Course != "" {
+		return db.liveCourse(s.Course).Add(ctx, s.ID, liveSort(s), bson.D{})
+	}
+	return nil
+}
+
 // ForgetPersonLiveSession takes a session out of a person's lists (their
 // booking was erased).
 func (db *DB) ForgetPersonLiveSession(ctx context.Context, userID string, s *live.Session) error {
@@ -202,12 +232,91 @@ func (db *DB) PersonLiveSessions(ctx context.Context, userID string) ([]*live.Se
 }
 
 // colLiveFeeds keeps, per person, the generation of their calendar feed
-// link: a reset makes a new one, and the old link stops working.
+// link (a reset makes a new one, and the old link stops working) and the
+// sessions they were booked on and missed (their no-shows).
 const colLiveFeeds = "live_feeds"
 
 type liveFeedDoc struct {
-	UserID     string `bson:"_id"`
-	Generation int    `bson:"generation"`
+	UserID     string   `bson:"_id"`
+	Generation int      `bson:"generation"`
+	NoShows    []string `bson:"no_shows,omitempty"` // session IDs
+}
+
+// SetLiveNoShow records (missed) or clears that a person missed a session
+// they were booked on; repeating it is harmless.
+func (db *DB) SetLiveNoShow(ctx context.Context, userID, sessionID string, missed bool) error {
+	op := "$pull"
+	if missed {
+		op = "$addToSet"
+	}
+	_, err := db.coll(colLiveFeeds).UpdateOne(ctx, bson.D{{Key: "_id", Value: userID}},
+		bson.D{{Key: op, Value: bson.D{{Key: "no_shows", Value: sessionID}}}}, options.UpdateOne().SetUpsert(missed))
+	if err != nil {
+		return fmt.Errorf("store: live no-show: %w", err)
+	}
+	return nil
+}
+
+// LiveNoShows returns how many sessions a person missed.
+func (db *DB) LiveNoShows(ctx context.Context, userID string) (int, error) {
+	d, err := findByID[liveFeedDoc](ctx, db.coll(colLiveFeeds), userID, "live training record")
+	if errs.Is(err, errs.ENOTFOUND) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return len(d.NoShows), nil
+}
+
+// QueueLiveHandOver queues an attendance mark's hand-over (before the
+// mark is written); DoneLiveHandOver drops it once done.
+func (db *DB) QueueLiveHandOver(ctx context.Context, sessionID, userID string, at time.Time) error {
+	return db.PutWork(ctx, QueueLiveHandOver, sessionID+"/"+userID, at)
+}
+
+// DoneLiveHandOver drops an attendance mark's hand-over from its queue.
+func (db *DB) DoneLiveHandOver(ctx context.Context, sessionID, userID string) error {
+	return db.DoneWork(ctx, QueueLiveHandOver, sessionID+"/"+userID)
+}
+
+// LiveHandOvers returns up to limit queued hand-overs: session, person and
+// when queued.
+func (db *DB) LiveHandOvers(ctx context.Context, limit int) ([]live.HandOverItem, error) {
+	items, err := db.Work(ctx, QueueLiveHandOver, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]live.HandOverItem, 0, len(items))
+	for _, it := range items {
+		ses, user, ok := strings.Cut(it.Key, "/")
+		if !ok {
+			if err := db.DoneWork(ctx, QueueLiveHandOver, it.Key); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		out = append(out, live.HandOverItem{Session: ses, User: user, Queued: it.Created})
+	}
+	return out, nil
+}
+
+// RecentLiveSessions returns up to limit sessions that started between
+// from and to, soonest first (the registers to mark, the needs to delete).
+func (db *DB) RecentLiveSessions(ctx context.Context, from, to time.Time, limit int) ([]*live.Session, error) {
+	end := to.UTC().Format("2006-01-02T15:04:05Z")
+	var rows []Row
+	err := db.liveStart().Scan(ctx, from.UTC().Format("2006-01-02T15:04:05Z"), func(r Row) (bool, error) {
+		if r.Sort >= end {
+			return false, nil
+		}
+		rows = append(rows, r)
+		return len(rows) < limit, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.liveSessions(ctx, rows)
 }
 
 // LiveFeedGeneration returns a person's feed generation (0: never reset).

@@ -30,11 +30,12 @@ const (
 	QueueReissue      = "reissue_requests" // learners' requests for a copy in a new name
 	QueueExports      = "exports"          // data downloads being built
 	QueueCompliance   = "compliance"       // changes to advocates' records still to follow up (compliance.FollowUp)
+	QueueLiveHandOver = "live_handover"    // attendance marks whose certificate or CPD entry is not yet given ("<session>/<user>")
 )
 
 // queues lists every work queue.
 var queues = []string{QueueSubmissions, handoverQueue(learning.PendingCertificate), handoverQueue(learning.PendingCPD), handoverQueue(learning.PendingImpact),
-	QueueCertificates, QueueJobs, QueueMail, QueueReissue, QueueExports, QueueCompliance}
+	QueueCertificates, QueueJobs, QueueMail, QueueReissue, QueueExports, QueueCompliance, QueueLiveHandOver}
 
 func workCollection(queue string) string { return "work_" + queue }
 
