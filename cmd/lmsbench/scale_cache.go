@@ -17,7 +17,7 @@ import (
 // generator changes what it writes, so older caches are not used. The
 // store's layout (store.Layout) is part of a cache's name too: a cache made
 // before the store changed how it keeps its lists is made again.
-const scaleVersion = 2 // 2: course evaluations
+const scaleVersion = 3 // 2: course evaluations; 3: their tallies
 
 // scaleCache is one generated organisation kept between runs, in
 // <root>/scale-<n>-v<version>-layout<store layout>:

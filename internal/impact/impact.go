@@ -13,9 +13,10 @@
 // Storage fits the embedded engine's rules: the rows of one course's
 // learners who enrolled in one month are spread over Shards documents
 // keyed "<course>/<YYYY-MM>/<shard>", each row a field named by the
-// pseudonym. Every write sets one row's fields in one document (idempotent,
-// so a retry or a reconciler may repeat it), and a report reads
-// months × Shards documents by _id, whatever the number of learners.
+// pseudonym. Every write sets one row's fields in one document, with the
+// document's tally of its rows (idempotent, so a retry or a reconciler may
+// repeat it), and a report reads the tallies of months × Shards documents
+// by _id, whatever the number of learners, decoding no row.
 package impact
 
 import (
@@ -162,6 +163,9 @@ type Store interface {
 	Evaluation(ctx context.Context, docID, pseudonym string) (*Row, error)
 	// EvaluationDoc returns a shard document's rows (none: empty).
 	EvaluationDoc(ctx context.Context, docID string) (map[string]Row, error)
+	// EvaluationTally returns the tally of a shard document's rows, kept
+	// with them (none: empty).
+	EvaluationTally(ctx context.Context, docID string) (*Tally, error)
 	// DeleteEvaluation removes one row.
 	DeleteEvaluation(ctx context.Context, docID, pseudonym string) error
 	// AddFollowUpDue lists an enrolment under the day its follow-up is due.

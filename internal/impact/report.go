@@ -2,7 +2,8 @@ package impact
 
 import (
 	"slices"
-	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/family-advocacy/lms/courses"
@@ -133,24 +134,33 @@ type Report struct {
 // publishable (for the admin who marks them); open decrypts free text
 // (Service.Open).
 func Compute(c *courses.Course, from, to, org string, docs map[string]map[string]Row, withDrafts bool, open func(docID, pseudonym, kind, sealed string) string) *Report {
-	r := &Report{Course: c.Slug, CourseTitle: c.Title, From: from, To: to, Org: org}
-	type key struct{ doc, pid string }
-	var keys []key
+	tallies := make(map[string]*Tally, len(docs))
 	for doc, rows := range docs {
-		for pid, row := range rows {
-			m := Month(row.Enrolled)
-			if m < from || m > to || (org != "" && row.Org != org) {
-				continue
-			}
-			keys = append(keys, key{doc, pid})
+		tallies[doc] = TallyOf(rows)
+	}
+	return ComputeTallies(c, from, to, org, tallies, withDrafts, open)
+}
+
+// docMonth is the month of a shard document's ID ("<course>/<YYYY-MM>/<n>").
+func docMonth(doc string) string {
+	parts := strings.Split(doc, "/")
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[len(parts)-2]
+}
+
+// ComputeTallies builds the report of a course from the tallies of its
+// shard documents (keyed by document), as Compute does from their rows.
+func ComputeTallies(c *courses.Course, from, to, org string, tallies map[string]*Tally, withDrafts bool, open func(docID, pseudonym, kind, sealed string) string) *Report {
+	r := &Report{Course: c.Slug, CourseTitle: c.Title, From: from, To: to, Org: org}
+	docs := make([]string, 0, len(tallies))
+	for doc := range tallies {
+		if m := docMonth(doc); m >= from && m <= to {
+			docs = append(docs, doc)
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].doc != keys[j].doc {
-			return keys[i].doc < keys[j].doc
-		}
-		return keys[i].pid < keys[j].pid
-	})
+	slices.Sort(docs)
 
 	var enrolled, passed, attempted, before, after, sent, followed int
 	var helpful, helpfulN, relevant, relevantN, recommend, recommendN int
@@ -167,92 +177,53 @@ func Compute(c *courses.Course, from, to, org string, docs map[string]map[string
 	}
 	qs := map[string]*qSums{}
 
-	for _, k := range keys {
-		row := docs[k.doc][k.pid]
-		m := Month(row.Enrolled)
+	for _, doc := range docs {
+		m := docMonth(doc)
 		ms := months[m]
 		if ms == nil {
 			ms = &monthSums{}
 			months[m] = ms
 		}
-		enrolled++
-		if row.Attempts > 0 || row.Passed != nil {
-			attempted++
-		}
-		if row.Passed != nil {
-			passed++
-		} else if len(c.Lessons) > 0 {
-			notPassed++
-			stopped[min(row.Lessons, len(c.Lessons)-1)]++
-		}
-		if row.Before != nil && !row.Before.Skipped {
-			before++
-		}
-		if a := row.After; a != nil && !a.Skipped {
-			after++
-			if a.Helpful > 0 {
-				helpfulN++
-				ms.helpfulN++
-				if a.Helpful >= 4 {
-					helpful++
-					ms.helpful++
-				}
-			}
-			if a.Relevant > 0 {
-				relevantN++
-				if a.Relevant >= 4 {
-					relevant++
-				}
-			}
-			if a.Recommend != "" {
-				recommendN++
-				if a.Recommend == "yes" {
-					recommend++
-				}
-			}
-			if b := row.Before; b != nil && !b.Skipped {
-				for i := range outcomes {
-					if i < len(b.Confidence) && i < len(a.Confidence) && b.Confidence[i] > 0 && a.Confidence[i] > 0 {
-						outcomes[i].before += b.Confidence[i]
-						outcomes[i].after += a.Confidence[i]
-						outcomes[i].change += a.Confidence[i] - b.Confidence[i]
-						outcomes[i].n++
-					}
-				}
-			}
-			if a.Different != "" {
-				r.addComment(k.doc, k.pid, "different", open(k.doc, k.pid, "different", a.Different), m, row.Publish, withDrafts)
+		orgs := make([]string, 0, len(tallies[doc].Orgs))
+		for o := range tallies[doc].Orgs {
+			if org == "" || o == org {
+				orgs = append(orgs, o)
 			}
 		}
-		if row.FollowUpSent != nil {
-			sent++
-		}
-		if f := row.FollowUp; f != nil && !f.Skipped {
-			followed++
-			if f.Changed != "" {
-				changedN++
-				ms.changedN++
-				switch f.Changed {
-				case "yes":
-					changedYes++
-					ms.changed++
-				case "somewhat":
-					changedSome++
-					ms.changed++
+		slices.Sort(orgs)
+		for _, o := range orgs {
+			t := tallies[doc].Orgs[o]
+			enrolled += t.Enrolled
+			attempted += t.Attempted
+			passed += t.Passed
+			before += t.Before
+			after += t.After
+			sent += t.Sent
+			followed += t.Followed
+			helpful, helpfulN = helpful+t.Helpful, helpfulN+t.HelpfulN
+			ms.helpful, ms.helpfulN = ms.helpful+t.Helpful, ms.helpfulN+t.HelpfulN
+			relevant, relevantN = relevant+t.Relevant, relevantN+t.RelevantN
+			recommend, recommendN = recommend+t.Recommend, recommendN+t.RecommendN
+			changedYes, changedSome, changedN = changedYes+t.ChangedYes, changedSome+t.ChangedSome, changedN+t.ChangedN
+			ms.changed, ms.changedN = ms.changed+t.ChangedYes+t.ChangedSome, ms.changedN+t.ChangedN
+			family, familyN = family+t.Family, familyN+t.FamilyN
+			for i := range outcomes {
+				if i < len(t.Outcomes) {
+					o := t.Outcomes[i]
+					outcomes[i].before += o[0]
+					outcomes[i].after += o[1]
+					outcomes[i].change += o[1] - o[0]
+					outcomes[i].n += o[2]
 				}
 			}
-			if f.Family != "" {
-				familyN++
-				if f.Family == "yes" {
-					family++
+			if len(c.Lessons) > 0 {
+				notPassed += t.NotPassed
+				for k, n := range t.Stopped {
+					lessons, _ := strconv.Atoi(k)
+					stopped[min(max(lessons, 0), len(c.Lessons)-1)] += n
 				}
 			}
-			if f.Example != "" {
-				r.addComment(k.doc, k.pid, "example", open(k.doc, k.pid, "example", f.Example), m, row.Publish, withDrafts)
-			}
-		}
-		if row.First != nil {
-			for id, chosen := range row.First.Answers {
+			for id, sets := range t.Answers {
 				q, ok := c.Assessment.Question(id)
 				if !ok {
 					continue
@@ -262,16 +233,36 @@ func Compute(c *courses.Course, from, to, org string, docs map[string]map[string
 					s = &qSums{wrong: map[int]int{}}
 					qs[id] = s
 				}
-				s.n++
-				if right(q, chosen) {
-					s.right++
-					continue
-				}
-				for _, o := range chosen {
-					if o >= 0 && o < len(q.Options) && !q.Options[o].Correct {
-						s.wrong[o]++
+				for key, n := range sets {
+					chosen := chosenOf(key)
+					s.n += n
+					if right(q, chosen) {
+						s.right += n
+						continue
+					}
+					for _, opt := range chosen {
+						if opt >= 0 && opt < len(q.Options) && !q.Options[opt].Correct {
+							s.wrong[opt] += n
+						}
 					}
 				}
+			}
+			keys := make([]string, 0, len(t.Comments))
+			for k := range t.Comments {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				pid, kind, _ := strings.Cut(k, "|")
+				cm := t.Comments[k]
+				if !cm.Published && !withDrafts {
+					continue
+				}
+				var publish []string
+				if cm.Published {
+					publish = []string{kind}
+				}
+				r.addComment(doc, pid, kind, open(doc, pid, kind, cm.Sealed), m, publish, withDrafts)
 			}
 		}
 	}

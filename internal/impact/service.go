@@ -365,45 +365,67 @@ const MaxMonths = 24
 // (YYYY-MM to YYYY-MM): months × Shards point reads, eight at a time (the
 // embedded database answers reads side by side).
 func (s *Service) Docs(ctx context.Context, course, from, to string) (map[string]map[string]Row, error) {
+	docs := map[string]map[string]Row{}
+	var mu sync.Mutex
+	err := eachDoc(ctx, course, from, to, func(ctx context.Context, id string) error {
+		rows, err := s.Store.EvaluationDoc(ctx, id)
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		mu.Lock()
+		docs[id] = rows
+		mu.Unlock()
+		return nil
+	})
+	return docs, err
+}
+
+// eachDoc calls fn with the ID of each shard document of a course over the
+// period, eight at a time.
+func eachDoc(ctx context.Context, course, from, to string, fn func(ctx context.Context, id string) error) error {
 	months := MonthsBetween(from, to)
 	if len(months) == 0 || len(months) > MaxMonths {
-		return nil, errs.FieldErrors{"from": "Choose a period of 1 to 24 months, the first month before the last"}.Err()
+		return errs.FieldErrors{"from": "Choose a period of 1 to 24 months, the first month before the last"}.Err()
 	}
-	var mu sync.Mutex
-	docs := map[string]map[string]Row{}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for _, m := range months {
 		for sh := 0; sh < Shards; sh++ {
 			id := course + "/" + m + "/" + itoa(sh)
-			g.Go(func() error {
-				rows, err := s.Store.EvaluationDoc(ctx, id)
-				if err != nil || len(rows) == 0 {
-					return err
-				}
-				mu.Lock()
-				docs[id] = rows
-				mu.Unlock()
-				return nil
-			})
+			g.Go(func() error { return fn(ctx, id) })
 		}
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return docs, nil
+	return g.Wait()
 }
 
 // Report computes a course's report over a period, for one organisation
 // ("" for all); drafts includes comments not yet marked publishable.
-func (s *Service) Report(ctx context.Context, course, from, to, org string, drafts bool) (*Report, map[string]map[string]Row, error) {
+func (s *Service) Report(ctx context.Context, course, from, to, org string, drafts bool) (*Report, error) {
 	c, err := s.Courses(course)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	docs, err := s.Docs(ctx, course, from, to)
+	tallies, err := s.Tallies(ctx, course, from, to)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return Compute(c, from, to, org, docs, drafts, s.Open), docs, nil
+	return ComputeTallies(c, from, to, org, tallies, drafts, s.Open), nil
+}
+
+// Tallies reads the tallies of a course's shard documents over the period:
+// months × Shards point reads that leave the rows out, eight at a time.
+func (s *Service) Tallies(ctx context.Context, course, from, to string) (map[string]*Tally, error) {
+	out := map[string]*Tally{}
+	var mu sync.Mutex
+	err := eachDoc(ctx, course, from, to, func(ctx context.Context, id string) error {
+		t, err := s.Store.EvaluationTally(ctx, id)
+		if err != nil || len(t.Orgs) == 0 {
+			return err
+		}
+		mu.Lock()
+		out[id] = t
+		mu.Unlock()
+		return nil
+	})
+	return out, err
 }

@@ -107,7 +107,7 @@ func (s *Server) handleImpact(c *fiber.Ctx) error {
 		return err
 	}
 	if len(p.Form.Errors) == 0 {
-		p.Report, _, err = s.impact.Report(c.UserContext(), p.Course, p.From, p.To, p.Org, p.Admin)
+		p.Report, err = s.impact.Report(c.UserContext(), p.Course, p.From, p.To, p.Org, p.Admin)
 		if p.Form.absorb(err) {
 			return s.render(c, fiber.StatusUnprocessableEntity, "impact", p)
 		}
@@ -146,7 +146,7 @@ func (s *Server) handleImpactPDF(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, _, err := s.impact.Report(c.UserContext(), p.Course, p.From, p.To, p.Org, false)
+	r, err := s.impact.Report(c.UserContext(), p.Course, p.From, p.To, p.Org, false)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/family-advocacy/lms/internal/errs"
@@ -28,9 +29,34 @@ const (
 // reason: the embedded database parses every field of a document on each
 // read, at a cost that grows with the square of their number). A row is
 // changed by reading the document and writing it back (updateVersioned).
+//
+// Beside the rows, the document keeps their tally (impact.Tally, as one
+// opaque value too), changed in the same write: a report reads only the
+// tallies, with a projection that leaves the rows out.
 type evaluationDoc struct {
-	ID   string `bson:"_id"`
-	Blob []byte `bson:"b"`
+	ID    string `bson:"_id"`
+	Blob  []byte `bson:"b"`
+	Tally []byte `bson:"t,omitempty"`
+}
+
+// tally returns the document's tally, made from its rows if a document
+// written before tallies were kept has none.
+func (d *evaluationDoc) tally(rows map[string][]byte) (*impact.Tally, error) {
+	t := &impact.Tally{}
+	if len(d.Tally) > 0 {
+		if err := bson.Unmarshal(d.Tally, t); err != nil {
+			return nil, fmt.Errorf("store: evaluation tally %s: %w", d.ID, err)
+		}
+		return t, nil
+	}
+	for pid, raw := range rows {
+		var r impact.Row
+		if err := bson.Unmarshal(raw, &r); err != nil {
+			return nil, fmt.Errorf("store: evaluation row: %w", err)
+		}
+		t.Add(pid, &r, 1)
+	}
+	return t, nil
 }
 
 type evaluationRows struct {
@@ -58,12 +84,17 @@ func (db *DB) changeEvaluation(ctx context.Context, docID, pseudonym string, cre
 		if err != nil {
 			return err
 		}
+		tally, err := d.tally(rows)
+		if err != nil {
+			return err
+		}
 		var cur *impact.Row
 		if raw, ok := rows[pseudonym]; ok {
 			cur = &impact.Row{}
 			if err := bson.Unmarshal(raw, cur); err != nil {
 				return fmt.Errorf("store: evaluation row: %w", err)
 			}
+			tally.Add(pseudonym, cur, -1) // before fn, which may change cur in place
 		} else if !create {
 			return errNoChange
 		}
@@ -78,13 +109,17 @@ func (db *DB) changeEvaluation(ctx context.Context, docID, pseudonym string, cre
 			if err != nil {
 				return fmt.Errorf("store: evaluation row: %w", err)
 			}
-			if string(rows[pseudonym]) == string(raw) {
+			if string(rows[pseudonym]) == string(raw) && len(d.Tally) > 0 {
 				return errNoChange
 			}
 			rows[pseudonym] = raw
 		}
+		tally.Add(pseudonym, next, 1)
 		d.ID = docID
-		d.Blob, err = bson.Marshal(evaluationRows{Rows: rows})
+		if d.Blob, err = bson.Marshal(evaluationRows{Rows: rows}); err != nil {
+			return err
+		}
+		d.Tally, err = bson.Marshal(tally)
 		return err
 	})
 	if errors.Is(err, errNoChange) || errs.Is(err, errs.ENOTFOUND) && !create {
@@ -143,6 +178,33 @@ func (db *DB) EvaluationDoc(ctx context.Context, docID string) (map[string]impac
 		out[pid] = r
 	}
 	return out, nil
+}
+
+// EvaluationTally returns the tally of one document's rows (none: an
+// empty tally), reading the document without its rows.
+func (db *DB) EvaluationTally(ctx context.Context, docID string) (*impact.Tally, error) {
+	var d evaluationDoc
+	err := db.coll(colEvaluations).FindOne(ctx, bson.D{{Key: "_id", Value: docID}}, options.FindOne().SetProjection(bson.D{{Key: "b", Value: 0}})).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return &impact.Tally{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: evaluation tally %s: %w", docID, err)
+	}
+	if len(d.Tally) > 0 {
+		return d.tally(nil)
+	}
+	// Written before tallies were kept: made from the rows (the next write
+	// to the document keeps it).
+	full, err := findByID[evaluationDoc](ctx, db.coll(colEvaluations), docID, "evaluation")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := full.rows()
+	if err != nil {
+		return nil, err
+	}
+	return full.tally(rows)
 }
 
 // DeleteEvaluation removes one row from its document.
@@ -206,7 +268,10 @@ func (db *DB) PutEvaluationDoc(ctx context.Context, docID string, rows map[strin
 	_, err := updateVersioned(ctx, db, colEvaluations, docID, "evaluation", true, func(d *evaluationDoc, exists bool) error {
 		d.ID = docID
 		var err error
-		d.Blob, err = bson.Marshal(evaluationRows{Rows: raw})
+		if d.Blob, err = bson.Marshal(evaluationRows{Rows: raw}); err != nil {
+			return err
+		}
+		d.Tally, err = bson.Marshal(impact.TallyOf(rows))
 		return err
 	})
 	return err
