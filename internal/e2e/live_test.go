@@ -20,6 +20,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 
 	"github.com/family-advocacy/lms/internal/app"
+	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/civil"
 	"github.com/family-advocacy/lms/internal/testenv"
 )
@@ -227,7 +228,7 @@ func TestJourneyLiveTrainingBooking(t *testing.T) {
 	// The admin signs in (two-factor set-up at first sign-in).
 	ab := testenv.NewBrowser(t, s.URL)
 	ab.Viewport(1280, 900)
-	signInSettingUp2FA(ab, s, "admin@demo.example")
+	adminSecret := signInSettingUp2FA(ab, s, "admin@demo.example")
 	ab.Open("/admin")
 	ab.Follow(`main a[href="/trainer/live"]`)
 	ab.MustContain("main h1", "Run live training")
@@ -526,5 +527,81 @@ func TestJourneyLiveTrainingBooking(t *testing.T) {
 	ab.MustContain("#booked", "Chloe Davies")
 	if strings.Contains(ab.Text("#booked"), "Lena Learner") {
 		t.Error("the trainer's page still lists Lena, who cancelled, with a place")
+	}
+
+	// The session is under way: the trainer marks the register on a phone.
+	s.Clock.Advance(wantStart.Add(150 * time.Minute).Sub(s.Clock.Now()))
+	signIn(ab, "admin@demo.example", app.DemoPassword) // a new day: signed in again
+	ab.Fill("#f-code", auth.CurrentCode(adminSecret, s.Clock.Now()))
+	ab.Follow(`form[action="/login/2fa"] button`)
+	ab.Viewport(390, 844)
+	ab.Open("/trainer/live")
+	ab.MustContain("#trainer-past", title)
+	ab.Open("/trainer/live/" + id)
+	ab.Follow("#open-register")
+	ab.MustContain("main h1", "Register")
+	ab.MustContain("main", "Present gives them the session's CPD hours and a certificate")
+	mark := func(name, value string) {
+		t.Helper()
+		if !testenv.Eval[bool](ab, `(function(){for (const fs of document.querySelectorAll("#register fieldset")) {
+			if (fs.querySelector("legend").textContent.includes(`+"`"+name+"`"+`)) { fs.querySelector('label[for^="`+map[string]string{"present": "present", "left-early": "left", "absent": "absent"}[value]+`-"]').click(); return true } }
+			return false })()`) {
+			t.Fatalf("no line for %s on the register", name)
+		}
+	}
+	minutes := func(name, v string) {
+		t.Helper()
+		testenv.Eval[bool](ab, `(function(){for (const fs of document.querySelectorAll("#register fieldset")) {
+			if (fs.querySelector("legend").textContent.includes(`+"`"+name+"`"+`)) { fs.querySelector('input[type="number"]').value = "`+v+`"; return true } } return false })()`)
+	}
+	mark("Amira Advocate", "present")
+	mark("Ben Advocate", "present")
+	mark("Chloe Davies", "left-early")
+	ab.Follow("#save-register")
+	ab.MustContain(".error-summary", "Enter the minutes Chloe Davies attended, from 1 to 179")
+	if got := testenv.Eval[int](ab, `document.querySelectorAll('#register input[value="present"]:checked').length`); got != 2 {
+		t.Errorf("after the error, %d people are still marked present, want the 2 marked", got)
+	}
+	lookBoth(t, ab, "trainer-register-errors")
+	ab.Viewport(390, 844)
+	minutes("Chloe Davies", "90")
+	ab.Follow("#save-register")
+	ab.MustContain(`.notice[role="status"]`, "The register is saved (3 changed).")
+	ab.MustContain("#register-counts", "2 present, 1 left early, 0 absent, 0 not marked")
+	if n := overflow(ab, "#register"); n > 0 {
+		t.Errorf("the register is %d px wider than the phone", n)
+	}
+	lookBoth(t, ab, "trainer-register")
+
+	// Each attendee finds what it earned: a certificate that verifies and
+	// the CPD entry for those present; half the hours for the one who left.
+	for _, a := range []struct{ email, name string }{{"advocate1@demo.example", "Amira Advocate"}, {"advocate2@demo.example", "Ben Advocate"}} {
+		b := testenv.NewBrowser(t, s.URL)
+		b.Viewport(390, 844)
+		signIn(b, a.email, app.DemoPassword)
+		b.Open("/my/certificates")
+		code := testenv.Eval[string](b, `(function(){for (const li of document.querySelectorAll("li.certificate")) {
+			if (li.querySelector("h2").textContent.includes(`+"`"+title+"`"+`)) return li.querySelector(".cert-code").textContent.trim() } return "" })()`)
+		if code == "" {
+			t.Fatalf("%s has no certificate for the session: %s", a.name, b.Text("main"))
+		}
+		b.MustContain("#cert-"+code, "Live training attended "+day.Format("2 January 2006"))
+		b.MustContain("#cert-"+code, "3 CPD hours")
+		if a.name == "Amira Advocate" {
+			lookBoth(t, b, "live-certificate")
+		}
+		b.Open("/verify/" + code)
+		b.MustContain("#certificate", a.name)
+		b.MustContain("#certificate", "Live training")
+		b.MustContain("#status", "This certificate is valid.")
+		b.Open("/my/compliance")
+		b.MustContain("main", title)
+	}
+	signIn(b4, fourth, app.DemoPassword)
+	b4.Open("/my/live")
+	b4.MustContain("#my-sessions", "Attended part")
+	b4.MustContain("#my-sessions", "1.5 CPD hours")
+	if testenv.Eval[bool](b4, `!!document.querySelector('#my-sessions a[href^="/my/certificates"]')`) {
+		t.Error("the one who left early is offered a certificate")
 	}
 }

@@ -21,19 +21,19 @@ import (
 // liveRow is one session as the lists show it.
 type liveRow struct {
 	*live.Session
-	When, Where string
-	Left        int
-	Mine        string // the viewer's booking status, if any
-	Mark        string // the viewer's attendance, once marked
-	Certificate string // the certificate it earned
-	Credited    float64
+	When, Where   string
+	Left          int
+	Mine          string // the viewer's booking status, if any
+	Mark          string // the viewer's attendance, once marked
+	MyCertificate string // the certificate it earned
+	Credited      float64
 }
 
 func (s *Server) liveRow(ses *live.Session, v *viewer) liveRow {
 	r := liveRow{Session: ses, When: live.When(ses), Where: live.Where(ses), Left: ses.Left()}
 	if v != nil {
 		if b := ses.Bookings[v.ID]; b != nil {
-			r.Mine, r.Mark, r.Certificate, r.Credited = b.Status, b.Attendance, b.Certificate, ses.Credited(b)
+			r.Mine, r.Mark, r.MyCertificate, r.Credited = b.Status, b.Attendance, b.Certificate, ses.Credited(b)
 		}
 	}
 	return r
