@@ -18,6 +18,10 @@ import (
 // right-to-left runs reversed by a one-line version of the Unicode
 // bidirectional algorithm (enough for names: no embeddings or brackets).
 // Text without right-to-left letters is returned as it is.
+// Visual is visual for other documents that print names (the live
+// training sign-in sheet).
+func Visual(s string) string { return visual(s) }
+
 func visual(s string) string {
 	if !hasRTL(s) {
 		return s

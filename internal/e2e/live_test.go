@@ -572,6 +572,16 @@ func TestJourneyLiveTrainingBooking(t *testing.T) {
 		t.Errorf("the register is %d px wider than the phone", n)
 	}
 	lookBoth(t, ab, "trainer-register")
+	ab.Open("/trainer/live/" + id)
+	ab.MustContain("#session-counts", "3 (1 left early); 0 absent; 0 not marked")
+	ab.MustContain("#session-counts", "7.5")
+	lookBoth(t, ab, "trainer-session-marked")
+	month := day.Format("2006-01")
+	ab.Open("/trainer/live/report?from=" + month + "&to=" + month)
+	ab.MustContain("#live-figures", "3 (100% filled)")
+	ab.MustContain("#live-figures", "3 attended, 0 absent (100% of those marked)")
+	ab.MustContain("#live-report", title)
+	lookBoth(t, ab, "trainer-live-report")
 
 	// Each attendee finds what it earned: a certificate that verifies and
 	// the CPD entry for those present; half the hours for the one who left.

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/family-advocacy/lms/courses"
 	"github.com/family-advocacy/lms/internal/auth"
 	"github.com/family-advocacy/lms/internal/civil"
 	"github.com/family-advocacy/lms/internal/errs"
@@ -104,9 +106,14 @@ func (f SessionForm) check(now time.Time) (*Session, error) {
 		s.ValidMonths = n
 	}
 	for _, a := range strings.Split(f.Audiences, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			s.Audiences = append(s.Audiences, a)
+		if a = strings.TrimSpace(a); a == "" || slices.Contains(s.Audiences, a) {
+			continue
 		}
+		if !slices.Contains(courses.Audiences, a) {
+			fe["audiences"] = "Choose who the session is for from the list"
+			continue
+		}
+		s.Audiences = append(s.Audiences, a)
 	}
 	if f.CPDHours != "" {
 		h, err := strconv.ParseFloat(f.CPDHours, 64)

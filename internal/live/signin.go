@@ -3,6 +3,7 @@ package live
 import (
 	"bytes"
 	"fmt"
+	"github.com/family-advocacy/lms/internal/certificates"
 	"strings"
 	"time"
 
@@ -76,7 +77,7 @@ func SignInSheet(s *Session, orgName string, produced time.Time, regular, bold [
 	// The table: the booked by name, then the blank rows.
 	sh.row(signInHead, true)
 	for _, b := range booked {
-		sh.row([]string{b.Name, "", "", ""}, false)
+		sh.row([]string{certificates.Visual(b.Name), "", "", ""}, false) // right-to-left names shaped and in visual order
 	}
 	for range walkIns {
 		sh.row([]string{"", "", "", ""}, false)

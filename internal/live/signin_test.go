@@ -93,9 +93,10 @@ func TestSignInSheet(t *testing.T) {
 				t.Errorf("PDF text lacks %q:\n%s", want, text)
 			}
 		}
-		// The Arabic name's letters are in the font; they are not joined or
-		// put in right-to-left order (certificates.visual does that, unexported).
-		if !strings.Contains(text, "م") {
+		// The Arabic name is printed as on a certificate: its letters joined
+		// (initial, medial and final forms: pdftotext reads them back in
+		// reading order).
+		if !strings.Contains(text, "\uFEE3\uFEAE\uFEF3\uFEE2") {
 			t.Errorf("PDF text lacks the Arabic name:\n%s", text)
 		}
 		if a, z := strings.Index(text, "Amal Haddad"), strings.Index(text, "Zofia Łukasiewicz"); a > z {

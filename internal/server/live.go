@@ -291,6 +291,7 @@ type liveNewPage struct {
 	Courses        []option
 	Modes          []option
 	Action, Submit string
+	Audiences      []audienceOption // checked: the session is for them
 }
 
 func (s *Server) liveFormPage(title string, f *formState) liveNewPage {
@@ -299,7 +300,23 @@ func (s *Server) liveFormPage(title string, f *formState) liveNewPage {
 	for _, co := range s.learn.Catalogue.All() {
 		p.Courses = append(p.Courses, option{Value: co.Slug, Label: co.Title})
 	}
+	chosen := strings.Split(f.Get("audiences"), ",")
+	for _, a := range courses.Audiences {
+		p.Audiences = append(p.Audiences, audienceOption{Value: a, Label: courses.AudienceLabel(a), Selected: slices.Contains(chosen, a)})
+	}
 	return p
+}
+
+// liveForm reads the session form; the audiences ticked are kept as one
+// comma-separated value.
+func liveForm(c *fiber.Ctx) *formState {
+	f := newForm(c, liveFields...)
+	var picked []string
+	for _, a := range c.Request().PostArgs().PeekMulti("audiences") {
+		picked = append(picked, strings.TrimSpace(string(a)))
+	}
+	f.Values["audiences"] = strings.Join(picked, ",")
+	return f
 }
 
 func (s *Server) renderLiveNew(c *fiber.Ctx, status int, f *formState) error {
@@ -323,7 +340,7 @@ func sessionForm(f *formState, trainers []string) live.SessionForm {
 
 // handleLiveNew handles POST /trainer/live/new.
 func (s *Server) handleLiveNew(c *fiber.Ctx) error {
-	f := newForm(c, liveFields...)
+	f := liveForm(c)
 	ses, err := s.live.Create(c.UserContext(), viewerOf(c).user, "", sessionForm(f, []string{viewerOf(c).ID}))
 	if err != nil {
 		if f.absorb(err) {

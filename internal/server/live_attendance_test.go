@@ -174,3 +174,35 @@ func TestLiveAttendanceOverHTTP(t *testing.T) {
 		t.Fatalf("a learner on the register: %d", resp.StatusCode)
 	}
 }
+
+// TestLiveSessionAudiencesAreChosenFromTheList: the audiences are ticked
+// boxes; the ones ticked are kept, shown ticked on the change form, and a
+// value not on the list is refused with everything typed kept.
+func TestLiveSessionAudiencesAreChosenFromTheList(t *testing.T) {
+	w := newWorld(t, sampleDir)
+	admin := w.client(w.srv, w.session("admin"))
+	form := url.Values{"title": {"Domestic abuse and child protection"}, "date": {"2027-05-11"}, "start_time": {"10:00"}, "end_time": {"12:00"},
+		"mode": {"online"}, "join_url": {"https://meet.example/abc"}, "capacity": {"40"}, "audiences": {"domestic-abuse-worker", "made-up"}}
+	if resp, page := admin.post("/trainer/live/new", form); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Choose who the session is for from the list") ||
+		!strings.Contains(page, `value="https://meet.example/abc"`) || !regexp.MustCompile(`id="audience-domestic-abuse-worker" name="audiences" value="domestic-abuse-worker" checked`).MatchString(page) {
+		t.Fatalf("an audience not on the list: %d", resp.StatusCode)
+	}
+	form["audiences"] = []string{"domestic-abuse-worker", "mental-health-support-worker"}
+	resp, _ := admin.post("/trainer/live/new", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set up: %d", resp.StatusCode)
+	}
+	id := strings.TrimPrefix(resp.Header.Get("Location"), "/trainer/live/")
+	ses, err := w.svc.Live.Session(context.Background(), id)
+	if err != nil || strings.Join(ses.Audiences, ",") != "domestic-abuse-worker,mental-health-support-worker" {
+		t.Fatalf("audiences kept: %v, %v", ses.Audiences, err)
+	}
+	_, page := admin.do("GET", "/trainer/live/"+id+"/edit", nil)
+	if !regexp.MustCompile(`id="audience-mental-health-support-worker" name="audiences" value="mental-health-support-worker" checked`).MatchString(page) ||
+		regexp.MustCompile(`id="audience-advocate" name="audiences" value="advocate" checked`).MatchString(page) {
+		t.Fatalf("the change form's audiences: %.3000s", page)
+	}
+	if _, page := w.client(w.srv, "").do("GET", "/live?audience=advocate", nil); strings.Contains(page, "Domestic abuse and child protection") {
+		t.Fatal("a session for other audiences is listed for advocates")
+	}
+}

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -113,7 +114,7 @@ func sessionValues(ses *live.Session) map[string]string {
 	v := map[string]string{"title": ses.Title, "description": ses.Description, "course": ses.Course, "date": st.Format("2006-01-02"),
 		"start_time": st.Format("15:04"), "end_time": en.Format("15:04"), "mode": ses.Mode, "venue": ses.Venue, "address": ses.Address,
 		"access": ses.Access, "join_url": ses.JoinURL, "capacity": strconv.Itoa(ses.Capacity), "cancel_hours": strconv.Itoa(ses.CancelHours),
-		"audiences": joinComma(ses.Audiences)}
+		"audiences": strings.Join(ses.Audiences, ",")}
 	if ses.CPDHours > 0 {
 		v["cpd_hours"] = strconv.FormatFloat(ses.CPDHours, 'f', -1, 64)
 	}
@@ -125,17 +126,6 @@ func sessionValues(ses *live.Session) map[string]string {
 		v["closes"] = ses.Closes.Add(-time.Minute).In(civil.London).Format("2006-01-02")
 	}
 	return v
-}
-
-func joinComma(xs []string) string {
-	out := ""
-	for i, x := range xs {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
 }
 
 func (s *Server) renderLiveEdit(c *fiber.Ctx, status int, ses *live.Session, f *formState) error {
@@ -161,7 +151,7 @@ func (s *Server) handleLiveEdit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := newForm(c, liveFields...)
+	f := liveForm(c)
 	if _, err := s.live.Change(ctx, viewerOf(c).user, ses.ID, sessionForm(f, ses.Trainers)); err != nil {
 		if f.absorb(err) {
 			return s.renderLiveEdit(c, statusFor(err), ses, f)
