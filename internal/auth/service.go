@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -88,7 +89,9 @@ func TokenID(token string) string {
 // Register creates an account with the learner role, in no organisation:
 // the one the person names gets a request to join (joins.go). In verify
 // mode the address is to be confirmed (email_confirm.go), and the link is
-// sent; in invite mode nobody registers.
+// sent; an address that has an account already returns no account and no
+// error, its owner told by email (so the answer is the same whether or
+// not it has one); in invite mode nobody registers.
 func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 	mode := s.SelfRegistration()
 	if mode == RegistrationInvite {
@@ -117,7 +120,11 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 	if mode == RegistrationVerify {
 		token = u.newEmailConfirm(u.Created)
 	}
-	if err := s.insertUser(ctx, u); err != nil {
+	if err := s.insertUser(ctx, u); errors.Is(err, errEmailTaken) && mode == RegistrationVerify {
+		// The same answer as for a new account (nobody learns from it
+		// whether an address has one): the address's owner is told instead.
+		return nil, s.tellRegistered(ctx, r.Email)
+	} else if err != nil {
 		return nil, err
 	}
 	if token != "" {
@@ -132,6 +139,28 @@ func (s *Service) Register(ctx context.Context, r Registration) (*User, error) {
 		}
 	}
 	return u, nil
+}
+
+// RegisteredLimit is how many "you already have an account" emails one
+// address gets an hour, however often it is registered again.
+const RegisteredLimit = 3
+
+// tellRegistered emails the owner of an address someone tried to register
+// with that they already have an account (at most RegisteredLimit an hour).
+func (s *Service) tellRegistered(ctx context.Context, email string) error {
+	u, err := s.UserByEmail(ctx, email)
+	if err != nil || s.Mail == nil {
+		return nil // gone meanwhile, or no mail: nothing to tell
+	}
+	if over, err := s.overLimit(ctx, "registered", u.ID, RegisteredLimit, time.Hour); err != nil || over {
+		return err
+	}
+	text, html := notify.Compose(notify.Email{Greeting: "Hello " + u.Name + ",", Paragraphs: []string{
+		"Someone, perhaps you, tried to create a new account with this email address. You already have an account with it, so no new one was made.",
+		"If it was you, sign in with your password, or choose a new one if you have forgotten it. If it was not you, you need do nothing: your account is unchanged.",
+	}, Action: &notify.Action{Label: "Sign in", URL: s.BaseURL + "/login"}})
+	_, err = s.Mail.Send(ctx, notify.Message{To: u.Email, UserID: u.ID, Kind: "already_registered", Subject: "You already have an account", Text: text, HTML: html})
+	return err
 }
 
 // CreateUser claims the email and inserts the account. A claim left behind by
@@ -184,8 +213,11 @@ func (s *Service) claimEmail(ctx context.Context, email, userID string, now time
 	if _, uerr := s.store.User(ctx, owner); errs.Is(uerr, errs.ENOTFOUND) && now.Sub(claimed) > danglingClaimAge {
 		return s.store.TakeOverEmail(ctx, email, owner, userID, now)
 	}
-	return errs.FieldErrors{"email": "An account with this email address already exists. Sign in, or reset your password if you have forgotten it."}.Err()
+	return errEmailTaken
 }
+
+// errEmailTaken is claimEmail's answer for an address another account has.
+var errEmailTaken = errs.FieldErrors{"email": "An account with this email address already exists. Sign in, or reset your password if you have forgotten it."}.Err()
 
 // UserByEmail returns the account with this email.
 func (s *Service) UserByEmail(ctx context.Context, email string) (*User, error) {

@@ -54,9 +54,16 @@ func TestJourneyAccount(t *testing.T) {
 	testenv.Eval[bool](b, `(function(){var s=document.querySelector("#f-org"); s.selectedIndex=1; return true})()`)
 	b.Click("#jr-domestic-abuse-worker")
 	b.Follow(`form[action="/register"] button[type=submit]`)
-	b.MustContain(".notice", "Welcome, Zoë Łukasiewicz-Ørsted")
+	// Not signed in until they choose to (the same answer whether or not
+	// the address had an account): the confirmation link is on its way.
+	b.MustContain(".notice", "We have sent an email to zoe@example.org")
+	if p := b.Path(); p != "/login" {
+		t.Fatalf("after registering: at %s, want /login", p)
+	}
 
-	// Sign out, sign in.
+	// Sign in, sign out, sign in.
+	signIn(b, "zoe@example.org", "river kettle lantern meadow")
+	b.MustContain("#confirm-email", "zoe@example.org")
 	b.Follow(`.signout button`)
 	b.MustContain(".notice", "signed out")
 	signIn(b, "ZOE@example.org", "river kettle lantern meadow")

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/family-advocacy/lms/internal/auth"
@@ -76,7 +78,23 @@ func (s *Server) handleRegister(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	// Sign the new account in straight away.
+	if s.auth.SelfRegistration() == auth.RegistrationVerify {
+		// Not signed in until the emailed link: the answer is the same
+		// whether the address was new (u) or had an account (u == nil,
+		// its owner emailed), and says only what the form said.
+		email, _ := auth.NormaliseEmail(f.Get("email"))
+		text := "Thank you. We have sent an email to " + email + ": follow the link in it to confirm your address, then sign in. If it does not arrive in a few minutes, look in your junk folder."
+		if org != auth.NoOrganisation {
+			if o, err := s.auth.Organisation(ctx, org); err == nil {
+				text += " We will ask " + o.Name + " to confirm that you work with them."
+			}
+		}
+		if orgName != "" {
+			text += " You told us you work for “" + strings.Join(strings.Fields(orgName), " ") + "”, which is not on our list yet: once it is, we will ask it to confirm that you work with them."
+		}
+		return s.redirectWith(c, "/login", flash{Kind: "success", Text: text})
+	}
+	// Open registration: the new account is signed in straight away.
 	res, err := s.auth.Login(ctx, u.Email, f.Get("password"), s.clientIP(c), c.Get(fiber.HeaderUserAgent))
 	if err != nil {
 		return err

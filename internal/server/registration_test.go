@@ -55,6 +55,11 @@ func (w *world) register(name, email, org string) (*client, *auth.User) {
 	if resp.StatusCode != http.StatusSeeOther {
 		w.t.Fatalf("register %s: got %d, want 303: %.500s", email, resp.StatusCode, body)
 	}
+	if resp.Header.Get("Location") == "/login" { // verify mode: they sign in themselves
+		if resp, _ := c.post("/login", url.Values{"email": {email}, "password": {newPassword}}); resp.StatusCode != http.StatusSeeOther {
+			w.t.Fatalf("sign in after registering %s: %d", email, resp.StatusCode)
+		}
+	}
 	u, err := w.svc.Auth.UserByEmail(context.Background(), email)
 	if err != nil {
 		w.t.Fatalf("register %s: no account: %v", email, err)
@@ -405,4 +410,56 @@ func TestJoiningAnOrganisationWaitsForItsManager(t *testing.T) {
 			t.Error("the dashboard counts an erased person's request")
 		}
 	})
+}
+
+// TestRegisteringAnAddressThatHasAnAccountAnswersTheSame: in verify mode
+// (the default) registering an address that has an account gives the same
+// answer as a new one — the same redirect, no session, the same message —
+// and changes nothing about that account; its owner is emailed instead,
+// at most RegisteredLimit times an hour however often it is tried.
+func TestRegisteringAnAddressThatHasAnAccountAnswersTheSame(t *testing.T) {
+	w, smtp := newRegistrationWorld(t, "")
+	ctx := context.Background()
+	existing := w.users["learner"]
+	answer := func(email string) (int, string, string, string) {
+		t.Helper()
+		c := w.client(w.srv, "")
+		resp, _ := c.post("/register", url.Values{"name": {"Pat Probe"}, "email": {email}, "password": {newPassword}, "org": {auth.NoOrganisation},
+			"job_role": {string(auth.JobOther)}})
+		session := c.cookies["lms_session"]
+		_, page := c.do("GET", resp.Header.Get("Location"), nil)
+		notice := regexp.MustCompile(`(?s)<div class="notice[^"]*"[^>]*role="status"[^>]*>(.*?)</div>`).FindStringSubmatch(page)
+		if notice == nil {
+			t.Fatalf("no message after registering %s: %.3000s", email, page)
+		}
+		return resp.StatusCode, resp.Header.Get("Location"), session, strings.ReplaceAll(notice[1], email, "<email>")
+	}
+	ns, nl, nsess, nmsg := answer("brand.new@example.org")
+	es, el, esess, emsg := answer(existing.Email)
+	if ns != es || nl != el || nmsg != emsg || nsess != "" || esess != "" {
+		t.Fatalf("the answers differ:\nnew: %d %s session %q %q\nexisting: %d %s session %q %q", ns, nl, nsess, nmsg, es, el, esess, emsg)
+	}
+	if ns != http.StatusSeeOther || nl != "/login" || !strings.Contains(nmsg, "We have sent an email to <email>") {
+		t.Fatalf("the answer: %d %s %q", ns, nl, nmsg)
+	}
+	after, err := w.svc.Auth.User(ctx, existing.ID)
+	if err != nil || after.Name != existing.Name || after.PasswordHash != existing.PasswordHash {
+		t.Fatalf("the existing account changed: %+v, %v", after, err)
+	}
+	for range 5 {
+		answer(existing.Email)
+	}
+	w.svc.Mail.Wait()
+	told := 0
+	for _, m := range smtp.To(existing.Email) {
+		if m.Subject == "You already have an account" {
+			told++
+		}
+	}
+	if told != auth.RegisteredLimit {
+		t.Fatalf("the owner was told %d times in six tries, want %d", told, auth.RegisteredLimit)
+	}
+	if n := len(smtp.To("brand.new@example.org")); n != 1 {
+		t.Fatalf("the new address got %d emails, want its confirmation link", n)
+	}
 }

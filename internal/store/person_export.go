@@ -82,7 +82,8 @@ func (db *DB) ExportDoc(ctx context.Context, coll, id, userID string) ([]byte, e
 		}
 		v = bson.D{{Key: "session", Value: s.Title}, {Key: "start", Value: s.Start}, {Key: "end", Value: s.End}, {Key: "mode", Value: s.Mode},
 			{Key: "venue", Value: s.Venue}, {Key: "status", Value: b.Status}, {Key: "booked_at", Value: b.At}, {Key: "booked_by", Value: b.By},
-			{Key: "needs", Value: needs}}
+			{Key: "needs", Value: needs}, {Key: "attendance", Value: b.Attendance}, {Key: "minutes_attended", Value: b.Minutes},
+			{Key: "cpd_hours", Value: s.Credited(b)}, {Key: "certificate", Value: b.Certificate}}
 	case colAudit:
 		if e, ok := auditForExport(doc, userID); ok {
 			v = e
