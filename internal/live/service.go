@@ -212,6 +212,8 @@ func (s *Service) Create(ctx context.Context, actor *auth.User, eventID string, 
 	ses.EventID = eventID
 	if ses.EventID == "" {
 		ses.EventID = ses.ID
+	} else if _, err := s.Store.LiveSession(ctx, eventID); err != nil { // an event is named by its first session
+		return nil, errs.E(errs.EINVALID, "That event no longer exists: set the session up on its own.")
 	}
 	if err := s.Store.InsertLiveSession(ctx, ses); err != nil {
 		return nil, err

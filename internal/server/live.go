@@ -280,7 +280,7 @@ func (s *Server) handleTrainerLive(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "trainer_live", p)
 }
 
-var liveFields = []string{"title", "description", "course", "audiences", "cpd_hours", "certificate", "valid_months", "date", "start_time", "end_time",
+var liveFields = []string{"event", "title", "description", "course", "audiences", "cpd_hours", "certificate", "valid_months", "date", "start_time", "end_time",
 	"mode", "venue", "address", "access", "join_url", "capacity", "closes", "cancel_hours"}
 
 // liveNewPage is the page struct for GET/POST /trainer/live/new (and, as
@@ -324,9 +324,23 @@ func (s *Server) renderLiveNew(c *fiber.Ctx, status int, f *formState) error {
 	return s.render(c, status, "trainer_live_new", &p)
 }
 
-// handleLiveNewForm handles GET /trainer/live/new.
+// handleLiveNewForm handles GET /trainer/live/new, and with ?like=<id>
+// another session of that session's event: everything but the date and
+// times filled in from it.
 func (s *Server) handleLiveNewForm(c *fiber.Ctx) error {
-	return s.renderLiveNew(c, fiber.StatusOK, emptyForm(map[string]string{"cancel_hours": "24", "certificate": "yes", "valid_months": "0"}))
+	values := map[string]string{"cancel_hours": "24", "certificate": "yes", "valid_months": "0"}
+	if like := c.Query("like"); like != "" {
+		ses, err := s.live.Session(c.UserContext(), like)
+		if err != nil {
+			return err
+		}
+		values = sessionValues(ses)
+		for _, k := range []string{"date", "start_time", "end_time", "closes"} {
+			delete(values, k)
+		}
+		values["event"] = ses.EventID
+	}
+	return s.renderLiveNew(c, fiber.StatusOK, emptyForm(values))
 }
 
 // sessionForm is the session form as typed.
@@ -341,7 +355,7 @@ func sessionForm(f *formState, trainers []string) live.SessionForm {
 // handleLiveNew handles POST /trainer/live/new.
 func (s *Server) handleLiveNew(c *fiber.Ctx) error {
 	f := liveForm(c)
-	ses, err := s.live.Create(c.UserContext(), viewerOf(c).user, "", sessionForm(f, []string{viewerOf(c).ID}))
+	ses, err := s.live.Create(c.UserContext(), viewerOf(c).user, f.Get("event"), sessionForm(f, []string{viewerOf(c).ID}))
 	if err != nil {
 		if f.absorb(err) {
 			return s.renderLiveNew(c, statusFor(err), f)

@@ -205,4 +205,24 @@ func TestLiveSessionAudiencesAreChosenFromTheList(t *testing.T) {
 	if _, page := w.client(w.srv, "").do("GET", "/live?audience=advocate", nil); strings.Contains(page, "Domestic abuse and child protection") {
 		t.Fatal("a session for other audiences is listed for advocates")
 	}
+	// Another session of the same event: its details copied, not its date.
+	_, page = admin.do("GET", "/trainer/live/new?like="+id, nil)
+	if !strings.Contains(page, `name="event" value="`+ses.EventID+`"`) || !strings.Contains(page, `value="Domestic abuse and child protection"`) ||
+		strings.Contains(page, `value="2027-05-11"`) || !strings.Contains(page, `value="https://meet.example/abc"`) {
+		t.Fatalf("the form for another session: %.3000s", page)
+	}
+	second := url.Values{"event": {ses.EventID}, "title": {"Domestic abuse and child protection"}, "date": {"2027-06-08"}, "start_time": {"10:00"}, "end_time": {"12:00"},
+		"mode": {"online"}, "join_url": {"https://meet.example/abc"}, "capacity": {"40"}}
+	resp, _ = admin.post("/trainer/live/new", second)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("another session: %d", resp.StatusCode)
+	}
+	other, err := w.svc.Live.Session(context.Background(), strings.TrimPrefix(resp.Header.Get("Location"), "/trainer/live/"))
+	if err != nil || other.EventID != ses.EventID || other.ID == ses.ID {
+		t.Fatalf("the second session's event: %+v, %v", other, err)
+	}
+	second.Set("event", "no-such-event")
+	if resp, page := admin.post("/trainer/live/new", second); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "That event no longer exists") {
+		t.Fatalf("a session of an event that does not exist: %d", resp.StatusCode)
+	}
 }
