@@ -181,9 +181,45 @@ func (f *fixture) addCPD() (*compliance.Advocate, error) {
 		[]*compliance.Upload{{Name: "certificate.pdf", Size: int64(len(pdf)), Data: pdf}})
 }
 
+// saved is one kind of record with a file, as TestAFailureAfterTheSaveNeverUndoesIt adds it.
+type saved struct {
+	kind, action string
+	add          func(f *fixture) (*compliance.Advocate, error)
+	key          func(a *compliance.Advocate) (string, int) // the file's key, and how many records of the kind
+}
+
+var savedKinds = []saved{
+	{"cpd", "cpd.create", (*fixture).addCPD, func(a *compliance.Advocate) (string, int) {
+		if len(a.CPD) == 0 || len(a.CPD[0].Evidence) == 0 {
+			return "", len(a.CPD)
+		}
+		return a.CPD[0].Evidence[0].Key, len(a.CPD)
+	}},
+	{"dbs", "dbs.create", (*fixture).addDBS, func(a *compliance.Advocate) (string, int) {
+		if len(a.DBS) == 0 {
+			return "", 0
+		}
+		return a.DBS[0].ScanKey, len(a.DBS)
+	}},
+}
+
+func (f *fixture) addDBS() (*compliance.Advocate, error) {
+	return f.svc.AddDBS(context.Background(), f.manager, f.advID, compliance.DBSForm{Level: "enhanced", RoleEligible: "eligible", Workforce: "child",
+		BarredChildren: true, CertificateNumber: "001234567890", IssueDate: "2026-10-01", OriginalSeenBy: "Maya Manager", OriginalSeenAt: "2026-10-02",
+		Decision: "clear"}, &compliance.Upload{Name: "dbs.pdf", Size: int64(len(pdf)), Data: pdf})
+}
+
 func TestAFailureAfterTheSaveNeverUndoesIt(t *testing.T) {
-	for _, step := range []string{"audit", "rollup", "lists"} {
-		t.Run(step, func(t *testing.T) {
+	for _, kind := range savedKinds {
+		for _, step := range []string{"audit", "rollup", "lists"} {
+			t.Run(kind.kind+"/"+step, func(t *testing.T) { afterTheSave(t, kind, step) })
+		}
+	}
+}
+
+func afterTheSave(t *testing.T, kind saved, step string) {
+	{
+		{
 			f := newFixture(t)
 			ctx := context.Background()
 			switch step {
@@ -194,20 +230,20 @@ func TestAFailureAfterTheSaveNeverUndoesIt(t *testing.T) {
 			case "lists":
 				f.st.set("UpdateAdvocate:after", true)
 			}
-			a, err := f.addCPD()
+			a, err := kind.add(f)
 			if err != nil {
-				t.Fatalf("AddCPD with the %s step failing after the save: %v; want success (the entry is saved)", step, err)
+				t.Fatalf("adding a %s record with the %s step failing after the save: %v; want success (the record is saved)", kind.kind, step, err)
 			}
-			if len(a.CPD) != 1 || len(a.CPD[0].Evidence) != 1 {
-				t.Fatalf("saved record: %+v", a.CPD)
+			key, n := kind.key(a)
+			if n != 1 || key == "" {
+				t.Fatalf("saved record: %d of them, file %q", n, key)
 			}
-			key := a.CPD[0].Evidence[0].Key
 			if !f.fileExists(t, key) {
-				t.Fatal("the evidence file the saved entry points at was deleted")
+				t.Fatal("the file the saved record points at was deleted")
 			}
-			saved, _ := f.env.DB.Advocate(ctx, f.advID)
-			if len(saved.CPD) != 1 {
-				t.Fatalf("entries stored: %d, want 1", len(saved.CPD))
+			stored, _ := f.env.DB.Advocate(ctx, f.advID)
+			if _, n := kind.key(stored); n != 1 {
+				t.Fatalf("records stored: %d, want 1", n)
 			}
 			// Healed, the reconciler finishes what was left.
 			f.audit.failing = false
@@ -220,8 +256,8 @@ func TestAFailureAfterTheSaveNeverUndoesIt(t *testing.T) {
 			if _, err := f.svc.Reconcile(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if n := f.events(t, "cpd.create"); n != 1 {
-				t.Fatalf("cpd.create events: %d, want exactly 1", n)
+			if n := f.events(t, kind.action); n != 1 {
+				t.Fatalf("%s events: %d, want exactly 1", kind.action, n)
 			}
 			after, _ := f.env.DB.Advocate(ctx, f.advID)
 			if len(after.Outbox) != 0 || f.followUps(t) != 0 {
@@ -238,10 +274,10 @@ func TestAFailureAfterTheSaveNeverUndoesIt(t *testing.T) {
 				t.Fatal("the reconciler deleted a file a saved entry points at")
 			}
 			// A second pass has nothing to do.
-			if n, _ := f.svc.Reconcile(ctx); n != 0 || f.events(t, "cpd.create") != 1 {
-				t.Fatalf("second pass: %d, events %d", n, f.events(t, "cpd.create"))
+			if n, _ := f.svc.Reconcile(ctx); n != 0 || f.events(t, kind.action) != 1 {
+				t.Fatalf("second pass: %d, events %d", n, f.events(t, kind.action))
 			}
-		})
+		}
 	}
 }
 
