@@ -4,6 +4,8 @@
 package app
 
 import (
+	"github.com/family-advocacy/lms/internal/compliance"
+
 	"context"
 	"errors"
 	"fmt"
@@ -417,7 +419,13 @@ func reminderLoop(ctx context.Context, svc *Services, log *slog.Logger) {
 func complianceLoop(ctx context.Context, svc *Services, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
+	lastDay := ""
 	for hour := 0; ; hour++ {
+		// Every six hours, and in the first hour of each London day (dates
+		// pass at midnight: the dashboards' rows are brought up to date).
+		today := svc.Comply.Now().In(compliance.London).Format(time.DateOnly)
+		recompute := hour%6 == 0 || today != lastDay
+		lastDay = today
 		if hour == 0 { // once per start: files earlier versions stored in plain
 			if n, err := svc.Comply.SealLegacyFiles(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("encrypting files stored in plain failed; it resumes at the next start", "err", err)
@@ -438,6 +446,8 @@ func complianceLoop(ctx context.Context, svc *Services, log *slog.Logger) {
 			} else if n > 0 {
 				log.Info("reminded administrators of data-rights requests", "messages", n)
 			}
+		}
+		if recompute {
 			if n, err := svc.Comply.RecomputeAll(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("recomputing compliance failed", "err", err)
 			} else {

@@ -1,9 +1,12 @@
 package compliance
 
 import (
+	"sync"
+
 	"bytes"
 	"context"
 	"github.com/family-advocacy/lms/internal/civil"
+	"golang.org/x/sync/errgroup"
 	"sort"
 	"strconv"
 	"time"
@@ -39,8 +42,43 @@ type Rollup struct {
 	Rows  map[string]Row `bson:"rows"`
 }
 
-// staleBatch bounds the rows one dashboard view recomputes.
+// staleBatch bounds the rows one dashboard view re-evaluates.
 const staleBatch = 100
+
+// freshen re-evaluates, in memory, the rows computed before today (dates
+// pass; the periodic job writes them back soon after midnight): at most
+// staleBatch per view, their records read eight at a time, nothing
+// written, so a view just after midnight costs a batch of point reads and
+// never waits behind the write lock.
+func (s *Service) freshen(ctx context.Context, ru *Rollup, now time.Time) {
+	var ids []string
+	for id, r := range ru.Rows {
+		if day(r.Computed).Before(day(now)) && len(ids) < staleBatch {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, id := range ids {
+		g.Go(func() error {
+			a, err := s.db.Advocate(gctx, id)
+			if err != nil {
+				return nil // gone or unreadable: the row stays as it was
+			}
+			a.Snapshot = Evaluate(s.Policy, a, s.CourseTitle, now)
+			row := s.RowOf(a)
+			mu.Lock()
+			ru.Rows[id] = row
+			mu.Unlock()
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
 
 // Recompute recomputes one advocate's snapshot (dates pass).
 func (s *Service) Recompute(ctx context.Context, id string) error {
@@ -168,17 +206,7 @@ func (s *Service) Dashboard(ctx context.Context, orgID string, q DashboardQuery)
 		return nil, err
 	}
 	now := s.Now()
-	// Dates pass: rows computed before today are recomputed now (the
-	// periodic job normally has done it; at most staleBatch per view).
-	stale := 0
-	for id, r := range ru.Rows {
-		if day(r.Computed).Before(day(now)) && stale < staleBatch {
-			stale++
-			if a, err := s.recompute(ctx, id); err == nil {
-				ru.Rows[id] = s.RowOf(a)
-			}
-		}
-	}
+	s.freshen(ctx, ru, now)
 	d := &Dashboard{Counts: map[State]int{}, CPDMonths: make([]float64, 12)}
 	first := time.Date(now.In(London).Year(), now.In(London).Month(), 1, 0, 0, 0, 0, London).AddDate(0, -11, 0)
 	for i := 0; i < 12; i++ {

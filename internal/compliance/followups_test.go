@@ -368,3 +368,34 @@ func TestCreatingAnAdvocateIsFinishedWhenTheRecordFails(t *testing.T) {
 		t.Fatal("someone else's account was given a compliance record")
 	}
 }
+
+// TestADashboardViewAfterMidnightReadsAndNeverWrites: once dates pass, a
+// dashboard view shows each row as of today — a DBS check that has lapsed
+// since the row was computed shows so — by reading the records, without
+// writing the dashboard (the periodic job does that), so a view just after
+// midnight never waits behind the write lock.
+func TestADashboardViewAfterMidnightReadsAndNeverWrites(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.addDBS(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := f.svc.Dashboard(ctx, "org-a", compliance.DashboardQuery{})
+	if err != nil || len(before.Rows) != 1 {
+		t.Fatalf("dashboard: %+v, %v", before, err)
+	}
+	was := before.Rows[0].States[compliance.ReqDBS]
+	stored, _ := f.env.DB.Rollup(ctx, "org-a")
+	f.clock.Advance(4 * 365 * 24 * time.Hour) // past the check's renewal
+	after, err := f.svc.Dashboard(ctx, "org-a", compliance.DashboardQuery{})
+	if err != nil || len(after.Rows) != 1 {
+		t.Fatalf("dashboard: %+v, %v", after, err)
+	}
+	if now := after.Rows[0].States[compliance.ReqDBS]; now == was || now != compliance.Overdue {
+		t.Fatalf("four years on, the DBS state is %q (was %q), want %q", now, was, compliance.Overdue)
+	}
+	again, _ := f.env.DB.Rollup(ctx, "org-a")
+	if !again.Rows[f.advID].Computed.Equal(stored.Rows[f.advID].Computed) {
+		t.Fatal("the view wrote the dashboard")
+	}
+}
