@@ -42,23 +42,33 @@ type Rollup struct {
 	Rows  map[string]Row `bson:"rows"`
 }
 
-// staleBatch bounds the rows one dashboard view re-evaluates.
-const staleBatch = 100
+// staleBatch bounds the rows one dashboard view re-evaluates: a batch of
+// point reads that keeps a view just after midnight within its time; the
+// rest wait for the recompute job of the first hour of the day.
+const staleBatch = 25
 
 // freshen re-evaluates, in memory, the rows computed before today (dates
 // pass; the periodic job writes them back soon after midnight): at most
 // staleBatch per view, their records read eight at a time, nothing
 // written, so a view just after midnight costs a batch of point reads and
 // never waits behind the write lock.
-func (s *Service) freshen(ctx context.Context, ru *Rollup, now time.Time) {
+//
+// It returns how many stale rows it left for the job.
+func (s *Service) freshen(ctx context.Context, ru *Rollup, now time.Time) int {
 	var ids []string
+	behind := 0
 	for id, r := range ru.Rows {
-		if day(r.Computed).Before(day(now)) && len(ids) < staleBatch {
+		if !day(r.Computed).Before(day(now)) {
+			continue
+		}
+		if len(ids) < staleBatch {
 			ids = append(ids, id)
+		} else {
+			behind++
 		}
 	}
 	if len(ids) == 0 {
-		return
+		return 0
 	}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
@@ -78,6 +88,7 @@ func (s *Service) freshen(ctx context.Context, ru *Rollup, now time.Time) {
 		})
 	}
 	_ = g.Wait()
+	return behind
 }
 
 // Recompute recomputes one advocate's snapshot (dates pass).
@@ -194,6 +205,9 @@ type Dashboard struct {
 	Months    []string      // labels of those months
 	Lapsing30 int           // requirements of the rows counted lapsing within 30 days
 	Trend     []MonthPoint  // cleared and overdue, last 12 months
+	// Behind counts the rows shown as last computed (before today): the
+	// recompute of the day's first hour has not reached them yet.
+	Behind int
 }
 
 // Dashboard returns an organisation's dashboard: one point read of the
@@ -206,8 +220,8 @@ func (s *Service) Dashboard(ctx context.Context, orgID string, q DashboardQuery)
 		return nil, err
 	}
 	now := s.Now()
-	s.freshen(ctx, ru, now)
-	d := &Dashboard{Counts: map[State]int{}, CPDMonths: make([]float64, 12)}
+	behind := s.freshen(ctx, ru, now)
+	d := &Dashboard{Counts: map[State]int{}, CPDMonths: make([]float64, 12), Behind: behind}
 	first := time.Date(now.In(London).Year(), now.In(London).Month(), 1, 0, 0, 0, 0, London).AddDate(0, -11, 0)
 	for i := 0; i < 12; i++ {
 		d.Months = append(d.Months, first.AddDate(0, i, 0).Format("Jan"))

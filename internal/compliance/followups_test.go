@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -397,5 +398,30 @@ func TestADashboardViewAfterMidnightReadsAndNeverWrites(t *testing.T) {
 	again, _ := f.env.DB.Rollup(ctx, "org-a")
 	if !again.Rows[f.advID].Computed.Equal(stored.Rows[f.advID].Computed) {
 		t.Fatal("the view wrote the dashboard")
+	}
+}
+
+// TestADashboardViewReevaluatesABatchAndSaysHowManyWait: with more stale
+// rows than one view re-evaluates, the dashboard says how many still show
+// yesterday's statuses; the day's recompute leaves none.
+func TestADashboardViewReevaluatesABatchAndSaysHowManyWait(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := range 29 {
+		if _, err := f.svc.Create(ctx, f.manager, compliance.NewAdvocateForm{Name: fmt.Sprintf("Advocate %02d", i), Email: fmt.Sprintf("adv%02d@example.org", i),
+			Profession: "other-advocate", Status: "active", ContractStart: "2026-03-01"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.clock.Advance(24 * time.Hour)
+	d, err := f.svc.Dashboard(ctx, "org-a", compliance.DashboardQuery{})
+	if err != nil || d.Advocates != 30 || d.Behind != 5 {
+		t.Fatalf("the day after: %d advocates, %d behind (want 30 and 5), %v", d.Advocates, d.Behind, err)
+	}
+	if _, err := f.svc.RecomputeAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := f.svc.Dashboard(ctx, "org-a", compliance.DashboardQuery{}); d.Behind != 0 {
+		t.Fatalf("after the day's recompute: %d behind", d.Behind)
 	}
 }
