@@ -38,7 +38,7 @@ func (s *Service) Change(ctx context.Context, actor *auth.User, id string, f Ses
 		x.Title, x.Description, x.Course, x.Audiences = next.Title, next.Description, next.Course, next.Audiences
 		x.CPDHours, x.Certificate, x.ValidMonths = next.CPDHours, next.Certificate, next.ValidMonths
 		x.Start, x.End, x.Mode, x.Venue, x.Address, x.Access, x.JoinURL = next.Start, next.End, next.Mode, next.Venue, next.Address, next.Access, next.JoinURL
-		x.Capacity, x.Closes, x.CancelHours = next.Capacity, next.Closes, next.CancelHours
+		x.Capacity, x.Opens, x.Closes, x.CancelHours = next.Capacity, next.Opens, next.Closes, next.CancelHours
 		if moved {
 			x.Sequence++
 			if !old.Start.Equal(x.Start) {

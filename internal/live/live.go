@@ -59,25 +59,26 @@ const OfferHours = 48
 
 // Session is one sitting of a live event, with its bookings.
 type Session struct {
-	ID          string    `bson:"_id"`
-	EventID     string    `bson:"event_id"`
-	Title       string    `bson:"title"` // the event's, for lists and emails
-	Description string    `bson:"description,omitempty"`
-	Course      string    `bson:"course"` // the linked course, if any
-	Audiences   []string  `bson:"audiences,omitempty"`
-	CPDHours    float64   `bson:"cpd_hours"`
-	Certificate bool      `bson:"certificate"`
-	ValidMonths int       `bson:"valid_months,omitempty"` // a certificate's validity (0: does not expire)
-	Start       time.Time `bson:"start"`                  // UTC
-	End         time.Time `bson:"end"`
-	Mode        string    `bson:"mode"`
-	Venue       string    `bson:"venue,omitempty"`
-	Address     string    `bson:"address,omitempty"`
-	Access      string    `bson:"access,omitempty"`   // access notes for the venue
-	JoinURL     string    `bson:"join_url,omitempty"` // online: shown to booked people from an hour before
-	Capacity    int       `bson:"capacity"`
-	Trainers    []string  `bson:"trainers,omitempty"` // user IDs
-	Closes      time.Time `bson:"closes"`             // booking closes
+	ID          string     `bson:"_id"`
+	EventID     string     `bson:"event_id"`
+	Title       string     `bson:"title"` // the event's, for lists and emails
+	Description string     `bson:"description,omitempty"`
+	Course      string     `bson:"course"` // the linked course, if any
+	Audiences   []string   `bson:"audiences,omitempty"`
+	CPDHours    float64    `bson:"cpd_hours"`
+	Certificate bool       `bson:"certificate"`
+	ValidMonths int        `bson:"valid_months,omitempty"` // a certificate's validity (0: does not expire)
+	Start       time.Time  `bson:"start"`                  // UTC
+	End         time.Time  `bson:"end"`
+	Mode        string     `bson:"mode"`
+	Venue       string     `bson:"venue,omitempty"`
+	Address     string     `bson:"address,omitempty"`
+	Access      string     `bson:"access,omitempty"`   // access notes for the venue
+	JoinURL     string     `bson:"join_url,omitempty"` // online: shown to booked people from an hour before
+	Capacity    int        `bson:"capacity"`
+	Trainers    []string   `bson:"trainers,omitempty"` // user IDs
+	Opens       *time.Time `bson:"opens,omitempty"`    // booking opens (nil: at once)
+	Closes      time.Time  `bson:"closes"`             // booking closes
 	// CancelHours: a booking may be cancelled up to this many hours
 	// before the start.
 	CancelHours int `bson:"cancel_hours"`
@@ -241,8 +242,11 @@ func (s *Session) CanCancel(now time.Time) bool {
 
 // Open says whether the session takes bookings at now.
 func (s *Session) Open(now time.Time) bool {
-	return s.Cancelled == nil && now.Before(s.Closes) && now.Before(s.Start)
+	return s.Cancelled == nil && !s.NotYetOpen(now) && now.Before(s.Closes) && now.Before(s.Start)
 }
+
+// NotYetOpen says whether booking has still to open at now.
+func (s *Session) NotYetOpen(now time.Time) bool { return s.Opens != nil && now.Before(*s.Opens) }
 
 // ShowJoinLink says whether a booked person sees an online session's
 // joining link: from an hour before the start until the end.

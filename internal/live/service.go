@@ -82,7 +82,8 @@ type SessionForm struct {
 	CPDHours, Certificate, ValidMonths    string
 	Date, StartTime, EndTime              string
 	Mode, Venue, Address, Access, JoinURL string
-	Capacity, ClosesDate, CancelHours     string
+	Capacity, OpensDate, ClosesDate       string
+	CancelHours                           string
 	TrainerIDs                            []string
 }
 
@@ -166,6 +167,18 @@ func (f SessionForm) check(now time.Time) (*Session, error) {
 			fe["closes"] = "Enter the date booking closes as a real date"
 		} else if c := d.AddDays(1).Midnight(); c.Before(s.Start) {
 			s.Closes = c.UTC() // the end of that day
+		}
+	}
+	if f.OpensDate != "" {
+		d, err := civil.Parse(f.OpensDate)
+		switch {
+		case err != nil:
+			fe["opens"] = "Enter the date booking opens as a real date"
+		case !d.Midnight().Before(s.Closes):
+			fe["opens"] = "Booking must open before it closes and before the session starts"
+		default:
+			o := d.Midnight().UTC() // the start of that day
+			s.Opens = &o
 		}
 	}
 	s.CancelHours = 24
@@ -259,6 +272,9 @@ func (s *Service) Book(ctx context.Context, actor, who *auth.User, id string, f 
 	}
 	var status string
 	ses, err := s.Store.UpdateLiveSession(ctx, id, func(ses *Session) error {
+		if ses.NotYetOpen(now) {
+			return errs.E(errs.ECONFLICT, "Booking for this session opens on %s.", ses.Opens.In(civil.London).Format("Monday 2 January 2006"))
+		}
 		if !ses.Open(now) {
 			return errs.E(errs.ECONFLICT, "Booking for this session has closed.")
 		}

@@ -84,9 +84,11 @@ type liveSessionPage struct {
 	Position int // on the waiting list, from 1
 	Form     *formState
 	CanBook  bool
-	Cancel   bool
-	Join     bool // show the joining link
-	Manager  bool // may book for their people
+	// NotYetOpen: booking opens later (Row.Opens).
+	NotYetOpen bool
+	Cancel     bool
+	Join       bool // show the joining link
+	Manager    bool // may book for their people
 }
 
 // handleLiveSession handles GET /live/:id.
@@ -101,7 +103,7 @@ func (s *Server) renderLiveSession(c *fiber.Ctx, status int, f *formState) error
 	}
 	v := viewerOf(c)
 	now := s.now()
-	p := &liveSessionPage{basePage: basePage{Title: ses.Title}, Row: s.liveRow(ses, v), Form: f, CanBook: ses.Open(now)}
+	p := &liveSessionPage{basePage: basePage{Title: ses.Title}, Row: s.liveRow(ses, v), Form: f, CanBook: ses.Open(now), NotYetOpen: ses.NotYetOpen(now)}
 	if v != nil {
 		p.Manager = v.HasRole("manager") && v.OrgID != ""
 		if b := ses.Bookings[v.ID]; b != nil && b.Status != live.Cancelled {
@@ -281,7 +283,7 @@ func (s *Server) handleTrainerLive(c *fiber.Ctx) error {
 }
 
 var liveFields = []string{"event", "title", "description", "course", "audiences", "cpd_hours", "certificate", "valid_months", "date", "start_time", "end_time",
-	"mode", "venue", "address", "access", "join_url", "capacity", "closes", "cancel_hours"}
+	"mode", "venue", "address", "access", "join_url", "capacity", "opens", "closes", "cancel_hours"}
 
 // liveNewPage is the page struct for GET/POST /trainer/live/new (and, as
 // liveEditPage, a change).
@@ -335,7 +337,7 @@ func (s *Server) handleLiveNewForm(c *fiber.Ctx) error {
 			return err
 		}
 		values = sessionValues(ses)
-		for _, k := range []string{"date", "start_time", "end_time", "closes"} {
+		for _, k := range []string{"date", "start_time", "end_time", "opens", "closes"} {
 			delete(values, k)
 		}
 		values["event"] = ses.EventID
@@ -349,7 +351,7 @@ func sessionForm(f *formState, trainers []string) live.SessionForm {
 		Course: f.Get("course"), Audiences: f.Get("audiences"), CPDHours: f.Get("cpd_hours"), Certificate: f.Get("certificate"), ValidMonths: f.Get("valid_months"),
 		Date: f.Get("date"), StartTime: f.Get("start_time"), EndTime: f.Get("end_time"), Mode: f.Get("mode"), Venue: f.Get("venue"),
 		Address: f.Get("address"), Access: f.Get("access"), JoinURL: f.Get("join_url"), Capacity: f.Get("capacity"),
-		ClosesDate: f.Get("closes"), CancelHours: f.Get("cancel_hours"), TrainerIDs: trainers}
+		OpensDate: f.Get("opens"), ClosesDate: f.Get("closes"), CancelHours: f.Get("cancel_hours"), TrainerIDs: trainers}
 }
 
 // handleLiveNew handles POST /trainer/live/new.

@@ -226,3 +226,33 @@ func TestLiveSessionAudiencesAreChosenFromTheList(t *testing.T) {
 		t.Fatalf("a session of an event that does not exist: %d", resp.StatusCode)
 	}
 }
+
+// TestLiveBookingOpensOnItsDay: a session whose booking opens later says
+// so and takes no booking before that day; from it, a place is booked.
+func TestLiveBookingOpensOnItsDay(t *testing.T) {
+	w := newWorld(t, sampleDir)
+	admin := w.client(w.srv, w.session("admin"))
+	form := url.Values{"title": {"Pre-proceedings meetings"}, "date": {"2027-03-10"}, "start_time": {"10:00"}, "end_time": {"13:00"},
+		"mode": {"in-person"}, "venue": {"Hall"}, "capacity": {"10"}, "opens": {"2027-03-20"}}
+	if resp, page := admin.post("/trainer/live/new", form); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Booking must open before it closes") {
+		t.Fatalf("opening after the start: %d", resp.StatusCode)
+	}
+	form.Set("opens", "2027-01-04")
+	resp, _ := admin.post("/trainer/live/new", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set up: %d", resp.StatusCode)
+	}
+	id := strings.TrimPrefix(resp.Header.Get("Location"), "/trainer/live/")
+	learner := w.client(w.srv, w.session("learner"))
+	if _, page := learner.do("GET", "/live/"+id, nil); !strings.Contains(page, "Booking for this session opens on 4 January 2027.") || strings.Contains(page, `id="book-form"`) {
+		t.Fatalf("before booking opens: %.3000s", page)
+	}
+	if resp, page := learner.post("/live/"+id+"/book", nil); resp.StatusCode == http.StatusSeeOther || !strings.Contains(page, "Booking for this session opens on Monday 4 January 2027.") {
+		t.Fatalf("a booking before it opens: %d", resp.StatusCode)
+	}
+	w.advance(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC).Sub(w.clock()))
+	learner = w.client(w.srv, w.session("learner"))
+	if resp, _ := learner.post("/live/"+id+"/book", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a booking once open: %d", resp.StatusCode)
+	}
+}

@@ -122,6 +122,9 @@ func sessionValues(ses *live.Session) map[string]string {
 		v["certificate"] = "yes"
 		v["valid_months"] = strconv.Itoa(ses.ValidMonths)
 	}
+	if ses.Opens != nil {
+		v["opens"] = ses.Opens.In(civil.London).Format("2006-01-02")
+	}
 	if ses.Closes.Before(ses.Start) {
 		v["closes"] = ses.Closes.Add(-time.Minute).In(civil.London).Format("2006-01-02")
 	}
