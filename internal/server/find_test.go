@@ -250,6 +250,10 @@ func TestCatalogueRecommendsCoursesForTheJobRoleFirst(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("register: %d", resp.StatusCode)
 		}
+		// Registering does not sign in (verify mode): they sign in.
+		if resp, _ := c.post("/login", url.Values{"email": {"mo@example.org"}, "password": {"a long enough new password"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign in after registering: %d", resp.StatusCode)
+		}
 		_, page := c.do("GET", "/courses", nil)
 		if got := shown(page); len(got) == 0 || got[0] != "mh-course" || !slices.Equal(marked(page), []string{"mh-course"}) {
 			t.Errorf("after registering as a mental health support worker: order %v, marked %v", got, marked(page))
