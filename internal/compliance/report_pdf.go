@@ -14,6 +14,7 @@ package compliance
 import (
 	"bytes"
 	"fmt"
+	"github.com/family-advocacy/lms/internal/pdftext"
 	"regexp"
 	"slices"
 	"sort"
@@ -109,7 +110,7 @@ func (r *pdfReport) footer() {
 
 // lineHeight is the distance between lines of text of a size (points), in
 // mm: far enough apart that no two lines' glyphs touch.
-func lineHeight(size float64) float64 { return size * 25.4 / 72 * 1.3 }
+func lineHeight(size float64) float64 { return pdftext.LineHeight(size) }
 
 func (r *pdfReport) font(size float64, bold bool, c rgb) {
 	r.pdf.SetFont("body", map[bool]string{true: "B"}[bold], size)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/family-advocacy/lms/internal/civil"
+	"github.com/family-advocacy/lms/internal/pdftext"
 	"github.com/jung-kurt/gofpdf"
 )
 
@@ -130,7 +131,7 @@ func (s *summary) footer() {
 	s.lines(s.left, y, s.width, []string{fmt.Sprintf("Page %d of {nb}", s.pdf.PageNo())}, "R")
 }
 
-func lineHeight(size float64) float64 { return size * 25.4 / 72 * 1.3 }
+func lineHeight(size float64) float64 { return pdftext.LineHeight(size) }
 
 // font sets the font and a grey level of its ink (0: black).
 func (s *summary) font(size float64, bold bool, grey int) {
@@ -154,30 +155,7 @@ func (s *summary) lines(x, y, w float64, lines []string, align string) float64 {
 // at spaces, and inside a word only when it is longer than a line.
 func (s *summary) wrap(text string, w float64) []string {
 	limit := w - 2*s.cm
-	fits := func(t string) bool { return s.pdf.GetStringWidth(t) <= limit }
-	var out []string
-	for _, para := range strings.Split(text, "\n") {
-		line := ""
-		for _, word := range strings.Fields(para) {
-			if try := strings.TrimSpace(line + " " + word); fits(try) {
-				line = try
-				continue
-			}
-			if line != "" {
-				out = append(out, line)
-			}
-			for rs := []rune(word); !fits(word) && len(rs) > 1; rs = []rune(word) {
-				n := 1
-				for n+1 < len(rs) && fits(string(rs[:n+1])) {
-					n++
-				}
-				out, word = append(out, string(rs[:n])), string(rs[n:])
-			}
-			line = word
-		}
-		out = append(out, line)
-	}
-	return out
+	return pdftext.Wrap(text, func(t string) bool { return s.pdf.GetStringWidth(t) <= limit })
 }
 
 // need starts a new page unless h mm fit on this one; it reports whether

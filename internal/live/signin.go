@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"github.com/family-advocacy/lms/internal/certificates"
-	"strings"
+	"github.com/family-advocacy/lms/internal/pdftext"
 	"time"
 
 	"github.com/jung-kurt/gofpdf"
@@ -118,7 +118,7 @@ func (sh *sheet) footer() {
 }
 
 // lineHeightMM is the height of a line of text size points high.
-func lineHeightMM(size float64) float64 { return size * 25.4 / 72 * 1.3 }
+func lineHeightMM(size float64) float64 { return pdftext.LineHeight(size) }
 
 // font sets the body font, black.
 func (sh *sheet) font(size float64, bold bool) {
@@ -142,27 +142,7 @@ func (sh *sheet) lines(x, y, w float64, lines []string, align string) float64 {
 // at spaces, and inside a word only when it is longer than a line.
 func (sh *sheet) wrap(text string, w float64) []string {
 	limit := w - 2*sh.cm
-	fits := func(t string) bool { return sh.pdf.GetStringWidth(t) <= limit }
-	var out []string
-	line := ""
-	for _, word := range strings.Fields(text) {
-		if try := strings.TrimSpace(line + " " + word); fits(try) {
-			line = try
-			continue
-		}
-		if line != "" {
-			out = append(out, line)
-		}
-		for rs := []rune(word); !fits(word) && len(rs) > 1; rs = []rune(word) {
-			n := 1
-			for n+1 < len(rs) && fits(string(rs[:n+1])) {
-				n++
-			}
-			out, word = append(out, string(rs[:n])), string(rs[n:])
-		}
-		line = word
-	}
-	return append(out, line)
+	return pdftext.Wrap(text, func(t string) bool { return sh.pdf.GetStringWidth(t) <= limit })
 }
 
 // paragraph prints wrapped text.
