@@ -74,9 +74,6 @@ func (s *Session) RegisterOpen(now time.Time) bool {
 	return s.Cancelled == nil && !now.Before(s.Start)
 }
 
-// MayRun says whether a person runs sessions (trainers and administrators).
-func MayRun(u *auth.User) bool { return canRun(u) }
-
 // Mark records the register of a session: each person with a place gets
 // their mark, all in one write. A person marked present or as leaving
 // early is handed over at once (and by the reconciler after a crash): CPD

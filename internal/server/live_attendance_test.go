@@ -30,13 +30,9 @@ func TestLiveAttendanceOverHTTP(t *testing.T) {
 	w := newWorld(t, sampleDir)
 	ctx := context.Background()
 	admin := w.client(w.srv, w.session("admin"))
-	resp, _ := admin.post("/trainer/live/new", url.Values{"title": {"Court skills for advocates"}, "date": {"2027-04-03"}, "start_time": {"09:30"},
+	id := setUpSession(t, admin, url.Values{"title": {"Court skills for advocates"}, "date": {"2027-04-03"}, "start_time": {"09:30"},
 		"end_time": {"12:30"}, "mode": {"in-person"}, "venue": {"Friends Meeting House"}, "capacity": {"5"}, "cpd_hours": {"3"}, "cancel_hours": {"24"},
 		"certificate": {"yes"}, "valid_months": {"24"}, "course": {"sample-course"}})
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("set up: %d", resp.StatusCode)
-	}
-	id := strings.TrimPrefix(resp.Header.Get("Location"), "/trainer/live/")
 	ids := []string{w.createAdvocate("Ama Advocate", "ama@example.org")}
 	hash := auth.HashPassword("correct horse battery staple")
 	for i := 1; i < 5; i++ {
@@ -188,11 +184,7 @@ func TestLiveSessionAudiencesAreChosenFromTheList(t *testing.T) {
 		t.Fatalf("an audience not on the list: %d", resp.StatusCode)
 	}
 	form["audiences"] = []string{"domestic-abuse-worker", "mental-health-support-worker"}
-	resp, _ := admin.post("/trainer/live/new", form)
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("set up: %d", resp.StatusCode)
-	}
-	id := strings.TrimPrefix(resp.Header.Get("Location"), "/trainer/live/")
+	id := setUpSession(t, admin, form)
 	ses, err := w.svc.Live.Session(context.Background(), id)
 	if err != nil || strings.Join(ses.Audiences, ",") != "domestic-abuse-worker,mental-health-support-worker" {
 		t.Fatalf("audiences kept: %v, %v", ses.Audiences, err)
@@ -213,11 +205,7 @@ func TestLiveSessionAudiencesAreChosenFromTheList(t *testing.T) {
 	}
 	second := url.Values{"event": {ses.EventID}, "title": {"Domestic abuse and child protection"}, "date": {"2027-06-08"}, "start_time": {"10:00"}, "end_time": {"12:00"},
 		"mode": {"online"}, "join_url": {"https://meet.example/abc"}, "capacity": {"40"}}
-	resp, _ = admin.post("/trainer/live/new", second)
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("another session: %d", resp.StatusCode)
-	}
-	other, err := w.svc.Live.Session(context.Background(), strings.TrimPrefix(resp.Header.Get("Location"), "/trainer/live/"))
+	other, err := w.svc.Live.Session(context.Background(), setUpSession(t, admin, second))
 	if err != nil || other.EventID != ses.EventID || other.ID == ses.ID {
 		t.Fatalf("the second session's event: %+v, %v", other, err)
 	}
@@ -238,11 +226,7 @@ func TestLiveBookingOpensOnItsDay(t *testing.T) {
 		t.Fatalf("opening after the start: %d", resp.StatusCode)
 	}
 	form.Set("opens", "2027-01-04")
-	resp, _ := admin.post("/trainer/live/new", form)
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("set up: %d", resp.StatusCode)
-	}
-	id := strings.TrimPrefix(resp.Header.Get("Location"), "/trainer/live/")
+	id := setUpSession(t, admin, form)
 	learner := w.client(w.srv, w.session("learner"))
 	if _, page := learner.do("GET", "/live/"+id, nil); !strings.Contains(page, "Booking for this session opens on 4 January 2027.") || strings.Contains(page, `id="book-form"`) {
 		t.Fatalf("before booking opens: %.3000s", page)

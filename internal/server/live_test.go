@@ -33,11 +33,7 @@ func TestLiveSessionBookingOverHTTP(t *testing.T) {
 		t.Fatalf("a session without a title: %d", resp.StatusCode)
 	}
 	form.Set("title", "Care proceedings: a morning for advocates")
-	resp, _ := admin.post("/trainer/live/new", form)
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("set up: %d", resp.StatusCode)
-	}
-	id := strings.TrimPrefix(resp.Header.Get("Location"), "/trainer/live/")
+	id := setUpSession(t, admin, form)
 
 	hash := auth.HashPassword("correct horse battery staple")
 	var learners []*client
@@ -139,4 +135,15 @@ func TestLiveSessionBookingOverHTTP(t *testing.T) {
 	if resp, page := learners[1].post("/live/"+id+"/cancel", nil); resp.StatusCode == http.StatusSeeOther || !strings.Contains(page, "up to 24 hours before the start") {
 		t.Fatalf("a cancellation 20 hours before: %d", resp.StatusCode)
 	}
+}
+
+// setUpSession sets a live session up through the trainers' form and
+// returns its ID.
+func setUpSession(t *testing.T, c *client, form url.Values) string {
+	t.Helper()
+	resp, body := c.post("/trainer/live/new", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set up a session: %d %.500s", resp.StatusCode, body)
+	}
+	return strings.TrimPrefix(resp.Header.Get("Location"), "/trainer/live/")
 }

@@ -181,16 +181,16 @@ func (db *DB) ListPersonLiveSession(ctx context.Context, userID string, s *live.
 // its lists and its people's: listed under the new sort first, then taken
 // from under the old, so it is never missing from a list.
 func (db *DB) RelistLiveSession(ctx context.Context, old, s *live.Session) error {
-	lists := []func() list{db.liveStart}
+	lists := []list{db.liveStart()}
 	for uid := range s.Bookings {
-		lists = append(lists, func() list { return db.livePerson(uid) })
+		lists = append(lists, db.livePerson(uid))
 	}
 	for _, l := range lists {
-		if err := l().Add(ctx, s.ID, liveSort(s), bson.D{}); err != nil {
+		if err := l.Add(ctx, s.ID, liveSort(s), bson.D{}); err != nil {
 			return fmt.Errorf("store: relist live session: %w", err)
 		}
 		if liveSort(old) != liveSort(s) {
-			if err := l().removeAt(ctx, s.ID, liveSort(old)); err != nil {
+			if err := l.removeAt(ctx, s.ID, liveSort(old)); err != nil {
 				return fmt.Errorf("store: relist live session: %w", err)
 			}
 		}
