@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -108,19 +109,47 @@ func (s *SMTP) Open(ctx context.Context) (Session, error) {
 type smtpSession struct {
 	s *SMTP
 	c *mail.Client
+	// abandoned is the result of a send whose context ended first: it
+	// still holds the connection until the server answers or the client's
+	// time-out (30 s) ends it.
+	abandoned chan error
 }
 
-// Send delivers one message on the session's connection.
-func (ss *smtpSession) Send(_ context.Context, m *Message) error {
+// Send delivers one message on the session's connection, giving up when
+// ctx ends (go-mail's Send takes no context: it runs beside the wait, and
+// the connection is closed once it returns).
+func (ss *smtpSession) Send(ctx context.Context, m *Message) error {
+	if ss.abandoned != nil {
+		return errors.New("notify: the connection is still busy with a message given up on")
+	}
 	msg, err := ss.s.compose(m)
 	if err != nil {
 		return err
 	}
-	return ss.c.Send(msg)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- ss.c.Send(msg) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		ss.abandoned = done
+		return fmt.Errorf("notify: sending gave up: %w", ctx.Err())
+	}
 }
 
-// Close says QUIT and closes the connection.
-func (ss *smtpSession) Close() error { return ss.c.Close() }
+// Close says QUIT and closes the connection; after a send given up on, it
+// does so in the background once that send has returned (closing under it
+// would wait for it).
+func (ss *smtpSession) Close() error {
+	if ss.abandoned != nil {
+		go func(done <-chan error) { <-done; _ = ss.c.Close() }(ss.abandoned)
+		return nil
+	}
+	return ss.c.Close()
+}
 
 // compose builds the MIME message.
 func (s *SMTP) compose(m *Message) (*mail.Msg, error) {
